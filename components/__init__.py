@@ -1,0 +1,1 @@
+"""finstack's ComponentResources and the pure planning logic they stand on."""

@@ -1,0 +1,133 @@
+"""Run the real stack program (`Pulumi.yaml`'s `main`) in-process under Pulumi's mock runtime.
+
+No Pulumi CLI, no credentials, no network. Each run gets a fresh `contextvars.Context` and
+event loop, so runs are independent (the SDK keeps its settings in context variables).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import heapq
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import config as pulumi_config
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.mocks import Mocks, set_mocks
+from pulumi.runtime.stack import run_pulumi_func
+
+from finstack.engine.fake_cloud import FakeCloud
+from finstack.engine.recording import RecordingMonitor, ResourceRecord
+from finstack.errors import UsageError
+from finstack.project import StackFiles
+from infra.config import StackConfig
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    """What one offline run of the program produced."""
+
+    project: str
+    stack: str
+    config: StackConfig
+    records: tuple[ResourceRecord, ...]
+    outputs: dict[str, Any]
+    program_dir: Path
+
+
+class ProgramError(Exception):
+    """The program itself failed (a bug or an unsupported invoke), not the user's input."""
+
+
+def program_dir_of(files: StackFiles) -> Path:
+    """The directory `Pulumi.yaml`'s `main` points at (default: the project directory)."""
+    doc = yaml.safe_load((files.project_dir / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    main = doc.get("main") or "."
+    path = (files.project_dir / main).resolve()
+    if not (path / "__main__.py").is_file():
+        raise UsageError(f"Pulumi.yaml: main: {main} has no __main__.py; point main at the program directory")
+    return path
+
+
+def run_program(files: StackFiles, mocks: Mocks | None = None, preview: bool = True) -> ProgramRun:
+    """Validate the stack's config (nothing is declared when it is invalid), then run the program."""
+    config = files.validated()
+    program_dir = program_dir_of(files)
+    fake = mocks or FakeCloud(default_region=config.aws_region)
+    return contextvars.Context().run(_run_isolated, files, config, fake, program_dir, preview)
+
+
+def _run_isolated(
+    files: StackFiles, config: StackConfig, mocks: Mocks, program_dir: Path, preview: bool
+) -> ProgramRun:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi_config.set_all_config(files.pulumi_config(), [])
+        monitor = RecordingMonitor(mocks)
+        set_mocks(mocks, project=files.project, stack=files.stack, preview=preview, monitor=monitor)
+
+        async def program() -> None:
+            runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
+
+        try:
+            loop.run_until_complete(run_pulumi_func(program))
+        except pulumi.RunError as err:
+            raise ProgramError(str(err)) from None
+        outputs = loop.run_until_complete(_stack_outputs())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    region_of = getattr(mocks, "region_of", None)
+    records = _ordered(list(monitor.records.values()))
+    for record in records:
+        if record.type.startswith("pulumi:providers:aws"):
+            record.region = record.inputs.get("region") or config.aws_region
+        elif record.type.startswith("aws:"):
+            record.region = region_of(record.inputs, record.provider) if region_of else config.aws_region
+    return ProgramRun(files.project, files.stack, config, tuple(records), outputs, program_dir)
+
+
+async def _stack_outputs() -> dict[str, Any]:
+    root = pulumi_settings.get_root_resource()
+    exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+    resolved: dict[str, Any] = {}
+    for name in sorted(exported):
+        resolved[name] = await pulumi.Output.from_input(exported[name]).future()
+    return resolved
+
+
+def _ordered(records: list[ResourceRecord]) -> list[ResourceRecord]:
+    """Parents and dependencies before dependants, ties by URN: stable across runs.
+
+    The SDK registers from a thread pool, so arrival order is not deterministic.
+    """
+    by_urn = {r.urn: r for r in records}
+    before: dict[str, set[str]] = {r.urn: set() for r in records}
+    for record in records:
+        for dep in [record.parent, record.provider_urn, *record.dependencies]:
+            if dep and dep in by_urn and dep != record.urn:
+                before[record.urn].add(dep)
+    dependants: dict[str, list[str]] = {urn: [] for urn in by_urn}
+    for urn, deps in before.items():
+        for dep in deps:
+            dependants[dep].append(urn)
+    ready = [urn for urn, deps in before.items() if not deps]
+    heapq.heapify(ready)
+    ordered: list[ResourceRecord] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        ordered.append(by_urn[urn])
+        for child in dependants[urn]:
+            before[child].discard(urn)
+            if not before[child]:
+                heapq.heappush(ready, child)
+    if len(ordered) != len(records):  # a cycle cannot happen in a Pulumi graph; keep everything anyway
+        seen = {r.urn for r in ordered}
+        ordered.extend(sorted((r for r in records if r.urn not in seen), key=lambda r: r.urn))
+    return ordered

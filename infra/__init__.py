@@ -1,0 +1,1 @@
+"""The finstack stack program: validated config and the platform it builds."""

@@ -1,0 +1,509 @@
+"""The validated config model of a finstack stack (pydantic v2, frozen, no extra keys).
+
+`Pulumi.<stack>.yaml` -> `load_stack_config()` -> `StackConfig`, before any resource is
+declared. Every default lives on its field here, with the reason for it. Validators are
+pure: no boto3, no network, no Pulumi runtime.
+
+YAML keys are camelCase (`costCenter`, `instancesPerRegion`), Python attributes snake_case.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from ipaddress import IPv4Network
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components.subnet_plan import SubnetPlanError, check_fits
+from infra.jurisdictions import JURISDICTIONS, REGION_AZS, REGION_NAME, jurisdiction_of
+
+NAMESPACE = "finstack"
+REQUIRED_TAGS = ("owner", "costCenter", "dataClassification")
+DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+
+# RFC 1918 space: cells must never be routable from the internet, and other
+# "non-public" ranges (CGNAT 100.64/10, link-local) collide with AWS and carrier use.
+PRIVATE_RANGES = (
+    IPv4Network("10.0.0.0/8"),
+    IPv4Network("172.16.0.0/12"),
+    IPv4Network("192.168.0.0/16"),
+)
+
+# The only values CloudWatch Logs accepts for retentionInDays.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+# PCI DSS 10.5.1: keep audit logs at least twelve months.
+PROD_MIN_LOG_RETENTION_DAYS = 365
+# Aurora's maximum automated backup retention; prod keeps all of it.
+PROD_MIN_BACKUP_RETENTION_DAYS = 35
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DOMAIN_NAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+AWS_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+MAINTENANCE_WINDOW = re.compile(
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+)
+
+
+class ConfigError(Exception):
+    """Invalid stack config: `problems` holds one line per problem, each naming key, value and fix."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
+    )
+
+
+class RegionConfig(_Model):
+    """One active cell."""
+
+    name: str = Field(description="AWS region name, e.g. us-east-1; must be known to finstack.")
+    cidr: IPv4Network = Field(description="The cell's VPC CIDR: RFC 1918, /16 to /21 for 3 AZs.")
+    azs: int = Field(3, ge=1, le=6, description="Availability zones used; prod needs 3.")
+    role: Literal["primary", "secondary"] = Field(
+        "secondary", description="Exactly one primary: it holds the Aurora writer and the multi-region primary keys."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _known_region(cls, name: str) -> str:
+        if not REGION_NAME.match(name):
+            raise ValueError(f"{name!r} is not an AWS region name; write it like us-east-1")
+        if name not in REGION_AZS:
+            raise ValueError(
+                f"{name!r} is not a region finstack supports; use one of {', '.join(sorted(REGION_AZS))}"
+            )
+        return name
+
+    @field_validator("cidr")
+    @classmethod
+    def _private(cls, cidr: IPv4Network) -> IPv4Network:
+        if not any(cidr.subnet_of(r) for r in PRIVATE_RANGES):
+            raise ValueError(
+                f"{cidr} is not private address space; use a block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
+            )
+        return cidr
+
+    @model_validator(mode="after")
+    def _fits(self) -> RegionConfig:
+        if self.azs > REGION_AZS[self.name]:
+            raise ValueError(
+                f"azs: {self.name} offers {REGION_AZS[self.name]} availability zones, not {self.azs}; "
+                f"lower azs to {REGION_AZS[self.name]} or pick another region"
+            )
+        try:
+            check_fits(self.cidr, self.azs)
+        except SubnetPlanError as err:
+            raise ValueError(f"cidr: {err}") from None
+        return self
+
+
+class EksConfig(_Model):
+    """EKS cluster and managed node group sizing."""
+
+    version: str = Field("1.33", pattern=r"^1\.\d{2}$", description="Kubernetes minor version.")
+    node_instance_types: tuple[str, ...] = Field(
+        ("m7i.large",), min_length=1, description="Instance types of the managed node group."
+    )
+    node_min_size: int = Field(2, ge=0)
+    node_desired_size: int = Field(3, ge=0)
+    node_max_size: int = Field(6, ge=1)
+    node_disk_gib: int = Field(50, ge=20, le=16384, description="Encrypted gp3 root volume of each node.")
+    # A public API endpoint exists only with an explicit allow-list; prod forbids it.
+    public_access_cidrs: tuple[IPv4Network, ...] = Field(
+        (), description="CIDRs allowed to the public API endpoint; empty = private endpoint only."
+    )
+    admin_role_arn: str | None = Field(None, description="IAM role granted cluster admin (access entry).")
+    readonly_role_arn: str | None = Field(None, description="IAM role granted read-only view (access entry).")
+    # Pinned so a `pulumi up` never upgrades an add-on behind the operator's back.
+    addons: dict[str, str] = Field(
+        default_factory=lambda: {
+            "vpc-cni": "v1.19.5-eksbuild.3",
+            "coredns": "v1.12.1-eksbuild.2",
+            "kube-proxy": "v1.33.0-eksbuild.2",
+            "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
+            "aws-ebs-csi-driver": "v1.44.0-eksbuild.1",
+        },
+        description="Managed add-on name -> pinned version.",
+    )
+
+    @field_validator("admin_role_arn", "readonly_role_arn")
+    @classmethod
+    def _role_arn(cls, arn: str | None) -> str | None:
+        if arn is not None and not IAM_ROLE_ARN.match(arn):
+            raise ValueError(f"{arn!r} is not an IAM role ARN; write arn:aws:iam::<12-digit account>:role/<name>")
+        return arn
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _no_open_endpoint(cls, cidrs: tuple[IPv4Network, ...]) -> tuple[IPv4Network, ...]:
+        for cidr in cidrs:
+            if cidr.prefixlen == 0:
+                raise ValueError(f"{cidr} opens the Kubernetes API to the internet; list your office/VPN CIDRs instead")
+        return cidrs
+
+    @model_validator(mode="after")
+    def _sizes_ordered(self) -> EksConfig:
+        if not self.node_min_size <= self.node_desired_size <= self.node_max_size:
+            raise ValueError(
+                "nodeMinSize <= nodeDesiredSize <= nodeMaxSize must hold, got "
+                f"{self.node_min_size}, {self.node_desired_size}, {self.node_max_size}; reorder them"
+            )
+        return self
+
+
+class AuroraConfig(_Model):
+    """Aurora PostgreSQL global database sizing and protection."""
+
+    engine_version: str = Field("16.6", pattern=r"^\d{2}\.\d{1,2}$", description="aurora-postgresql version.")
+    instance_class: str = Field("db.r7g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    instances_per_region: int = Field(2, ge=1, le=15, description="Writer/reader instances per cell; prod >= 2.")
+    database_name: str = Field("ledger", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    backup_retention_days: int = Field(35, ge=1, le=35, description="Automated backups kept; prod 35.")
+    backup_window: str = Field("03:00-04:00", description="UTC, hh:mm-hh:mm.")
+    maintenance_window: str = Field("sun:05:00-sun:06:00", description="UTC, ddd:hh:mm-ddd:hh:mm.")
+    deletion_protection: bool = Field(True, description="Required in prod; dev may turn it off.")
+    replication_lag_alarm_seconds: float = Field(
+        1.0, gt=0, description="AuroraGlobalDBReplicationLag alarm threshold per secondary."
+    )
+
+    @field_validator("backup_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if not AWS_WINDOW.match(value):
+            raise ValueError(f"{value!r} is not a window; write hh:mm-hh:mm in UTC, e.g. 03:00-04:00")
+        return value
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _maintenance(cls, value: str) -> str:
+        if not MAINTENANCE_WINDOW.match(value):
+            raise ValueError(f"{value!r} is not a window; write ddd:hh:mm-ddd:hh:mm in UTC, e.g. sun:05:00-sun:06:00")
+        return value
+
+
+class TopicConfig(_Model):
+    """A Kafka topic the platform owns."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9._-]{0,200}$")
+    partitions: int = Field(6, ge=1, le=1000)
+    retention_hours: int = Field(168, ge=1, description="-1 is not allowed: unbounded retention is a cost trap.")
+
+
+class MskConfig(_Model):
+    """MSK cluster sizing and broker defaults."""
+
+    kafka_version: str = Field("3.8.x", pattern=r"^\d+\.\d+(\.\d+|\.x)?(\.tiered|\.kraft)?$")
+    broker_instance_type: str = Field("kafka.m7g.large", pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")
+    brokers_per_az: int = Field(1, ge=1, le=10, description="Broker count = brokersPerAz x azs.")
+    volume_gib: int = Field(1000, ge=1, le=16384, description="EBS per broker at creation.")
+    max_volume_gib: int = Field(4000, ge=1, le=16384, description="Storage auto-scaling ceiling.")
+    default_replication_factor: int = Field(3, ge=1, description="3 in prod; dev may use fewer brokers.")
+    min_insync_replicas: int = Field(2, ge=1, description="2 in prod: a write survives one broker loss.")
+    topics: tuple[TopicConfig, ...] = Field(
+        (), description="Topics replicated between cells; a dead-letter topic per namespace is added."
+    )
+
+    @model_validator(mode="after")
+    def _replication(self) -> MskConfig:
+        if self.min_insync_replicas > self.default_replication_factor:
+            raise ValueError(
+                f"minInsyncReplicas ({self.min_insync_replicas}) must not exceed defaultReplicationFactor "
+                f"({self.default_replication_factor}); every write would fail"
+            )
+        if self.max_volume_gib < self.volume_gib:
+            raise ValueError(f"maxVolumeGib ({self.max_volume_gib}) must be >= volumeGib ({self.volume_gib})")
+        names = [t.name for t in self.topics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"topics: duplicate topic name {_first_duplicate(names)!r}; list each topic once")
+        return self
+
+
+class NetworkConfig(_Model):
+    """Per-cell network options."""
+
+    nat_gateways: Literal["per-az", "single"] = Field(
+        "per-az", description="per-az survives an AZ loss (prod); single is the cheap dev choice."
+    )
+    cross_region_peering: bool = Field(True, description="Private app-tier connectivity between cells.")
+
+
+class TrafficConfig(_Model):
+    """Global routing and the DR control plane."""
+
+    arc_enabled: bool = Field(True, description="ARC routing controls and Region switch plan (costly; off in dev).")
+    hosted_zone_id: str | None = Field(
+        None, pattern=r"^Z[A-Z0-9]{1,31}$", description="Use this existing zone instead of creating one."
+    )
+    health_check_path: str = Field("/healthz", pattern=r"^/[\w./-]*$")
+
+
+class KeysConfig(_Model):
+    """KMS multi-region keys."""
+
+    deletion_window_days: int = Field(30, ge=7, le=30, description="30 in prod: the longest undo window KMS allows.")
+
+
+class StackConfig(_Model):
+    """Everything a finstack stack is built from; see the README's config reference."""
+
+    aws_region: str = Field(description="aws:region, the provider default; must be the primary region.")
+    environment: Literal["dev", "staging", "prod"]
+    residency: str = Field(description="Jurisdiction every region must belong to (us, eu, uk, ch, ca, au, jp).")
+    regions: tuple[RegionConfig, ...] = Field(min_length=1)
+    domain: str
+    namespaces: tuple[str, ...] = Field(min_length=1)
+    tags: dict[str, str]
+    log_retention_days: int = Field(365, description="Every log group; prod >= 365 (PCI DSS 10.5.1).")
+    eks: EksConfig = EksConfig()
+    aurora: AuroraConfig = AuroraConfig()
+    msk: MskConfig = MskConfig()
+    network: NetworkConfig = NetworkConfig()
+    traffic: TrafficConfig = TrafficConfig()
+    keys: KeysConfig = KeysConfig()
+
+    @field_validator("residency")
+    @classmethod
+    def _residency(cls, value: str) -> str:
+        if value not in JURISDICTIONS:
+            raise ValueError(f"{value!r} is not a jurisdiction finstack knows; use one of {', '.join(JURISDICTIONS)}")
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if not DOMAIN_NAME.match(value):
+            raise ValueError(f"{value!r} is not a DNS domain; write it lower-case like pay.example.com")
+        return value
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            if not DNS_LABEL.match(name) or name.startswith("kube-") or name == "default":
+                raise ValueError(
+                    f"{name!r} is not a usable Kubernetes namespace; use a lower-case DNS label, not default or kube-*"
+                )
+        if len(set(names)) != len(names):
+            raise ValueError(f"{_first_duplicate(list(names))!r} is listed twice; list each namespace once")
+        return names
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        missing = [t for t in REQUIRED_TAGS if not tags.get(t)]
+        if missing:
+            raise ValueError(f"missing required tag(s) {', '.join(missing)}; add them under finstack:tags")
+        if tags["dataClassification"] not in DATA_CLASSIFICATIONS:
+            raise ValueError(
+                f"dataClassification {tags['dataClassification']!r} is not one of {', '.join(DATA_CLASSIFICATIONS)}"
+            )
+        return tags
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{days} is not a CloudWatch Logs retention; use one of {LOG_RETENTION_DAYS}")
+        return days
+
+    @model_validator(mode="after")
+    def _cells(self) -> StackConfig:
+        names = [r.name for r in self.regions]
+        if len(set(names)) != len(names):
+            raise ValueError(
+                f"finstack:regions: {_first_duplicate(names)} is listed twice; one cell per region"
+            )
+        primaries = [r.name for r in self.regions if r.role == "primary"]
+        if len(primaries) != 1:
+            raise ValueError(
+                f"finstack:regions: exactly one region must have role: primary, found {len(primaries)}"
+                + (f" ({', '.join(primaries)})" if primaries else "")
+                + "; mark one primary and the others secondary"
+            )
+        for index, region in enumerate(self.regions):
+            if jurisdiction_of(region.name) != self.residency:
+                raise ValueError(
+                    f"finstack:regions[{index}].name: {region.name} is outside finstack:residency "
+                    f"{self.residency!r} ({', '.join(sorted(JURISDICTIONS[self.residency]))}); "
+                    "pick a region of that jurisdiction"
+                )
+        for i, a in enumerate(self.regions):
+            for j in range(i + 1, len(self.regions)):
+                b = self.regions[j]
+                if a.cidr.overlaps(b.cidr):
+                    raise ValueError(
+                        f"finstack:regions[{j}].cidr: {b.cidr} ({b.name}) overlaps {a.cidr} ({a.name}); "
+                        "give every cell its own block so the VPCs can be peered"
+                    )
+        if self.aws_region != primaries[0]:
+            raise ValueError(
+                f"aws:region: {self.aws_region} differs from the primary region {primaries[0]}; "
+                f"set aws:region to {primaries[0]}"
+            )
+        if self.environment == "prod":
+            self._prod_floors()
+        max_rf = min(self.msk.brokers_per_az * r.azs for r in self.regions)
+        if self.msk.default_replication_factor > max_rf:
+            raise ValueError(
+                f"finstack:msk.defaultReplicationFactor: {self.msk.default_replication_factor} exceeds the "
+                f"{max_rf} brokers of the smallest cell; lower it or add brokersPerAz"
+            )
+        return self
+
+    def _prod_floors(self) -> None:
+        if len(self.regions) < 2:
+            raise ValueError(
+                f"finstack:regions: prod needs at least two regions for active-active, found {len(self.regions)}; add a secondary"
+            )
+        for index, region in enumerate(self.regions):
+            if region.azs < 3:
+                raise ValueError(
+                    f"finstack:regions[{index}].azs: prod needs 3 availability zones per region, "
+                    f"{region.name} has {region.azs}; set azs: 3"
+                )
+        floors: list[tuple[bool, str]] = [
+            (
+                self.log_retention_days < PROD_MIN_LOG_RETENTION_DAYS,
+                f"finstack:logRetentionDays: prod keeps logs >= {PROD_MIN_LOG_RETENTION_DAYS} days "
+                f"(PCI DSS 10.5.1), got {self.log_retention_days}",
+            ),
+            (
+                self.aurora.backup_retention_days < PROD_MIN_BACKUP_RETENTION_DAYS,
+                f"finstack:aurora.backupRetentionDays: prod keeps {PROD_MIN_BACKUP_RETENTION_DAYS} days "
+                f"of backups, got {self.aurora.backup_retention_days}",
+            ),
+            (
+                self.aurora.instances_per_region < 2,
+                "finstack:aurora.instancesPerRegion: prod needs >= 2 instances per region "
+                f"(writer + failover reader), got {self.aurora.instances_per_region}",
+            ),
+            (
+                not self.aurora.deletion_protection,
+                "finstack:aurora.deletionProtection: prod must keep deletion protection on; set it to true",
+            ),
+            (
+                bool(self.eks.public_access_cidrs),
+                "finstack:eks.publicAccessCidrs: prod keeps the Kubernetes API private; remove the list",
+            ),
+            (
+                self.keys.deletion_window_days != 30,
+                f"finstack:keys.deletionWindowDays: prod uses 30 days, got {self.keys.deletion_window_days}",
+            ),
+            (
+                self.msk.min_insync_replicas < 2 or self.msk.default_replication_factor < 3,
+                "finstack:msk: prod needs minInsyncReplicas >= 2 and defaultReplicationFactor >= 3, got "
+                f"{self.msk.min_insync_replicas} and {self.msk.default_replication_factor}",
+            ),
+        ]
+        for broken, message in floors:
+            if broken:
+                raise ValueError(message)
+
+    @property
+    def primary(self) -> RegionConfig:
+        """The region holding the Aurora writer and the multi-region primary keys."""
+        return next(r for r in self.regions if r.role == "primary")
+
+    @property
+    def secondaries(self) -> tuple[RegionConfig, ...]:
+        """Every other cell, in config order."""
+        return tuple(r for r in self.regions if r.role != "primary")
+
+    @property
+    def is_prod(self) -> bool:
+        """Prod gets every protection: deletion protection, final snapshots, HA sizes."""
+        return self.environment == "prod"
+
+
+def _first_duplicate(items: list[str]) -> str:
+    seen: set[str] = set()
+    for item in items:
+        if item in seen:
+            return item
+        seen.add(item)
+    return ""
+
+
+_FIELD_KEYS = {
+    name: ("aws:region" if name == "aws_region" else f"{NAMESPACE}:{field.alias}")
+    for name, field in StackConfig.model_fields.items()
+}
+_KEY_FIELDS = {key: name for name, key in _FIELD_KEYS.items()}
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text; plain strings stay strings."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def load_stack_config(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate a stack's config bag (`{"finstack:regions": ..., "aws:region": ...}`).
+
+    Values may be JSON text (as the Pulumi engine passes them) or already decoded (YAML).
+    Raises ConfigError with one line per problem, each naming the key.
+    """
+    data: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        if key in _KEY_FIELDS:
+            data[_KEY_FIELDS[key]] = _decode(value)
+        elif key.startswith(f"{NAMESPACE}:"):
+            problems.append(
+                f"{key}: not a finstack setting; known keys are {', '.join(sorted(_KEY_FIELDS))}"
+            )
+    for field_name in ("aws_region",) + tuple(
+        n for n, f in StackConfig.model_fields.items() if f.is_required() and n != "aws_region"
+    ):
+        if field_name not in data:
+            problems.append(f"{_FIELD_KEYS[field_name]}: missing; it is required (see the README's config reference)")
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return StackConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError([_describe(e) for e in err.errors()]) from None
+
+
+def _describe(error: Any) -> str:
+    """One line for one pydantic error: `<key path>: <message>`."""
+    loc = list(error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not loc:
+        return message
+    head = _FIELD_KEYS.get(str(loc[0]), f"{NAMESPACE}:{loc[0]}")
+    path = head
+    for part in loc[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{to_camel(str(part))}"
+    if message.startswith(("cidr: ", "azs: ")):
+        field, _, message = message.partition(": ")
+        path += f".{field}"
+    value = error.get("input")
+    shown = "" if isinstance(value, (dict, list, tuple)) or value is None else f" (got {value!r})"
+    if error["type"] in ("value_error", "assertion_error"):
+        shown = ""
+    return f"{path}: {message}{shown}"
