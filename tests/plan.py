@@ -84,3 +84,15 @@ def plan_with(stack: str, edit: Callable[[dict[str, Any]], None]) -> Plan:
     edit(raw)
     changed = StackFiles(files.project_dir, files.project, files.stack, files.config_file, raw)
     return Plan(run_program(changed))
+
+
+def shipped_config(stack: str) -> Any:
+    """The validated StackConfig of a shipped stack file."""
+    return load_stack(stack, PROJECT_DIR).validated()
+
+
+def plan_of(func: Callable[[], None], stack: str = "prod") -> Plan:
+    """Run `func` (e.g. one component with literal inputs) under the recording mocks."""
+    from finstack.engine.runner import run_callable
+
+    return Plan(run_callable(func, shipped_config(stack)))

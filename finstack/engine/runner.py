@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import heapq
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,15 +66,49 @@ def run_program(files: StackFiles, mocks: Mocks | None = None, preview: bool = T
 def _run_isolated(
     files: StackFiles, config: StackConfig, mocks: Mocks, program_dir: Path, preview: bool
 ) -> ProgramRun:
+    def program() -> None:
+        runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
+
+    records, outputs = _run_under_mocks(
+        program, files.project, files.stack, files.pulumi_config(), mocks, config.aws_region, preview
+    )
+    return ProgramRun(files.project, files.stack, config, records, outputs, program_dir)
+
+
+def run_callable(
+    func: Callable[[], None],
+    config: StackConfig,
+    mocks: Mocks | None = None,
+    project: str = "finstack",
+    stack: str = "test",
+    preview: bool = True,
+) -> ProgramRun:
+    """Run `func` (e.g. one component with literal inputs) like a program: for unit tests."""
+    fake = mocks or FakeCloud(default_region=config.aws_region)
+    records, outputs = contextvars.Context().run(
+        _run_under_mocks, func, project, stack, {}, fake, config.aws_region, preview
+    )
+    return ProgramRun(project, stack, config, records, outputs, Path.cwd())
+
+
+def _run_under_mocks(
+    func: Callable[[], None],
+    project: str,
+    stack: str,
+    config_bag: dict[str, str],
+    mocks: Mocks,
+    default_region: str,
+    preview: bool,
+) -> tuple[tuple[ResourceRecord, ...], dict[str, Any]]:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi_config.set_all_config(files.pulumi_config(), [])
+        pulumi_config.set_all_config(config_bag, [])
         monitor = RecordingMonitor(mocks)
-        set_mocks(mocks, project=files.project, stack=files.stack, preview=preview, monitor=monitor)
+        set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
 
         async def program() -> None:
-            runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
+            func()
 
         try:
             loop.run_until_complete(run_pulumi_func(program))
@@ -87,10 +122,10 @@ def _run_isolated(
     records = _ordered(list(monitor.records.values()))
     for record in records:
         if record.type.startswith("pulumi:providers:aws"):
-            record.region = record.inputs.get("region") or config.aws_region
+            record.region = record.inputs.get("region") or default_region
         elif record.type.startswith("aws:"):
-            record.region = region_of(record.inputs, record.provider) if region_of else config.aws_region
-    return ProgramRun(files.project, files.stack, config, tuple(records), outputs, program_dir)
+            record.region = region_of(record.inputs, record.provider) if region_of else default_region
+    return tuple(records), outputs
 
 
 async def _stack_outputs() -> dict[str, Any]:
