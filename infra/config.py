@@ -486,7 +486,18 @@ def load_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     try:
         return StackConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError([_describe(e) for e in err.errors()]) from None
+        errors = err.errors()
+        # pydantic adds "should have at least 1 item" for a list whose items all failed:
+        # a consequence, not a second problem.
+        errors = [
+            e
+            for e in errors
+            if not (
+                e["type"] == "too_short"
+                and any(o is not e and tuple(o["loc"][: len(e["loc"])]) == tuple(e["loc"]) for o in errors)
+            )
+        ]
+        raise ConfigError([_describe(e) for e in errors]) from None
 
 
 def _describe(error: Any) -> str:

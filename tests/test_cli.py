@@ -1,0 +1,104 @@
+"""The `finstack` command line: exit codes, one-line errors, the plan export file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from finstack.cli import main
+from tests.plan import PROJECT_DIR
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's stack files in a temp dir, as the working directory."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    shutil.copytree(PROJECT_DIR / "infra", tmp_path / "infra", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli__preview_writes_the_plan_export(project: Path) -> None:
+    code, out, _ = invoke("preview", "--stack", "dev", "--json", "plan.json")
+    assert code == 0, out
+    document = json.loads((project / "plan.json").read_text())
+    assert document["stack"] == "dev"
+    assert "Resources per region" in out and "total" in out
+
+
+def test_cli__unknown_stack_is_one_line_exit_2(project: Path) -> None:
+    code, _, err = invoke("preview", "--stack", "qa")
+    assert code == 2
+    assert err.strip().splitlines() == [f"error: --stack qa: no Pulumi.qa.yaml in {project}; known stacks: dev, prod"]
+
+
+def test_cli__invalid_config_names_file_and_key(project: Path) -> None:
+    text = (project / "Pulumi.prod.yaml").read_text().replace("aws:region: us-east-1", "aws:region: us-west-2")
+    (project / "Pulumi.prod.yaml").write_text(text)
+    code, out, err = invoke("preview", "--stack", "prod", "--json", "plan.json")
+    assert code == 2
+    assert err.strip() == (
+        "error: Pulumi.prod.yaml: aws:region: us-west-2 differs from the primary region us-east-1; "
+        "set aws:region to us-east-1"
+    )
+    assert not (project / "plan.json").exists(), "nothing may be written when the config is invalid"
+    assert out == ""
+
+
+def test_cli__broken_yaml_is_one_line_exit_2(project: Path) -> None:
+    (project / "Pulumi.dev.yaml").write_text("config:\n  finstack:regions: [\n")
+    code, _, err = invoke("preview", "--stack", "dev")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Pulumi.dev.yaml: line "), lines
+    assert "not valid YAML" in lines[0]
+
+
+def test_cli__encrypted_secret_in_stack_file_is_refused(project: Path) -> None:
+    with (project / "Pulumi.dev.yaml").open("a") as handle:
+        handle.write("  finstack:dbPassword:\n    secure: v1:abc\n")
+    code, _, err = invoke("preview", "--stack", "dev")
+    assert code == 2
+    assert "finstack:dbPassword is an encrypted secret" in err
+
+
+def test_cli__json_into_missing_directory_exit_2(project: Path) -> None:
+    code, _, err = invoke("preview", "--stack", "dev", "--json", "no/such/dir/plan.json")
+    assert code == 2
+    assert "directory no/such/dir does not exist" in err
+
+
+def test_cli__no_project_file_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = invoke("preview", "--stack", "dev")
+    assert code == 2
+    assert "no Pulumi.yaml in" in err
+
+
+def test_cli__help_lists_commands_and_exit_codes() -> None:
+    code, out, _ = invoke("--help")
+    assert code == 0
+    assert "preview" in out and "Exit status 0 = ok, 1 = problems found, 2 = bad" in out
+
+
+def test_cli__console_script_prints_no_traceback(project: Path) -> None:
+    # The real entry point, as a user runs it
+    result = subprocess.run(
+        [sys.executable, "-m", "finstack.cli", "preview", "--stack", "nope"],
+        capture_output=True, text=True, cwd=project, check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1

@@ -1,0 +1,405 @@
+"""The stack config model: every validation branch gives one exact message naming the key."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from ipaddress import IPv4Network
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components.subnet_plan import largest_prefix_for
+from infra.config import ConfigError, StackConfig, load_stack_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shipped(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def broken(edit: Callable[[dict[str, Any]], None], stack: str = "prod") -> str:
+    """Apply `edit` to a copy of a shipped config and return the single problem it causes."""
+    raw = copy.deepcopy(shipped(stack))
+    edit(raw)
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config(raw)
+    assert len(caught.value.problems) == 1, caught.value.problems
+    return caught.value.problems[0]
+
+
+def test_config__shipped_stacks_load() -> None:
+    dev = load_stack_config(shipped("dev"))
+    prod = load_stack_config(shipped("prod"))
+    assert (dev.environment, prod.environment) == ("dev", "prod")
+    assert prod.primary.name == "us-east-1"
+    assert [r.name for r in prod.secondaries] == ["us-west-2"]
+    assert all(r.azs == 3 for r in prod.regions)
+    assert prod.aurora.instances_per_region >= 2
+
+
+def test_config__structured_values_arrive_as_json_text() -> None:
+    # Given the config bag as the Pulumi engine hands it to a program (JSON text)
+    import json
+
+    raw = {k: v if isinstance(v, str) else json.dumps(v) for k, v in shipped("prod").items()}
+    # Then it validates to the same model as the decoded YAML
+    assert load_stack_config(raw) == load_stack_config(shipped("prod"))
+
+
+def test_config__model_is_frozen() -> None:
+    config = load_stack_config(shipped("prod"))
+    with pytest.raises(Exception, match="frozen"):
+        config.environment = "dev"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("us_east_1", "finstack:regions[1].name: 'us_east_1' is not an AWS region name; write it like us-east-1"),
+        ("us-east-9", "finstack:regions[1].name: 'us-east-9' is not a region finstack supports; use one of "),
+    ],
+)
+def test_config__unknown_or_malformed_region(name: str, expected: str) -> None:
+    problem = broken(lambda raw: raw["finstack:regions"][1].update(name=name))
+    assert problem.startswith(expected)
+
+
+def test_config__region_outside_residency() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:regions"][1]["name"] = "eu-west-1"
+
+    assert broken(edit) == (
+        "finstack:regions[1].name: eu-west-1 is outside finstack:residency 'us' "
+        "(us-east-1, us-east-2, us-west-1, us-west-2); pick a region of that jurisdiction"
+    )
+
+
+def test_config__eu_residency_accepts_eu_regions_and_rejects_uk() -> None:
+    raw = copy.deepcopy(shipped("prod"))
+    raw.update({"aws:region": "eu-central-1", "finstack:residency": "eu"})
+    raw["finstack:regions"][0]["name"] = "eu-central-1"
+    raw["finstack:regions"][1]["name"] = "eu-west-1"
+    assert load_stack_config(raw).primary.name == "eu-central-1"
+    raw["finstack:regions"][1]["name"] = "eu-west-2"
+    with pytest.raises(ConfigError, match=r"eu-west-2 is outside finstack:residency 'eu'"):
+        load_stack_config(raw)
+
+
+def test_config__unknown_residency() -> None:
+    assert broken(lambda raw: raw.update({"finstack:residency": "mars"})).startswith(
+        "finstack:residency: 'mars' is not a jurisdiction finstack knows; use one of us, eu"
+    )
+
+
+def test_config__public_cidr() -> None:
+    assert broken(lambda raw: raw["finstack:regions"][1].update(cidr="8.8.0.0/16")) == (
+        "finstack:regions[1].cidr: 8.8.0.0/16 is not private address space; "
+        "use a block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
+    )
+
+
+def test_config__cgnat_space_is_not_private_enough() -> None:
+    assert "100.64.0.0/16 is not private address space" in broken(
+        lambda raw: raw["finstack:regions"][1].update(cidr="100.64.0.0/16")
+    )
+
+
+def test_config__overlapping_cidrs() -> None:
+    assert broken(lambda raw: raw["finstack:regions"][1].update(cidr="10.10.128.0/17")) == (
+        "finstack:regions[1].cidr: 10.10.128.0/17 (us-west-2) overlaps 10.10.0.0/16 (us-east-1); "
+        "give every cell its own block so the VPCs can be peered"
+    )
+
+
+def test_config__cidr_too_small_for_subnet_plan() -> None:
+    assert broken(lambda raw: raw["finstack:regions"][1].update(cidr="10.20.0.0/24")) == (
+        "finstack:regions[1].cidr: 10.20.0.0/24 is too small for the subnet plan of 3 AZs "
+        "(app subnets would be /27, need /24 or larger); use a /21 or larger"
+    )
+
+
+def test_config__cidr_larger_than_a_vpc() -> None:
+    assert broken(lambda raw: raw["finstack:regions"][1].update(cidr="10.0.0.0/8")) == (
+        "finstack:regions[1].cidr: 10.0.0.0/8 is larger than AWS allows for a VPC; use a /16 to /21"
+    )
+
+
+def test_config__more_azs_than_the_region_has() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:regions"][1].update(name="us-west-1", azs=3)
+
+    assert broken(edit) == (
+        "finstack:regions[1].azs: us-west-1 offers 2 availability zones, not 3; lower azs to 2 or pick another region"
+    )
+
+
+@pytest.mark.parametrize("roles", [("secondary", "secondary"), ("primary", "primary")])
+def test_config__not_exactly_one_primary(roles: tuple[str, str]) -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        for region, role in zip(raw["finstack:regions"], roles, strict=True):
+            region["role"] = role
+
+    problem = broken(edit)
+    assert problem.startswith("finstack:regions: exactly one region must have role: primary, found ")
+    assert problem.endswith("; mark one primary and the others secondary")
+
+
+def test_config__duplicate_region() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:regions"][1].update(name="us-east-1", cidr="10.20.0.0/16")
+
+    assert broken(edit) == "finstack:regions: us-east-1 is listed twice; one cell per region"
+
+
+def test_config__prod_needs_two_regions() -> None:
+    assert broken(lambda raw: raw["finstack:regions"].pop()) == (
+        "finstack:regions: prod needs at least two regions for active-active, found 1; add a secondary"
+    )
+
+
+def test_config__prod_needs_three_azs() -> None:
+    assert broken(lambda raw: raw["finstack:regions"][1].update(azs=2)) == (
+        "finstack:regions[1].azs: prod needs 3 availability zones per region, us-west-2 has 2; set azs: 3"
+    )
+
+
+def test_config__dev_may_run_one_region_with_two_azs() -> None:
+    raw = copy.deepcopy(shipped("dev"))
+    raw["finstack:regions"].pop()
+    assert len(load_stack_config(raw).regions) == 1
+
+
+def test_config__aws_region_differs_from_primary() -> None:
+    assert broken(lambda raw: raw.update({"aws:region": "us-west-2"})) == (
+        "aws:region: us-west-2 differs from the primary region us-east-1; set aws:region to us-east-1"
+    )
+
+
+def test_config__duplicate_namespace() -> None:
+    assert broken(lambda raw: raw.update({"finstack:namespaces": ["ledger", "risk", "ledger"]})) == (
+        "finstack:namespaces: 'ledger' is listed twice; list each namespace once"
+    )
+
+
+def test_config__reserved_namespace() -> None:
+    assert broken(lambda raw: raw.update({"finstack:namespaces": ["kube-system"]})).startswith(
+        "finstack:namespaces: 'kube-system' is not a usable Kubernetes namespace"
+    )
+
+
+@pytest.mark.parametrize("tag", ["owner", "costCenter", "dataClassification"])
+def test_config__missing_required_tag(tag: str) -> None:
+    assert broken(lambda raw: raw["finstack:tags"].pop(tag)) == (
+        f"finstack:tags: missing required tag(s) {tag}; add them under finstack:tags"
+    )
+
+
+def test_config__unknown_data_classification() -> None:
+    assert broken(lambda raw: raw["finstack:tags"].update(dataClassification="secret-ish")) == (
+        "finstack:tags: dataClassification 'secret-ish' is not one of public, internal, confidential, restricted"
+    )
+
+
+def test_config__unknown_finstack_key() -> None:
+    assert broken(lambda raw: raw.update({"finstack:region": "us-east-1"})).startswith(
+        "finstack:region: not a finstack setting; known keys are aws:region, finstack:aurora"
+    )
+
+
+def test_config__missing_required_key() -> None:
+    assert broken(lambda raw: raw.pop("finstack:domain")) == (
+        "finstack:domain: missing; it is required (see the README's config reference)"
+    )
+
+
+def test_config__unknown_nested_key_names_the_path() -> None:
+    assert broken(lambda raw: raw["finstack:aurora"].update(instanceCount=3)) == (
+        "finstack:aurora.instanceCount: Extra inputs are not permitted (got 3)"
+    )
+
+
+def test_config__bad_domain() -> None:
+    assert broken(lambda raw: raw.update({"finstack:domain": "Pay_Example"})) == (
+        "finstack:domain: 'Pay_Example' is not a DNS domain; write it lower-case like pay.example.com"
+    )
+
+
+def test_config__log_retention_not_a_cloudwatch_value() -> None:
+    assert broken(lambda raw: raw.update({"finstack:logRetentionDays": 366})).startswith(
+        "finstack:logRetentionDays: 366 is not a CloudWatch Logs retention; use one of (1, 3,"
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda raw: raw.update({"finstack:logRetentionDays": 90}),
+            "finstack:logRetentionDays: prod keeps logs >= 365 days (PCI DSS 10.5.1), got 90",
+        ),
+        (
+            lambda raw: raw["finstack:aurora"].update(backupRetentionDays=7),
+            "finstack:aurora.backupRetentionDays: prod keeps 35 days of backups, got 7",
+        ),
+        (
+            lambda raw: raw["finstack:aurora"].update(instancesPerRegion=1),
+            "finstack:aurora.instancesPerRegion: prod needs >= 2 instances per region (writer + failover reader), got 1",
+        ),
+        (
+            lambda raw: raw["finstack:aurora"].update(deletionProtection=False),
+            "finstack:aurora.deletionProtection: prod must keep deletion protection on; set it to true",
+        ),
+        (
+            lambda raw: raw["finstack:eks"].update(publicAccessCidrs=["203.0.113.0/24"]),
+            "finstack:eks.publicAccessCidrs: prod keeps the Kubernetes API private; remove the list",
+        ),
+        (
+            lambda raw: raw["finstack:keys"].update(deletionWindowDays=7),
+            "finstack:keys.deletionWindowDays: prod uses 30 days, got 7",
+        ),
+        (
+            lambda raw: raw["finstack:msk"].update(minInsyncReplicas=1),
+            "finstack:msk: prod needs minInsyncReplicas >= 2 and defaultReplicationFactor >= 3, got 1 and 3",
+        ),
+    ],
+)
+def test_config__prod_floors(edit: Callable[[dict[str, Any]], None], expected: str) -> None:
+    assert broken(edit) == expected
+
+
+def test_config__eks_endpoint_never_open_to_the_internet() -> None:
+    assert broken(lambda raw: raw["finstack:eks"].update(publicAccessCidrs=["0.0.0.0/0"]), "dev") == (
+        "finstack:eks.publicAccessCidrs: 0.0.0.0/0 opens the Kubernetes API to the internet; "
+        "list your office/VPN CIDRs instead"
+    )
+
+
+def test_config__eks_node_sizes_ordered() -> None:
+    assert broken(lambda raw: raw["finstack:eks"].update(nodeMinSize=8)) == (
+        "finstack:eks: nodeMinSize <= nodeDesiredSize <= nodeMaxSize must hold, got 8, 6, 12; reorder them"
+    )
+
+
+def test_config__eks_role_arn_malformed() -> None:
+    assert broken(lambda raw: raw["finstack:eks"].update(adminRoleArn="platform-admin")) == (
+        "finstack:eks.adminRoleArn: 'platform-admin' is not an IAM role ARN; "
+        "write arn:aws:iam::<12-digit account>:role/<name>"
+    )
+
+
+def test_config__aurora_backup_window_malformed() -> None:
+    assert broken(lambda raw: raw["finstack:aurora"].update(backupWindow="3am")) == (
+        "finstack:aurora.backupWindow: '3am' is not a window; write hh:mm-hh:mm in UTC, e.g. 03:00-04:00"
+    )
+
+
+def test_config__aurora_maintenance_window_malformed() -> None:
+    assert broken(lambda raw: raw["finstack:aurora"].update(maintenanceWindow="sunday")).startswith(
+        "finstack:aurora.maintenanceWindow: 'sunday' is not a window; write ddd:hh:mm-ddd:hh:mm"
+    )
+
+
+def test_config__msk_insync_above_replication_factor() -> None:
+    assert broken(lambda raw: raw["finstack:msk"].update(minInsyncReplicas=4)) == (
+        "finstack:msk: minInsyncReplicas (4) must not exceed defaultReplicationFactor (3); every write would fail"
+    )
+
+
+def test_config__msk_replication_factor_above_broker_count() -> None:
+    assert broken(lambda raw: raw["finstack:msk"].update(defaultReplicationFactor=3), "dev") == (
+        "finstack:msk.defaultReplicationFactor: 3 exceeds the 2 brokers of the smallest cell; "
+        "lower it or add brokersPerAz"
+    )
+
+
+def test_config__msk_max_volume_below_volume() -> None:
+    assert broken(lambda raw: raw["finstack:msk"].update(maxVolumeGib=10)) == (
+        "finstack:msk: maxVolumeGib (10) must be >= volumeGib (2000)"
+    )
+
+
+def test_config__msk_duplicate_topic() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:msk"]["topics"].append({"name": "ledger.entries"})
+
+    assert broken(edit) == "finstack:msk: topics: duplicate topic name 'ledger.entries'; list each topic once"
+
+
+def test_config__wrong_type_names_value() -> None:
+    assert broken(lambda raw: raw["finstack:regions"][0].update(azs="three")) == (
+        "finstack:regions[0].azs: Input should be a valid integer, unable to parse string as an integer (got 'three')"
+    )
+
+
+def test_config__several_problems_each_get_a_line() -> None:
+    raw = copy.deepcopy(shipped("prod"))
+    raw["finstack:regions"][1]["cidr"] = "8.8.0.0/16"
+    raw["finstack:regions"][0]["name"] = "moon-1"
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config(raw)
+    assert len(caught.value.problems) == 2
+    assert all(re.match(r"^finstack:regions\[\d\]\.(name|cidr): ", p) for p in caught.value.problems)
+
+
+# -- property-based: layouts ---------------------------------------------------------------
+
+REGION_POOL = ("us-east-1", "us-east-2", "us-west-2")
+
+
+@st.composite
+def disjoint_layouts(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """2-3 regions with distinct /16-/21 blocks carved from distinct /12s of 10/8."""
+    count = draw(st.integers(min_value=2, max_value=3))
+    regions = draw(st.permutations(REGION_POOL))[:count]
+    firsts = draw(st.lists(st.integers(0, 15), min_size=count, max_size=count, unique=True))
+    layout = []
+    for index, (region, first) in enumerate(zip(regions, firsts, strict=True)):
+        azs = draw(st.integers(min_value=1, max_value=3))
+        prefix = draw(st.integers(min_value=16, max_value=largest_prefix_for(azs)))
+        base = IPv4Network(f"10.{first * 16}.0.0/12")
+        offset = draw(st.integers(0, (1 << (prefix - 12)) - 1))
+        cidr = list(base.subnets(new_prefix=prefix))[offset] if prefix - 12 <= 6 else IPv4Network(
+            (int(base.network_address) + offset * (1 << (32 - prefix)), prefix)
+        )
+        layout.append({"name": region, "cidr": str(cidr), "azs": azs, "role": "primary" if index == 0 else "secondary"})
+    return layout
+
+
+def dev_with(layout: list[dict[str, Any]]) -> dict[str, Any]:
+    raw = copy.deepcopy(shipped("dev"))
+    raw["finstack:regions"] = layout
+    raw["aws:region"] = layout[0]["name"]
+    raw["finstack:msk"]["defaultReplicationFactor"] = 1
+    return raw
+
+
+@settings(max_examples=60, deadline=None)
+@given(disjoint_layouts())
+def test_config__random_disjoint_layouts_validate(layout: list[dict[str, Any]]) -> None:
+    config = load_stack_config(dev_with(layout))
+    assert isinstance(config, StackConfig)
+    assert config.primary.name == layout[0]["name"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(disjoint_layouts(), st.data())
+def test_config__random_overlapping_layouts_are_rejected(layout: list[dict[str, Any]], data: st.DataObject) -> None:
+    # Given a valid layout, When one cell gets a block inside (or around) another cell's block
+    victim, other = data.draw(st.permutations(range(len(layout))))[:2]
+    target = IPv4Network(layout[other]["cidr"])
+    azs = layout[victim]["azs"]
+    prefix = data.draw(st.integers(min_value=16, max_value=largest_prefix_for(azs)))
+    overlapping = target.supernet(new_prefix=prefix) if prefix <= target.prefixlen else next(
+        target.subnets(new_prefix=prefix)
+    )
+    layout[victim]["cidr"] = str(overlapping)
+    # Then validation names the overlap
+    with pytest.raises(ConfigError, match=r"overlaps"):
+        load_stack_config(dev_with(layout))

@@ -1,0 +1,135 @@
+"""The offline engine: runs the real program, records what the engine would hand a policy pack."""
+
+from __future__ import annotations
+
+import json
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from finstack.engine.export import plan_export
+from finstack.engine.runner import ProgramError, run_callable
+from finstack.project import load_stack
+from tests.plan import PROJECT_DIR, plan_of, shipped_config, shipped_plan
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_preview__stack_runs_offline_and_every_aws_resource_has_a_region(stack: str) -> None:
+    plan = shipped_plan(stack)
+    aws_resources = [r for r in plan if r.type.startswith(("aws:", "pulumi:providers:aws"))]
+    assert aws_resources, f"{stack}: the program declared no AWS resources"
+    for record in aws_resources:
+        assert record.region in plan.regions, f"{record.urn}: region {record.region!r} not one of {plan.regions}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_export__is_json_and_deterministic(stack: str) -> None:
+    # Given two independent runs of the same stack
+    files = load_stack(stack, PROJECT_DIR)
+    from finstack.engine.runner import run_program
+
+    first = json.dumps(plan_export(run_program(files), PROJECT_DIR), sort_keys=True)
+    second = json.dumps(plan_export(run_program(files), PROJECT_DIR), sort_keys=True)
+    # Then the exports are byte-identical and parse back
+    assert first == second
+    document = json.loads(first)
+    assert document["project"] == "finstack" and document["stack"] == stack
+    urns = [r["urn"] for r in document["resources"]]
+    assert len(urns) == len(set(urns)), "duplicate URNs in export"
+
+
+def test_export__has_every_contract_field() -> None:
+    document = plan_export(shipped_plan("prod").run, PROJECT_DIR)
+    required = {
+        "urn", "type", "name", "custom", "parent", "provider", "region", "inputs", "outputs",
+        "options", "dependencies", "propertyDependencies", "source",
+    }
+    for resource in document["resources"]:
+        assert required <= resource.keys(), f"{resource['urn']}: missing {required - resource.keys()}"
+        assert set(resource["options"]) == {"protect", "ignoreChanges", "deleteBeforeReplace", "retainOnDelete"}
+    stack_resources = [r for r in document["resources"] if r["type"] == "pulumi:pulumi:Stack"]
+    assert len(stack_resources) == 1
+    providers = [r for r in document["resources"] if r["type"] == "pulumi:providers:aws"]
+    assert providers, "the explicit aws provider is missing from the export"
+
+
+def test_export__custom_resources_point_at_program_source() -> None:
+    document = plan_export(shipped_plan("prod").run, PROJECT_DIR)
+    for resource in document["resources"]:
+        if resource["custom"]:
+            source = resource["source"]
+            assert source is not None, f"{resource['urn']}: no source position"
+            assert not source["file"].startswith((".venv", "/")), f"{resource['urn']}: source {source} is not program code"
+            assert (PROJECT_DIR / source["file"]).is_file() and source["line"] > 0, resource["urn"]
+
+
+def _options_program() -> None:
+    vpc = aws.ec2.Vpc("probe-vpc", cidr_block="10.0.0.0/16", region="us-west-2")
+    parent = pulumi.ComponentResource("finstack:test:Probe", "probe")
+    aws.ec2.Subnet(
+        "probe-subnet",
+        vpc_id=vpc.id,
+        cidr_block="10.0.1.0/24",
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            protect=True,
+            ignore_changes=["cidrBlock"],
+            delete_before_replace=True,
+            retain_on_delete=True,
+            depends_on=[vpc],
+        ),
+    )
+
+
+def test_recording__keeps_what_the_engine_hands_a_policy_pack() -> None:
+    plan = plan_of(_options_program)
+    vpc, subnet, parent = plan.named("probe-vpc"), plan.named("probe-subnet"), plan.named("probe")
+    assert subnet.parent == parent.urn, subnet.urn
+    assert subnet.protect and subnet.retain_on_delete and subnet.delete_before_replace, subnet.urn
+    assert subnet.ignore_changes == ["cidrBlock"], subnet.urn
+    assert vpc.urn in subnet.dependencies, subnet.urn
+    assert subnet.property_dependencies["vpcId"] == [vpc.urn], subnet.urn
+    assert subnet.inputs["vpcId"] == vpc.id and vpc.id.startswith("vpc-"), subnet.urn
+    assert subnet.source_file and subnet.source_file.endswith("tests/test_engine.py"), subnet.source_file
+    assert vpc.region == "us-west-2", vpc.urn
+    # no region input and no provider: the stack's aws:region
+    assert subnet.region == "us-east-1", subnet.urn
+
+
+def test_fake_cloud__arns_carry_region_and_service() -> None:
+    def program() -> None:
+        aws.rds.Cluster("db", cluster_identifier="ledger-west", engine="aurora-postgresql", region="us-west-2")
+        aws.kms.Key("key", multi_region=True, region="us-east-1")
+
+    plan = plan_of(program)
+    cluster, key = plan.named("db"), plan.named("key")
+    assert cluster.outputs["arn"] == "arn:aws:rds:us-west-2:111122223333:cluster:ledger-west", cluster.urn
+    assert key.outputs["arn"].startswith("arn:aws:kms:us-east-1:111122223333:key/mrk-"), key.urn
+
+
+def test_runner__program_error_is_reported_not_swallowed() -> None:
+    def program() -> None:
+        raise pulumi.RunError("boom")
+
+    with pytest.raises(ProgramError, match="boom"):
+        run_callable(program, shipped_config("dev"))
+
+
+def test_program__invalid_config_stops_with_one_clean_message() -> None:
+    # Given the program run the way the Pulumi CLI runs it, with a broken config bag
+    import runpy
+
+    from pulumi.runtime import config as runtime_config
+
+    bag = load_stack("dev", PROJECT_DIR).pulumi_config()
+    bag["finstack:environment"] = "qa"
+
+    def program() -> None:
+        runtime_config.set_all_config(bag)
+        runpy.run_path(str(PROJECT_DIR / "infra" / "__main__.py"), run_name="__main__")
+
+    # Then it raises RunError (shown by the CLI without a traceback) naming the keys, and declares nothing
+    with pytest.raises(ProgramError) as caught:
+        run_callable(program, shipped_config("dev"))
+    message = str(caught.value)
+    assert message == "invalid stack config:\nfinstack:environment: Input should be 'dev', 'staging' or 'prod' (got 'qa')"
