@@ -1,0 +1,49 @@
+"""`make demo`: walk through what finstack does, offline, end to end.
+
+Each step runs the real `finstack` command line in this process and stops the demo at the
+first failure with that step's exit status.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.rule import Rule
+
+from finstack.cli import main as cli
+
+console = Console(highlight=False)
+
+STEPS: list[tuple[str, list[str]]] = [
+    ("Preview the dev stack offline (Pulumi mock runtime, no AWS)", ["preview", "--stack", "dev"]),
+    (
+        "Preview the prod stack and write the plan export",
+        ["preview", "--stack", "prod", "--json", ".finstack/prod/plan.json"],
+    ),
+]
+
+
+def run_step(title: str, argv: list[str]) -> None:
+    """Run one CLI invocation, exiting the demo if it fails."""
+    console.print(Rule(f"[bold]{title}[/]"))
+    console.print(f"$ finstack {' '.join(argv)}", style="dim")
+    try:
+        cli.main(args=argv, prog_name="finstack", standalone_mode=False)
+    except SystemExit as exit_:
+        if exit_.code not in (0, None):
+            sys.exit(exit_.code)
+
+
+def main() -> None:
+    """Run every demo step in order."""
+    from pathlib import Path
+
+    Path(".finstack/prod").mkdir(parents=True, exist_ok=True)
+    for title, argv in STEPS:
+        run_step(title, argv)
+    console.print(Rule("[bold green]demo complete[/]"))
+
+
+if __name__ == "__main__":
+    main()
