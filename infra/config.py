@@ -124,9 +124,9 @@ class EksConfig(_Model):
     node_instance_types: tuple[str, ...] = Field(
         ("m7i.large",), min_length=1, description="Instance types of the managed node group."
     )
-    node_min_size: int = Field(2, ge=0)
-    node_desired_size: int = Field(3, ge=0)
-    node_max_size: int = Field(6, ge=1)
+    node_min_size: int = Field(2, ge=0, description="Node group floor per cell; the drills scale above it.")
+    node_desired_size: int = Field(3, ge=0, description="Nodes per cell at deploy time.")
+    node_max_size: int = Field(6, ge=1, description="Ceiling: one cell must carry all traffic after a failover.")
     node_disk_gib: int = Field(50, ge=20, le=16384, description="Encrypted gp3 root volume of each node.")
     # A public API endpoint exists only with an explicit allow-list; prod forbids it.
     public_access_cidrs: tuple[IPv4Network, ...] = Field(
@@ -175,9 +175,11 @@ class AuroraConfig(_Model):
     """Aurora PostgreSQL global database sizing and protection."""
 
     engine_version: str = Field("16.6", pattern=r"^\d{2}\.\d{1,2}$", description="aurora-postgresql version.")
-    instance_class: str = Field("db.r7g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_class: str = Field(
+        "db.r7g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="Instance class of every member instance."
+    )
     instances_per_region: int = Field(2, ge=1, le=15, description="Writer/reader instances per cell; prod >= 2.")
-    database_name: str = Field("ledger", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    database_name: str = Field("ledger", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Initial database.")
     backup_retention_days: int = Field(35, ge=1, le=35, description="Automated backups kept; prod 35.")
     backup_window: str = Field("03:00-04:00", description="UTC, hh:mm-hh:mm.")
     maintenance_window: str = Field("sun:05:00-sun:06:00", description="UTC, ddd:hh:mm-ddd:hh:mm.")
@@ -204,16 +206,20 @@ class AuroraConfig(_Model):
 class TopicConfig(_Model):
     """A Kafka topic the platform owns."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9._-]{0,200}$")
-    partitions: int = Field(6, ge=1, le=1000)
+    name: str = Field(pattern=r"^[a-z][a-z0-9._-]{0,200}$", description="Topic name, <namespace>.<stream> by convention.")
+    partitions: int = Field(6, ge=1, le=1000, description="Partitions; the unit of consumer parallelism.")
     retention_hours: int = Field(168, ge=1, description="-1 is not allowed: unbounded retention is a cost trap.")
 
 
 class MskConfig(_Model):
     """MSK cluster sizing and broker defaults."""
 
-    kafka_version: str = Field("3.8.x", pattern=r"^\d+\.\d+(\.\d+|\.x)?(\.tiered|\.kraft)?$")
-    broker_instance_type: str = Field("kafka.m7g.large", pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")
+    kafka_version: str = Field(
+        "3.8.x", pattern=r"^\d+\.\d+(\.\d+|\.x)?(\.tiered|\.kraft)?$", description="MSK Kafka version."
+    )
+    broker_instance_type: str = Field(
+        "kafka.m7g.large", pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$", description="Broker instance type."
+    )
     brokers_per_az: int = Field(1, ge=1, le=10, description="Broker count = brokersPerAz x azs.")
     volume_gib: int = Field(1000, ge=1, le=16384, description="EBS per broker at creation.")
     max_volume_gib: int = Field(4000, ge=1, le=16384, description="Storage auto-scaling ceiling.")
@@ -254,7 +260,9 @@ class TrafficConfig(_Model):
     hosted_zone_id: str | None = Field(
         None, pattern=r"^Z[A-Z0-9]{1,31}$", description="Use this existing zone instead of creating one."
     )
-    health_check_path: str = Field("/healthz", pattern=r"^/[\w./-]*$")
+    health_check_path: str = Field(
+        "/healthz", pattern=r"^/[\w./-]*$", description="HTTPS path Route 53 probes on every cell's API."
+    )
 
 
 class KeysConfig(_Model):
@@ -267,12 +275,12 @@ class StackConfig(_Model):
     """Everything a finstack stack is built from; see the README's config reference."""
 
     aws_region: str = Field(description="aws:region, the provider default; must be the primary region.")
-    environment: Literal["dev", "staging", "prod"]
+    environment: Literal["dev", "staging", "prod"] = Field(description="prod turns on every protection floor.")
     residency: str = Field(description="Jurisdiction every region must belong to (us, eu, uk, ch, ca, au, jp).")
-    regions: tuple[RegionConfig, ...] = Field(min_length=1)
-    domain: str
-    namespaces: tuple[str, ...] = Field(min_length=1)
-    tags: dict[str, str]
+    regions: tuple[RegionConfig, ...] = Field(min_length=1, description="One active cell per entry.")
+    domain: str = Field(description="Public domain: api.<domain> routes to the nearest healthy cell.")
+    namespaces: tuple[str, ...] = Field(min_length=1, description="Bounded contexts: one hardened namespace each.")
+    tags: dict[str, str] = Field(description="Tags on every resource; owner, costCenter, dataClassification required.")
     log_retention_days: int = Field(365, description="Every log group; prod >= 365 (PCI DSS 10.5.1).")
     eks: EksConfig = EksConfig()
     aurora: AuroraConfig = AuroraConfig()

@@ -67,7 +67,7 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:cloudwatch/dashboard:Dashboard": ("cloudwatch", "dashboard/{name}"),
     "aws:iam/role:Role": ("iam", "role/{name}"),
     "aws:iam/policy:Policy": ("iam", "policy/{name}"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("iam", "oidc-provider/{id}"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("iam", "oidc-provider/{url}"),
     "aws:eks/cluster:Cluster": ("eks", "cluster/{name}"),
     "aws:eks/nodeGroup:NodeGroup": ("eks", "nodegroup/{cluster}/{name}/{hash}"),
     "aws:eks/addon:Addon": ("eks", "addon/{cluster}/{name}/{hash}"),
@@ -99,10 +99,14 @@ _ARN: dict[str, tuple[str, str]] = {
         "route53-recovery-control",
         "controlpanel/{panel}/safetyrule/{short}",
     ),
+    "aws:acm/certificate:Certificate": ("acm", "certificate/{guid}"),
+    "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", "loadbalancer/app/{name}/{hash16}"),
+    # Replaced in _extra_outputs: a listener ARN embeds its load balancer's name and id.
+    "aws:lb/listener:Listener": ("elasticloadbalancing", "listener/app/lb/{hash16}/{hash16}"),
 }
 
 # Services whose ARNs carry no region (global services).
-_GLOBAL_SERVICES = {"iam", "route53", "s3", "route53-recovery-control"}
+_GLOBAL_SERVICES = {"iam", "route53", "s3", "route53-recovery-control", "arc-region-switch"}
 
 # Input property that holds the physical name, per type; absent ones are autonamed.
 _NAME_INPUT: dict[str, str] = {
@@ -188,8 +192,8 @@ class FakeCloud(Mocks):
         state = self._computed(args.typ, args.name, inputs, region, seed)
         return state.pop("__id"), {**inputs, **state}
 
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        """Answer the data-source invokes the program uses."""
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Answer the data-source invokes the program uses (no check failures: the SDK iterates them)."""
         region = self.region_of(dict(args.args), args.provider)
         token = args.token
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
@@ -204,21 +208,21 @@ class FakeCloud(Mocks):
                 "zoneIds": [f"{short}-az{i + 1}" for i in range(count)],
                 "groupNames": [region] * count,
                 "region": region,
-            }, None
+            }, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "id": self.account_id,
                 "accountId": self.account_id,
                 "arn": f"arn:aws:iam::{self.account_id}:role/finstack-offline",
                 "userId": "AROAOFFLINEFINSTACK:offline",
-            }, None
+            }, []
         if token == "aws:index/getPartition:getPartition":
             return {
                 "id": PARTITION,
                 "partition": PARTITION,
                 "dnsSuffix": "amazonaws.com",
                 "reverseDnsPrefix": "com.amazonaws",
-            }, None
+            }, []
         if token == "aws:index/getRegion:getRegion":
             return {
                 "id": region,
@@ -226,7 +230,13 @@ class FakeCloud(Mocks):
                 "region": region,
                 "endpoint": f"ec2.{region}.amazonaws.com",
                 "description": region,
-            }, None
+            }, []
+        if token == "aws:secretsmanager/getRandomPassword:getRandomPassword":
+            # Deterministic, so two offline runs stay byte-identical; real AWS answers a fresh one.
+            length = int(args.args.get("passwordLength") or 32)
+            pool = digest("random-password", region, json.dumps(dict(args.args), sort_keys=True), length=64)
+            password = ("Aa0" + pool.upper()[::2] + pool)[:length]
+            return {"id": region, "randomPassword": password, "region": region}, []
         raise NotImplementedError(
             f"the offline engine does not answer invoke {token}; add it to finstack/engine/fake_cloud.py"
         )
@@ -268,8 +278,14 @@ class FakeCloud(Mocks):
                 short=digest(seed, length=6),
                 panel=digest("panel", str(inputs.get("controlPanelArn", "")), length=12),
                 account=self.account_id,
+                # An OIDC provider's ARN ends with its issuer URL without the scheme.
+                url=str(inputs.get("url", "")).removeprefix("https://"),
+                guid=_uuid(seed),
+                hash16=digest(seed, length=16),
             )
-            arn_region = "" if service in _GLOBAL_SERVICES else region
+            # Global clusters, like IAM and Route 53, carry no region in their ARN.
+            global_arn = service in _GLOBAL_SERVICES or typ == "aws:rds/globalCluster:GlobalCluster"
+            arn_region = "" if global_arn else region
             arn_account = "" if service in {"s3", "route53"} else self.account_id
             if typ == "aws:route53recoverycontrol/routingControl:RoutingControl" or typ.startswith(
                 "aws:route53recoverycontrol/safetyRule"
@@ -286,6 +302,10 @@ class FakeCloud(Mocks):
         state.update(_extra_outputs(typ, inputs, region, physical, resource_id, state.get("arn", ""), seed))
         if typ not in ("aws:kms/alias:Alias",) and "name" not in inputs and typ in _ARN:
             state.setdefault("name", physical)
+        name_input = _NAME_INPUT.get(typ)
+        if name_input and name_input not in inputs:
+            # What Pulumi's autonaming would have filled in (e.g. an autonamed node group).
+            state[name_input] = physical
         if "tags" in inputs and "tagsAll" not in inputs:
             state["tagsAll"] = inputs["tags"]
         return state
@@ -379,9 +399,61 @@ def _extra_outputs(
             ],
             "status": "DEPLOYED",
         }
+    if typ == "aws:acm/certificate:Certificate":
+        names = [inputs.get("domainName"), *(inputs.get("subjectAlternativeNames") or [])]
+        return {
+            "status": "ISSUED",
+            # ACM derives the validation CNAME from account and name alone: the same in every region.
+            "domainValidationOptions": [
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_{digest('acm', str(domain), length=32)}.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{digest('acm-value', str(domain), length=32)}.acm-validations.aws.",
+                }
+                for domain in names
+                if isinstance(domain, str)
+            ],
+        }
+    if typ == "aws:acm/certificateValidation:CertificateValidation":
+        return {"certificateArn": inputs.get("certificateArn", "")}
+    if typ == "aws:lb/loadBalancer:LoadBalancer":
+        suffix = arn.split(":loadbalancer/", 1)[-1]
+        return {
+            "arnSuffix": suffix,
+            "dnsName": f"{physical}-{int(h[:8], 16)}.{region}.elb.amazonaws.com",
+            "zoneId": _ALB_HOSTED_ZONES.get(region, "Z35SXDOTRQ7X7K"),
+        }
+    if typ == "aws:lb/listener:Listener":
+        lb_arn = str(inputs.get("loadBalancerArn", ""))
+        if ":loadbalancer/" in lb_arn:
+            listener_arn = f"{lb_arn.replace(':loadbalancer/', ':listener/', 1)}/{digest(seed, length=16)}"
+            return {"arn": listener_arn, "__id": listener_arn}
+        return {}
+    if typ == "aws:route53/record:Record":
+        return {"fqdn": str(inputs.get("name", "")).rstrip(".")}
+    if typ == "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter":
+        # The accepter side adopts the requester's connection: its id is the connection's id.
+        connection = inputs.get("vpcPeeringConnectionId")
+        return {"__id": connection, "acceptStatus": "active"} if isinstance(connection, str) and connection else {}
     if typ == "aws:s3/bucket:Bucket":
         return {"bucketDomainName": f"{physical}.s3.amazonaws.com", "bucketRegionalDomainName": f"{physical}.s3.{region}.amazonaws.com", "region": region}
     return {}
+
+
+# Route 53 hosted zone ids of Application Load Balancers per region (what alias records point at).
+_ALB_HOSTED_ZONES = {
+    "us-east-1": "Z35SXDOTRQ7X7K",
+    "us-east-2": "Z3AADJGX6KTTL2",
+    "us-west-1": "Z368ELLRRE2KJ0",
+    "us-west-2": "Z1H1FL5HABSF5",
+    "ca-central-1": "ZQSVJUPU6J1EY",
+    "eu-west-1": "Z32O12XQLNTSW2",
+    "eu-west-2": "ZHURV8PSTC4K8",
+    "eu-central-1": "Z215JYRZR1TBD5",
+    "ap-southeast-2": "Z1GM3OXH4ZPM65",
+    "ap-northeast-1": "Z14GRHDCWA56QT",
+}
 
 
 def dumps_stable(value: Any) -> str:

@@ -1,0 +1,171 @@
+"""`finstack up`, `finstack destroy` and `finstack emulator serve`.
+
+With `--emulate` the real program is deployed into the embedded AWS emulator (or the one
+`AWS_ENDPOINT_URL` points at). Without it, up/destroy hand over to the Pulumi CLI through
+the Automation API, exactly as `pulumi up -s STACK` would run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from finstack.errors import UsageError
+
+console = Console(highlight=False)
+
+
+def _stack_option(func):  # type: ignore[no-untyped-def]
+    return click.option("--stack", "-s", required=True, metavar="STACK", help="Stack name: reads Pulumi.<STACK>.yaml.")(func)
+
+
+def _emulate_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--emulate",
+        is_flag=True,
+        help="Use the embedded AWS emulator (or the one at AWS_ENDPOINT_URL) instead of real AWS.",
+    )(func)
+
+
+def _pulumi_cli(stack: str, project_dir: Path) -> object:
+    """The Automation API stack for real deployments; a clear message when the CLI is missing."""
+    if shutil.which("pulumi") is None:
+        raise UsageError(
+            "the Pulumi CLI is not installed: install it (https://www.pulumi.com/docs/install/) and run "
+            "`pulumi login`, or add --emulate to use the embedded AWS emulator"
+        )
+    from pulumi import automation
+
+    return automation.select_stack(stack_name=stack, work_dir=str(project_dir))
+
+
+def _confirm(action: str, yes: bool) -> None:
+    """Real AWS changes need a yes: from the operator at the prompt, or --yes in automation."""
+    console.print(f"About to {action}.")
+    if not yes and not click.confirm("Continue?", default=False):
+        raise UsageError("not confirmed; nothing was changed (pass --yes in automation)")
+
+
+@click.command()
+@_stack_option
+@_emulate_option
+@click.option("--yes", is_flag=True, help="Real mode: do not ask for confirmation (automation).")
+def up(stack: str, emulate: bool, yes: bool) -> None:
+    """Deploy the stack.
+
+    Blast radius: with --emulate, only the emulated account (nothing leaves this machine);
+    without it, the real AWS account of your credentials, through `pulumi up`.
+    Writes .finstack/<STACK>/outputs.json (the `dr` document drills read) with --emulate.
+    """
+    from finstack.project import load_stack
+
+    files = load_stack(stack)
+    if not emulate:
+        files.validated()
+        target = _pulumi_cli(stack, files.project_dir)
+        _confirm(f"deploy stack {stack} to the AWS account of your current credentials", yes)
+        target.up(on_output=console.print)  # type: ignore[attr-defined]
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from finstack.emulator import session as emulator
+    from finstack.emulator.deploy import up as emulated_up
+
+    files.validated()
+    active = emulator.start()
+    console.print(f"emulator: {active.endpoint}   stack: {stack}   account: {active.gateway.account_id()}")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as progress:
+        task = progress.add_task("deploying", total=None)
+        count = Counter[str]()
+
+        def tick(entry: object) -> None:
+            count["n"] += 1
+            progress.update(task, description=f"deploying: {count['n']} resources ({getattr(entry, 'type', '')})")
+
+        report = emulated_up(files, active, on_resource=tick)
+    _print_up(report)
+
+
+def _print_up(report: object) -> None:
+    from finstack.emulator.deploy import UpReport
+
+    assert isinstance(report, UpReport)
+    table = Table(title="Emulated resources per region and type", show_edge=False)
+    table.add_column("region")
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    per = Counter((e.region, e.type) for e in report.created + report.reused)
+    for (region, type_), count in sorted(per.items()):
+        table.add_row(region, type_, str(count))
+    console.print(table)
+    if report.recorded_only:
+        kinds = Counter(e.type for e in report.recorded_only)
+        console.print(
+            f"[yellow]not emulated[/] (recorded with deterministic outputs, {len(report.recorded_only)} resources): "
+            + ", ".join(f"{t} x{n}" for t, n in sorted(kinds.items()))
+        )
+    console.print(
+        f"created {len(report.created)}, already present {len(report.reused)}, "
+        f"not emulated {len(report.recorded_only)}"
+    )
+    console.print(f"outputs: {report.outputs_file}\nstate:   {report.state_file}")
+
+
+@click.command()
+@_stack_option
+@_emulate_option
+@click.option("--yes", is_flag=True, help="Real mode: do not ask for confirmation (automation).")
+def destroy(stack: str, emulate: bool, yes: bool) -> None:
+    """Tear the stack down.
+
+    Blast radius: with --emulate, only the emulated account; without it, every resource of
+    the stack in the real AWS account, through `pulumi destroy` (deletion protection and
+    Pulumi `protect` still apply there).
+    """
+    from finstack.project import load_stack
+
+    files = load_stack(stack)
+    if not emulate:
+        target = _pulumi_cli(stack, files.project_dir)
+        _confirm(f"destroy every resource of stack {stack} in the AWS account of your current credentials", yes)
+        target.destroy(on_output=console.print)  # type: ignore[attr-defined]
+        return
+    from finstack.emulator import session as emulator
+    from finstack.emulator.deploy import destroy as emulated_destroy
+
+    active = emulator.start()
+    report = emulated_destroy(files, active)
+    console.print(
+        f"deleted {len(report.deleted)}, released without a call {len(report.forgotten)}, failed {len(report.failed)}"
+    )
+    for entry, error in report.failed:
+        console.print(f"[red]failed[/] {entry.type} {entry.name} ({entry.region}): {error}")
+    if report.failed:
+        raise SystemExit(1)
+
+
+@click.group()
+def emulator() -> None:
+    """The embedded AWS emulator (moto with finstack's extensions)."""
+
+
+@emulator.command()
+@click.option("--port", default=4566, show_default=True, type=click.IntRange(1024, 65535), help="Port on 127.0.0.1.")
+def serve(port: int) -> None:
+    """Serve the emulator on 127.0.0.1:PORT until interrupted.
+
+    Point commands at it with AWS_ENDPOINT_URL=http://127.0.0.1:PORT: `finstack up --emulate`,
+    `finstack drill ... --emulate`, plain boto3 or the AWS CLI then share one emulated account.
+    """
+    from finstack.emulator.server import serve as serve_forever
+
+    console.print(f"finstack emulator on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    serve_forever(port)
+
+
+COMMANDS = [up, destroy, emulator]

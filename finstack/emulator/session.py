@@ -1,0 +1,93 @@
+"""Where the emulated AWS account lives: in this process, or a running `finstack emulator serve`.
+
+When `AWS_ENDPOINT_URL` points at a running emulator, every `--emulate` command uses it, so
+state persists across commands (up, then drill, then destroy). Otherwise an in-process
+emulator starts and lives as long as this process (tests, `make demo`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from finstack.emulator.gateway import AwsGateway
+from finstack.errors import UsageError
+
+# Credentials that only the emulator accepts; never real ones.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "finstack-emulator",
+    "AWS_SECRET_ACCESS_KEY": "finstack-emulator",
+    "AWS_SESSION_TOKEN": "finstack-emulator",
+}
+
+# moto settings the platform needs: AWS-managed IAM policies exist (node roles attach them).
+MOTO_CONFIG: dict[str, Any] = {"iam": {"load_aws_managed_policies": True}}
+
+
+@dataclass
+class EmulatorSession:
+    """A started emulator: its endpoint (or "in-process") and a gateway to it."""
+
+    endpoint: str
+    gateway: AwsGateway
+    in_process: bool
+
+
+_lock = threading.Lock()
+_current: EmulatorSession | None = None
+_mock: Any = None
+
+
+def _use_fake_credentials() -> None:
+    for key, value in FAKE_CREDENTIALS.items():
+        os.environ[key] = value
+    os.environ.pop("AWS_PROFILE", None)
+
+
+def _server_reachable(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/moto-api/", timeout=2):  # noqa: S310 - loopback only
+            return True
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def start() -> EmulatorSession:
+    """The emulator session for this process (started once, then reused)."""
+    global _current, _mock
+    with _lock:
+        if _current is not None:
+            return _current
+        _use_fake_credentials()
+        endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+        if endpoint:
+            if not _server_reachable(endpoint):
+                raise UsageError(
+                    f"AWS_ENDPOINT_URL={endpoint}: no emulator answers there; start one with "
+                    "`finstack emulator serve --port 4566` or unset AWS_ENDPOINT_URL for an in-process emulator"
+                )
+            _current = EmulatorSession(endpoint, AwsGateway(endpoint_url=endpoint), in_process=False)
+            return _current
+        from moto import mock_aws
+
+        from finstack.emulator import moto_ext
+
+        moto_ext.install()
+        _mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+        _mock.start()
+        _current = EmulatorSession("in-process", AwsGateway(), in_process=True)
+        return _current
+
+
+def stop() -> None:
+    """Stop an in-process emulator (tests); a no-op for a server."""
+    global _current, _mock
+    with _lock:
+        if _mock is not None:
+            _mock.stop()
+        _mock = None
+        _current = None
