@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.replication_topology import replication_problems
 from components.subnet_plan import SubnetPlanError, check_fits
 from infra.jurisdictions import JURISDICTIONS, REGION_AZS, REGION_NAME, jurisdiction_of
 
@@ -370,6 +371,11 @@ class StackConfig(_Model):
             )
         if self.environment == "prod":
             self._prod_floors()
+        if len(self.regions) > 1:
+            for region in self.regions:
+                problems = replication_problems(self.msk.broker_instance_type, self.msk.brokers_per_az * region.azs)
+                if problems:
+                    raise ValueError(f"finstack:msk: {problems[0]} (cells replicate to each other)")
         max_rf = min(self.msk.brokers_per_az * r.azs for r in self.regions)
         if self.msk.default_replication_factor > max_rf:
             raise ValueError(

@@ -313,8 +313,8 @@ def test_config__msk_insync_above_replication_factor() -> None:
 
 
 def test_config__msk_replication_factor_above_broker_count() -> None:
-    assert broken(lambda raw: raw["finstack:msk"].update(defaultReplicationFactor=3), "dev") == (
-        "finstack:msk.defaultReplicationFactor: 3 exceeds the 2 brokers of the smallest cell; "
+    assert broken(lambda raw: raw["finstack:msk"].update(defaultReplicationFactor=5, minInsyncReplicas=1), "dev") == (
+        "finstack:msk.defaultReplicationFactor: 5 exceeds the 4 brokers of the smallest cell; "
         "lower it or add brokersPerAz"
     )
 
@@ -376,7 +376,7 @@ def dev_with(layout: list[dict[str, Any]]) -> dict[str, Any]:
     raw = copy.deepcopy(shipped("dev"))
     raw["finstack:regions"] = layout
     raw["aws:region"] = layout[0]["name"]
-    raw["finstack:msk"]["defaultReplicationFactor"] = 1
+    raw["finstack:msk"].update(defaultReplicationFactor=1, brokersPerAz=3)
     return raw
 
 
@@ -403,3 +403,17 @@ def test_config__random_overlapping_layouts_are_rejected(layout: list[dict[str, 
     # Then validation names the overlap
     with pytest.raises(ConfigError, match=r"overlaps"):
         load_stack_config(dev_with(layout))
+
+
+def test_config__msk_brokers_too_small_to_replicate() -> None:
+    assert broken(lambda raw: raw["finstack:msk"].update(brokerInstanceType="kafka.t3.small"), "dev") == (
+        "finstack:msk: brokerInstanceType kafka.t3.small does not support multi-VPC private connectivity, which "
+        "cross-region MSK Replicator needs; use an m5 or m7g size such as kafka.m7g.large (cells replicate to each other)"
+    )
+
+
+def test_config__msk_too_few_brokers_to_replicate() -> None:
+    assert broken(lambda raw: raw["finstack:msk"].update(brokersPerAz=1, defaultReplicationFactor=1), "dev") == (
+        "finstack:msk: a cell has 2 brokers; MSK Replicator needs a source of at least 3; raise brokersPerAz "
+        "(cells replicate to each other)"
+    )
