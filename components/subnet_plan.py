@@ -11,8 +11,10 @@ Layout of a VPC CIDR (fractions of the address space):
     endpoints  1/8   interface VPC endpoints
     (reserved) 1/8   kept free so a tier can grow without renumbering the others
 
-Each tier block is split into a power-of-two number of equal slots, one per AZ,
-so adding an AZ later never moves an existing subnet.
+Each tier block is split into a power-of-two number of equal slots, one per AZ, so
+adding an AZ that still fits the slot count (3 -> 4, 5 -> 6) never moves an existing
+subnet. Crossing a power of two (1 -> 2, 2 -> 3, 4 -> 5) halves every slot: the existing
+subnets would be replaced, so plan the AZ count of a cell up front.
 """
 
 from __future__ import annotations
@@ -102,3 +104,8 @@ def plan_subnets(cidr: IPv4Network, azs: int) -> tuple[PlannedSubnet, ...]:
         slots = list(block.subnets(prefixlen_diff=slot_bits)) if slot_bits else [block]
         planned.extend(PlannedSubnet(tier, az, slots[az]) for az in range(azs))
     return tuple(planned)
+
+
+def tier_cidrs(cidr: IPv4Network, azs: int, tier: Tier) -> tuple[IPv4Network, ...]:
+    """The subnets of one tier in AZ order (e.g. a peer cell's app subnets, for routes and rules)."""
+    return tuple(s.cidr for s in plan_subnets(cidr, azs) if s.tier == tier)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.runtime import config as runtime_config
 
-from infra.config import ConfigError, StackConfig, load_stack_config
+from components.alerts import AlertTopic, AlertTopicArgs
+from components.keys import MultiRegionKeys, MultiRegionKeysArgs
+from components.network import CellPeering, CellPeeringArgs, PeeringCell, RegionalNetwork, RegionalNetworkArgs
+from components.subnet_plan import tier_cidrs
+from infra.config import ConfigError, RegionConfig, StackConfig, load_stack_config
 
 
 def read_config() -> StackConfig:
@@ -24,8 +30,6 @@ def read_config() -> StackConfig:
 
 def _config_bag() -> dict[str, Any]:
     """All `ns:key` config values the engine handed the program (JSON text for structured ones)."""
-    from pulumi.runtime import config as runtime_config
-
     bag: dict[str, Any] = dict(runtime_config.get_config_env())
     bag.update(runtime_config.CONFIG.get())
     return {k: v for k, v in bag.items() if k.startswith(("finstack:", "aws:region"))}
@@ -40,14 +44,97 @@ def platform_tags(config: StackConfig) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Foundation:
+    """What every later layer (EKS, Aurora, MSK, traffic, DR) builds on."""
+
+    provider: aws.Provider
+    keys: MultiRegionKeys
+    networks: dict[str, RegionalNetwork]
+    alerts: dict[str, AlertTopic]
+    peering: CellPeering | None
+
+
 def build(config: StackConfig) -> None:
     """Declare the whole platform."""
+    foundation = build_foundation(config)
+    pulumi.export("providerRegion", foundation.provider.region)
+
+
+def build_foundation(config: StackConfig) -> Foundation:
+    """Provider, keys, and per cell its network and alert topic; then the peering mesh."""
     provider = aws.Provider(
         "aws",
         region=config.aws_region,
         default_tags=aws.ProviderDefaultTagsArgs(tags=platform_tags(config)),
     )
-    pulumi.export("providerRegion", provider.region)
+    opts = pulumi.ResourceOptions(provider=provider)
+    account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+    keys = _keys(config, account_id, opts)
+    networks = {cell.name: _network(config, cell, keys, opts) for cell in config.regions}
+    alerts = {
+        cell.name: AlertTopic(
+            f"alerts-{cell.name}",
+            AlertTopicArgs(region=cell.name, secrets_key_arn=keys.arn("secrets", cell.name)),
+            opts,
+        )
+        for cell in config.regions
+    }
+    return Foundation(provider, keys, networks, alerts, _peering(config, networks, opts))
+
+
+def _keys(config: StackConfig, account_id: pulumi.Input[str], opts: pulumi.ResourceOptions) -> MultiRegionKeys:
+    return MultiRegionKeys(
+        "keys",
+        MultiRegionKeysArgs(
+            environment=config.environment,
+            primary_region=config.primary.name,
+            regions=tuple(cell.name for cell in config.regions),
+            deletion_window_days=config.keys.deletion_window_days,
+            account_id=account_id,
+        ),
+        opts,
+    )
+
+
+def _network(
+    config: StackConfig, cell: RegionConfig, keys: MultiRegionKeys, opts: pulumi.ResourceOptions
+) -> RegionalNetwork:
+    return RegionalNetwork(
+        f"cell-{cell.name}",
+        RegionalNetworkArgs(
+            region=cell.name,
+            cidr=str(cell.cidr),
+            azs=cell.azs,
+            environment=config.environment,
+            nat_gateways=config.network.nat_gateways,
+            log_retention_days=config.log_retention_days,
+            logs_key_arn=keys.arn("logs", cell.name),
+            peer_app_cidrs=_peer_app_cidrs(config, cell),
+        ),
+        opts,
+    )
+
+
+def _peered(config: StackConfig) -> bool:
+    return config.network.cross_region_peering and len(config.regions) > 1
+
+
+def _peer_app_cidrs(config: StackConfig, cell: RegionConfig) -> tuple[str, ...]:
+    """The other cells' app subnets, from their subnet plans: what this cell's app tier admits."""
+    if not _peered(config):
+        return ()
+    peers = [other for other in config.regions if other.name != cell.name]
+    return tuple(str(cidr) for other in peers for cidr in tier_cidrs(other.cidr, other.azs, "app"))
+
+
+def _peering(
+    config: StackConfig, networks: dict[str, RegionalNetwork], opts: pulumi.ResourceOptions
+) -> CellPeering | None:
+    if not _peered(config):
+        return None
+    cells = tuple(PeeringCell.of(networks[cell.name]) for cell in config.regions)
+    return CellPeering("peering", CellPeeringArgs(cells=cells), opts)
 
 
 def main() -> None:
