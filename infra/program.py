@@ -10,7 +10,9 @@ import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertTopic, AlertTopicArgs
+from components.aurora_global import AuroraCellArgs, AuroraGlobal, AuroraGlobalArgs
 from components.keys import MultiRegionKeys, MultiRegionKeysArgs
+from components.msk import MskCellArgs, MskPlatform, MskPlatformArgs
 from components.network import CellPeering, CellPeeringArgs, PeeringCell, RegionalNetwork, RegionalNetworkArgs
 from components.subnet_plan import tier_cidrs
 from infra.config import ConfigError, RegionConfig, StackConfig, load_stack_config
@@ -58,7 +60,61 @@ class Foundation:
 def build(config: StackConfig) -> None:
     """Declare the whole platform."""
     foundation = build_foundation(config)
+    opts = pulumi.ResourceOptions(provider=foundation.provider)
+    aurora = _aurora(config, foundation, opts)
+    msk = _msk(config, foundation, opts)
     pulumi.export("providerRegion", foundation.provider.region)
+    pulumi.export("auroraGlobalClusterId", aurora.global_cluster_id)
+    pulumi.export("mskClusterArns", msk.cluster_arns)
+
+
+def _aurora(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> AuroraGlobal:
+    keys = foundation.keys
+    cells = tuple(
+        AuroraCellArgs(
+            region=cell.name,
+            data_subnet_ids=foundation.networks[cell.name].data_subnet_ids,
+            db_sg_id=foundation.networks[cell.name].db_sg_id,
+            data_key_arn=keys.arn("data", cell.name),
+            secrets_key_arn=keys.arn("secrets", cell.name),
+            logs_key_arn=keys.arn("logs", cell.name),
+            alert_topic_arn=foundation.alerts[cell.name].topic_arn,
+            availability_zones=foundation.networks[cell.name].availability_zones,
+        )
+        for cell in config.regions
+    )
+    return AuroraGlobal("aurora", AuroraGlobalArgs.from_config(config, cells), opts)
+
+
+def _msk(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> MskPlatform:
+    keys, msk = foundation.keys, config.msk
+    cells = tuple(
+        MskCellArgs(
+            region=cell.name,
+            data_subnet_ids=foundation.networks[cell.name].data_subnet_ids,
+            kafka_sg_id=foundation.networks[cell.name].kafka_sg_id,
+            streaming_key_arn=keys.arn("streaming", cell.name),
+            logs_key_arn=keys.arn("logs", cell.name),
+            alert_topic_arn=foundation.alerts[cell.name].topic_arn,
+        )
+        for cell in config.regions
+    )
+    args = MskPlatformArgs(
+        environment=config.environment,
+        kafka_version=msk.kafka_version,
+        broker_instance_type=msk.broker_instance_type,
+        brokers_per_az=msk.brokers_per_az,
+        volume_gib=msk.volume_gib,
+        max_volume_gib=msk.max_volume_gib,
+        default_replication_factor=msk.default_replication_factor,
+        min_insync_replicas=msk.min_insync_replicas,
+        topics=msk.topics,
+        namespaces=config.namespaces,
+        log_retention_days=config.log_retention_days,
+        cells=cells,
+        primary_region=config.primary.name,
+    )
+    return MskPlatform("msk", args, opts)
 
 
 def build_foundation(config: StackConfig) -> Foundation:

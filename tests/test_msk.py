@@ -410,10 +410,11 @@ def test_three_regions__each_cluster_policy_admits_both_readers() -> None:
 
 
 # -- other shapes ----------------------------------------------------------------------------------
-def test_dev_config__as_shipped_is_refused_for_replication_with_the_fix_named() -> None:
-    # Given dev's two kafka.t3.small brokers per cell, When the platform is declared, Then it refuses
+def test_component__brokers_too_small_to_replicate_are_refused_with_the_fix_named() -> None:
+    # Given two kafka.t3.small brokers per cell, When the platform is declared, Then it refuses
+    args = _args("dev", broker_instance_type="kafka.t3.small", brokers_per_az=1)
     with pytest.raises(ValueError, match=r"kafka\.t3\.small does not support multi-VPC.*raise brokersPerAz"):
-        _plan(_args("dev"), "dev")
+        _plan(args, "dev")
 
 
 def test_dev_sized_for_replication__per_broker_monitoring_unprotected_two_azs() -> None:
