@@ -95,5 +95,15 @@ def preview(stack: str, json_file: Path | None) -> None:
         console.print(f"plan export: {json_file} ({len(document['resources'])} resources)")
 
 
+def _add_commands() -> None:
+    """Subcommands that live in their own modules."""
+    from finstack.commands.emulate import destroy, emulator, up
+
+    for command in (up, destroy, emulator):
+        main.add_command(command)
+
+
+_add_commands()
+
 if __name__ == "__main__":
     main()

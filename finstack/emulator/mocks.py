@@ -67,14 +67,14 @@ class EmulatorMocks(FakeCloud):
         if self.on_resource is not None:
             self.on_resource(entry)
 
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Answer account and AZ lookups from the emulator itself."""
         region = self.region_of(dict(args.args), args.provider)
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             zones = self.gateway.client("ec2", region).describe_availability_zones()["AvailabilityZones"]
             names = sorted(z["ZoneName"] for z in zones if z.get("State", "available") == "available")
             ids = [next(z["ZoneId"] for z in zones if z["ZoneName"] == n) for n in names]
-            return {"id": region, "names": names, "zoneIds": ids, "groupNames": [region] * len(names), "region": region}, None
+            return {"id": region, "names": names, "zoneIds": ids, "groupNames": [region] * len(names), "region": region}, []
         return super().call(args)
 
 
