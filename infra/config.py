@@ -254,6 +254,14 @@ class NetworkConfig(_Model):
     cross_region_peering: bool = Field(True, description="Private app-tier connectivity between cells.")
 
 
+class ScaledWorkloadConfig(_Model):
+    """A Deployment the ARC Region switch plan scales up in the surviving cell."""
+
+    namespace: str = Field(description="One of finstack:namespaces.")
+    deployment: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?$", description="Deployment name.")
+    hpa_name: str | None = Field(None, description="Its HorizontalPodAutoscaler, when one governs it.")
+
+
 class TrafficConfig(_Model):
     """Global routing and the DR control plane."""
 
@@ -263,6 +271,9 @@ class TrafficConfig(_Model):
     )
     health_check_path: str = Field(
         "/healthz", pattern=r"^/[\w./-]*$", description="HTTPS path Route 53 probes on every cell's API."
+    )
+    scaled_workloads: tuple[ScaledWorkloadConfig, ...] = Field(
+        (), description="Deployments the Region switch plan scales in the surviving cell (prod with ARC)."
     )
 
 
@@ -371,6 +382,17 @@ class StackConfig(_Model):
             )
         if self.environment == "prod":
             self._prod_floors()
+        if self.traffic.arc_enabled and len(self.regions) != 2:
+            raise ValueError(
+                f"finstack:traffic.arcEnabled: an ARC Region switch plan spans exactly two regions, found "
+                f"{len(self.regions)}; use two regions or set arcEnabled: false"
+            )
+        for index, workload in enumerate(self.traffic.scaled_workloads):
+            if workload.namespace not in self.namespaces:
+                raise ValueError(
+                    f"finstack:traffic.scaledWorkloads[{index}].namespace: {workload.namespace!r} is not one of "
+                    f"finstack:namespaces ({', '.join(self.namespaces)}); add it there or fix the name"
+                )
         if len(self.regions) > 1:
             for region in self.regions:
                 problems = replication_problems(self.msk.broker_instance_type, self.msk.brokers_per_az * region.azs)

@@ -11,10 +11,22 @@ from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertTopic, AlertTopicArgs
 from components.aurora_global import AuroraCellArgs, AuroraGlobal, AuroraGlobalArgs
+from components.dr_control import (
+    DrAutomationRoles,
+    DrAutomationRolesArgs,
+    DrCellArgs,
+    DrControl,
+    DrControlArgs,
+    ScaledWorkload,
+)
+from components.eks import EksCluster, EksClusterArgs
+from components.kube_baseline import KubeBaseline, KubeBaselineArgs
 from components.keys import MultiRegionKeys, MultiRegionKeysArgs
 from components.msk import MskCellArgs, MskPlatform, MskPlatformArgs
+from components.replication_topology import cluster_name as msk_cluster_name
 from components.network import CellPeering, CellPeeringArgs, PeeringCell, RegionalNetwork, RegionalNetworkArgs
 from components.subnet_plan import tier_cidrs
+from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs
 from infra.config import ConfigError, RegionConfig, StackConfig, load_stack_config
 
 
@@ -51,6 +63,7 @@ class Foundation:
     """What every later layer (EKS, Aurora, MSK, traffic, DR) builds on."""
 
     provider: aws.Provider
+    account_id: pulumi.Output[str]
     keys: MultiRegionKeys
     networks: dict[str, RegionalNetwork]
     alerts: dict[str, AlertTopic]
@@ -58,14 +71,193 @@ class Foundation:
 
 
 def build(config: StackConfig) -> None:
-    """Declare the whole platform."""
+    """Declare the whole platform and export the `dr` document the drills read."""
     foundation = build_foundation(config)
     opts = pulumi.ResourceOptions(provider=foundation.provider)
+    dr_roles = _dr_roles(config, foundation, opts)
+    clusters = {cell.name: _eks(config, cell, foundation, dr_roles, opts) for cell in config.regions}
+    for cell in config.regions:
+        _kube_baseline(config, cell, foundation, clusters[cell.name], opts)
     aurora = _aurora(config, foundation, opts)
     msk = _msk(config, foundation, opts)
-    pulumi.export("providerRegion", foundation.provider.region)
-    pulumi.export("auroraGlobalClusterId", aurora.global_cluster_id)
-    pulumi.export("mskClusterArns", msk.cluster_arns)
+    traffic = _traffic(config, foundation, opts)
+    dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
+    pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr))
+
+
+def dr_document(
+    config: StackConfig,
+    clusters: dict[str, EksCluster],
+    aurora: AuroraGlobal,
+    msk: MskPlatform,
+    traffic: GlobalTraffic,
+    dr: DrControl,
+) -> pulumi.Output[dict[str, Any]]:
+    """The `dr` stack output (contract in the README): everything a drill needs, nothing secret."""
+    regions = {
+        cell.name: {
+            "auroraClusterArn": aurora.cluster_arns[cell.name],
+            "auroraClusterId": aurora.cluster_ids[cell.name],
+            "eksCluster": clusters[cell.name].cluster_name,
+            "nodegroups": clusters[cell.name].nodegroup_names,
+            "mskClusterArn": msk.cluster_arns[cell.name],
+            "replicatorArn": msk.replicator_arns.get(cell.name),
+            "healthCheckId": traffic.health_check_ids[cell.name],
+            "routingControlArn": (dr.routing_control_arns or {}).get(cell.name),
+            "apiHostname": traffic.api_hostnames[cell.name],
+        }
+        for cell in config.regions
+    }
+    return pulumi.Output.from_input(
+        {
+            "environment": config.environment,
+            "primaryRegion": config.primary.name,
+            "globalClusterId": aurora.global_cluster_id,
+            "arcPlanArn": dr.plan_arn,
+            "routingControlClusterArn": dr.routing_control_cluster_arn,
+            "regions": regions,
+        }
+    )
+
+
+def _dr_roles(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> DrAutomationRoles:
+    operators = tuple(arn for arn in (config.eks.admin_role_arn,) if arn)
+    args = DrAutomationRolesArgs(
+        environment=config.environment,
+        primary_region=config.primary.name,
+        regions=tuple(cell.name for cell in config.regions),
+        account_id=foundation.account_id,
+        arc_enabled=config.traffic.arc_enabled,
+        report_key_arn=foundation.keys.arn("logs", config.primary.name) if config.traffic.arc_enabled else None,
+        operator_role_arns=operators,
+    )
+    return DrAutomationRoles("dr-roles", args, opts)
+
+
+def _eks(
+    config: StackConfig,
+    cell: RegionConfig,
+    foundation: Foundation,
+    dr_roles: DrAutomationRoles,
+    opts: pulumi.ResourceOptions,
+) -> EksCluster:
+    eks, keys, network = config.eks, foundation.keys, foundation.networks[cell.name]
+    args = EksClusterArgs(
+        region=cell.name,
+        environment=config.environment,
+        version=eks.version,
+        node_instance_types=eks.node_instance_types,
+        node_min_size=eks.node_min_size,
+        node_desired_size=eks.node_desired_size,
+        node_max_size=eks.node_max_size,
+        node_disk_gib=eks.node_disk_gib,
+        public_access_cidrs=tuple(str(cidr) for cidr in eks.public_access_cidrs),
+        app_subnet_ids=network.app_subnet_ids,
+        app_sg_id=network.app_sg_id,
+        secrets_key_arn=keys.arn("secrets", cell.name),
+        ebs_key_arn=keys.arn("data", cell.name),
+        logs_key_arn=keys.arn("logs", cell.name),
+        log_retention_days=config.log_retention_days,
+        admin_role_arn=eks.admin_role_arn,
+        readonly_role_arn=eks.readonly_role_arn,
+        dr_role_arn=dr_roles.automation_role_arn,
+        addons=eks.addons,
+    )
+    return EksCluster(f"eks-{cell.name}", args, opts)
+
+
+def _kube_baseline(
+    config: StackConfig,
+    cell: RegionConfig,
+    foundation: Foundation,
+    cluster: EksCluster,
+    opts: pulumi.ResourceOptions,
+) -> KubeBaseline:
+    args = KubeBaselineArgs(
+        region=cell.name,
+        cluster_name=cluster.cluster_name,
+        endpoint=cluster.endpoint,
+        certificate_authority=cluster.certificate_authority,
+        namespaces=config.namespaces,
+        oidc_provider_arn=cluster.oidc_provider_arn,
+        oidc_issuer=cluster.oidc_issuer,
+        account_id=foundation.account_id,
+        kubernetes_version=config.eks.version,
+        auth_role_arn=config.eks.admin_role_arn,
+        kafka_cluster_name=msk_cluster_name(config.environment, cell.name),
+        ebs_key_arn=foundation.keys.arn("data", cell.name),
+    )
+    return KubeBaseline(f"kube-{cell.name}", args, opts)
+
+
+def _traffic(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> GlobalTraffic:
+    # Route 53 health-check metrics exist only in us-east-1: the alarms (and their topic) live there.
+    alarm_topic = foundation.alerts["us-east-1"].topic_arn if "us-east-1" in foundation.alerts else None
+    args = GlobalTrafficArgs(
+        environment=config.environment,
+        domain=config.domain,
+        primary_region=config.primary.name,
+        cells=tuple(
+            TrafficCellArgs(
+                region=cell.name,
+                public_subnet_ids=foundation.networks[cell.name].public_subnet_ids,
+                lb_sg_id=foundation.networks[cell.name].lb_sg_id,
+            )
+            for cell in config.regions
+        ),
+        health_check_path=config.traffic.health_check_path,
+        arc_enabled=config.traffic.arc_enabled,
+        hosted_zone_id=config.traffic.hosted_zone_id,
+        alarm_topic_arn=alarm_topic,
+    )
+    return GlobalTraffic("traffic", args, opts)
+
+
+def _dr_control(
+    config: StackConfig,
+    foundation: Foundation,
+    dr_roles: DrAutomationRoles,
+    clusters: dict[str, EksCluster],
+    aurora: AuroraGlobal,
+    msk: MskPlatform,
+    traffic: GlobalTraffic,
+    opts: pulumi.ResourceOptions,
+) -> DrControl:
+    arc = config.traffic.arc_enabled
+    cells = tuple(
+        DrCellArgs(
+            region=cell.name,
+            eks_cluster_name=clusters[cell.name].cluster_name,
+            aurora_cluster_arn=aurora.cluster_arns[cell.name],
+            aurora_cluster_id=aurora.cluster_ids[cell.name],
+            health_check_id=traffic.health_check_ids[cell.name],
+            health_alarm_arn=traffic.health_alarm_arns[cell.name],
+            routing_control_arn=(traffic.routing_control_arns or {}).get(cell.name),
+            replicator_arn=msk.replicator_arns.get(cell.name),
+            load_balancer_arn_suffix=traffic.load_balancer_arn_suffixes[cell.name],
+        )
+        for cell in config.regions
+    )
+    args = DrControlArgs(
+        environment=config.environment,
+        primary_region=config.primary.name,
+        account_id=foundation.account_id,
+        global_cluster_id=aurora.global_cluster_id,
+        cells=cells,
+        automation_role_arn=dr_roles.automation_role_arn,
+        automation_role_name=dr_roles.automation_role_name,
+        arc_enabled=arc,
+        plan_execution_role_arn=dr_roles.plan_execution_role_arn,
+        plan_execution_role_name=dr_roles.plan_execution_role_name,
+        routing_control_cluster_arn=traffic.routing_control_cluster_arn,
+        report_bucket_name=dr_roles.report_bucket_name,
+        report_key_arn=foundation.keys.arn("logs", config.primary.name) if arc else None,
+        scaled_workloads=tuple(
+            ScaledWorkload(w.namespace, w.deployment, w.hpa_name) for w in config.traffic.scaled_workloads
+        ),
+        replication_lag_alarm_seconds=config.aurora.replication_lag_alarm_seconds,
+    )
+    return DrControl("dr", args, opts)
 
 
 def _aurora(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> AuroraGlobal:
@@ -136,7 +328,7 @@ def build_foundation(config: StackConfig) -> Foundation:
         )
         for cell in config.regions
     }
-    return Foundation(provider, keys, networks, alerts, _peering(config, networks, opts))
+    return Foundation(provider, account_id, keys, networks, alerts, _peering(config, networks, opts))
 
 
 def _keys(config: StackConfig, account_id: pulumi.Input[str], opts: pulumi.ResourceOptions) -> MultiRegionKeys:

@@ -417,3 +417,23 @@ def test_config__msk_too_few_brokers_to_replicate() -> None:
         "finstack:msk: a cell has 2 brokers; MSK Replicator needs a source of at least 3; raise brokersPerAz "
         "(cells replicate to each other)"
     )
+
+
+def test_config__arc_needs_exactly_two_regions() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:regions"].append({"name": "us-east-2", "cidr": "10.30.0.0/16", "azs": 3})
+
+    assert broken(edit) == (
+        "finstack:traffic.arcEnabled: an ARC Region switch plan spans exactly two regions, found 3; "
+        "use two regions or set arcEnabled: false"
+    )
+
+
+def test_config__scaled_workload_in_unknown_namespace() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:traffic"]["scaledWorkloads"] = [{"namespace": "billing", "deployment": "billing-api"}]
+
+    assert broken(edit) == (
+        "finstack:traffic.scaledWorkloads[0].namespace: 'billing' is not one of finstack:namespaces "
+        "(ledger, payments, risk, notifications); add it there or fix the name"
+    )

@@ -270,10 +270,9 @@ def test_eks_cluster__config_roles_get_admin_and_view_policies(prod: Plan) -> No
     assert set(expected) <= entries, entries
 
 
-def test_eks_cluster__no_entries_for_roles_config_leaves_unset(dev: Plan) -> None:
-    # Given Pulumi.dev.yaml sets neither adminRoleArn nor readonlyRoleArn
-    eks = shipped_config("dev").eks
-    assert eks.admin_role_arn is None and eks.readonly_role_arn is None
+def test_eks_cluster__no_entries_for_roles_config_leaves_unset() -> None:
+    # Given a config that sets neither adminRoleArn nor readonlyRoleArn
+    dev = eks_plan("dev", "us-east-1", admin_role_arn=None, readonly_role_arn=None)
     # Then only the DR role has an entry, and nobody gets an access policy
     entries = dev.of_type(ACCESS_ENTRY)
     assert [r.inputs["principalArn"] for r in entries] == [DR_ROLE], [r.urn for r in entries]

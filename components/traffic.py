@@ -1,0 +1,487 @@
+"""Global traffic: the hosted zone, one internet-facing ALB per cell, latency routing to healthy cells.
+
+`GlobalTraffic(name, GlobalTrafficArgs, opts)` (`finstack:traffic:GlobalTraffic`) declares:
+
+- the public hosted zone of `domain` (or uses `hosted_zone_id`, an existing zone of that name);
+- per cell an internet-facing Application Load Balancer in the cell's public subnets, behind
+  the cell's `lb` security group (443 only), with an HTTPS listener on a DNS-validated ACM
+  certificate for `api.<region>.<domain>` + `api.<domain>` and the TLS 1.3 policy. Its default
+  action is a fixed 503 until workloads attach: the AWS Load Balancer Controller in each EKS
+  cluster binds Kubernetes Services to target groups and listener rules of this ALB through
+  `TargetGroupBinding`, so the ALB's lifecycle stays with the platform, not with a Deployment;
+- per cell the regional name `api.<region>.<domain>`, an alias of that cell's ALB;
+- per cell an HTTPS Route 53 health check of `https://api.<region>.<domain><health_check_path>`
+  and a CloudWatch alarm on it (in us-east-1, where Route 53 publishes health-check metrics);
+- the global name `api.<domain>`: one latency record per cell, each gated by a health check;
+- with `arc_enabled` (prod): the ARC routing-control cluster, a control panel, one routing
+  control per cell, a safety rule "at least one cell on", and per cell a RECOVERY_CONTROL
+  health check combined with the endpoint check in a CALCULATED check (both must be healthy).
+  The latency record then uses the calculated check, so switching a cell's control Off drains
+  it from `api.<domain>` within the record's TTL, whatever its endpoint says.
+
+Why the routing controls live here and not in `DrControl`: the latency records must reference
+the calculated checks, which need the routing controls, and `DrControl` is declared after
+this component (it needs the health checks and alarms). `DrControl` takes the routing control
+ARNs from here and re-exposes them for the `dr` stack output.
+
+ARC routing controls are created Off. Until an operator turns them On once after the first
+deploy (`finstack drill failback`, or the ARC console), every cell's calculated check is
+unhealthy and Route 53 answers as if all were healthy (its fail-open rule), so traffic flows
+but a drain has no effect yet.
+
+Attributes: `zone_id`, `api_hostname` (`api.<domain>`), `api_hostnames` (region -> str),
+`load_balancer_arns`, `load_balancer_arn_suffixes`, `health_check_ids` (region -> the endpoint
+check, what a drill inspects or inverts), `routing_health_check_ids` (region -> the check the
+latency record uses), `health_alarm_arns`, `routing_control_cluster_arn`, `control_panel_arn`,
+`routing_control_arns` (the last three None when ARC is off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.naming import cell_tags, short_region
+
+# Modern TLS only: TLS 1.3 and TLS 1.2 with forward-secret AEAD ciphers (PCI DSS 4.2.1).
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+HTTPS_PORT = 443
+# Route 53 publishes HealthCheckStatus only in us-east-1, so alarms on it must live there.
+ROUTE53_METRICS_REGION = "us-east-1"
+# Checkers on both US coasts and in Europe (Route 53 needs at least three regions): one
+# checker region's network trouble must not mark a healthy cell down.
+HEALTH_CHECKER_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+# 10 s interval x 3 failures: a dead cell leaves DNS answers in about 30 s plus the record TTL.
+HEALTH_CHECK_INTERVAL_SECONDS = 10
+HEALTH_CHECK_FAILURE_THRESHOLD = 3
+# Validation CNAMEs never change once ACM issued them; 5 minutes is plenty.
+VALIDATION_RECORD_TTL = 300
+# Browsers pin HTTPS for a year once they have seen the API (OWASP ASVS 14.4.5).
+HSTS_HEADER = "max-age=31536000; includeSubDomains"
+# ARC rejects a state change that would leave fewer controls On: zero cells serving is an outage.
+MIN_CELLS_ON = 1
+# How long ARC waits after a change before evaluating the safety rule again.
+SAFETY_RULE_WAIT_MS = 5000
+
+
+def api_hostname(domain: str) -> str:
+    """The global API name clients use: `api.<domain>`."""
+    return f"api.{domain}"
+
+
+def regional_api_hostname(region: str, domain: str) -> str:
+    """A cell's own API name, `api.<region>.<domain>`: what its health check probes."""
+    return f"api.{region}.{domain}"
+
+
+def health_alarm_name(environment: str, region: str) -> str:
+    """Physical name of a cell's health alarm; known before creation so IAM can scope to it."""
+    return f"finstack-{environment}-api-{region}-unhealthy"
+
+
+def load_balancer_name(environment: str, region: str) -> str:
+    """ALB names are at most 32 characters: `finstack-<env>-<use1>-api`."""
+    return f"finstack-{environment}-{short_region(region)}-api"
+
+
+@dataclass(frozen=True)
+class TrafficCellArgs:
+    """One cell's ingress wiring (from `RegionalNetwork`).
+
+    `access_log_bucket`: an existing bucket in the cell's region (typically the log-archive
+    account's) that accepts ALB access logs; None leaves access logs off. ALB log delivery
+    only writes to SSE-S3 buckets, which this stack does not create: every bucket it owns is
+    encrypted with a customer-managed key. Request-level logs come from the workloads.
+    """
+
+    region: str
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    lb_sg_id: pulumi.Input[str]
+    access_log_bucket: str | None = None
+
+
+@dataclass(frozen=True)
+class GlobalTrafficArgs:
+    """Plain settings from `StackConfig` (environment, domain, traffic block) plus cell wiring.
+
+    `alarm_topic_arn`: an SNS topic in us-east-1 for the health alarms (an alarm can only
+    notify a topic of its own region); None when no cell is in us-east-1, the alarms then
+    only feed the dashboard and the Region switch plan.
+    """
+
+    environment: str
+    domain: str
+    primary_region: str
+    cells: tuple[TrafficCellArgs, ...]
+    health_check_path: str
+    arc_enabled: bool
+    hosted_zone_id: str | None = None
+    alarm_topic_arn: pulumi.Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        regions = [cell.region for cell in self.cells]
+        if not regions:
+            raise ValueError("GlobalTraffic needs at least one cell")
+        if len(set(regions)) != len(regions):
+            raise ValueError(f"GlobalTraffic: each region is one cell, got {regions}")
+        if self.primary_region not in regions:
+            raise ValueError(f"GlobalTraffic: primary region {self.primary_region} is not one of the cells {regions}")
+
+    @property
+    def ordered_cells(self) -> tuple[TrafficCellArgs, ...]:
+        """Cells with the primary first: it owns the records that several cells share."""
+        return tuple(sorted(self.cells, key=lambda cell: cell.region != self.primary_region))
+
+
+@dataclass(frozen=True)
+class _Ingress:
+    load_balancer: aws.lb.LoadBalancer
+    listener: aws.lb.Listener
+
+
+class GlobalTraffic(pulumi.ComponentResource):
+    """Hosted zone, per-cell ALB ingress and health checks, latency routing, ARC routing controls."""
+
+    zone_id: pulumi.Output[str]
+    """The hosted zone that holds every name of the stack."""
+    api_hostname: str
+    """`api.<domain>`: the latency-routed name clients use."""
+    api_hostnames: dict[str, str]
+    """Region -> `api.<region>.<domain>`."""
+    load_balancer_arns: dict[str, pulumi.Output[str]]
+    """Region -> the cell's ALB ARN."""
+    load_balancer_arn_suffixes: dict[str, pulumi.Output[str]]
+    """Region -> `app/<name>/<id>`, the ALB's CloudWatch dimension."""
+    health_check_ids: dict[str, pulumi.Output[str]]
+    """Region -> the endpoint (HTTPS) health check: what drills inspect or invert."""
+    routing_health_check_ids: dict[str, pulumi.Output[str]]
+    """Region -> the check the latency record uses (calculated with ARC, else the endpoint check)."""
+    health_alarm_arns: dict[str, pulumi.Output[str]]
+    """Region -> the us-east-1 alarm on the endpoint check."""
+    routing_control_cluster_arn: pulumi.Output[str] | None
+    """The ARC cluster; None when ARC is off."""
+    control_panel_arn: pulumi.Output[str] | None
+    """The control panel holding the routing controls; None when ARC is off."""
+    routing_control_arns: dict[str, pulumi.Output[str]] | None
+    """Region -> the cell's routing control; None when ARC is off."""
+
+    def __init__(self, name: str, args: GlobalTrafficArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("finstack:traffic:GlobalTraffic", name, None, opts)
+        self._name = name
+        self._args = args
+        self.api_hostname = api_hostname(args.domain)
+        self.api_hostnames = {c.region: regional_api_hostname(c.region, args.domain) for c in args.cells}
+        self.zone_id = self._create_zone()
+        certificates = self._create_certificates()
+        ingress = {c.region: self._create_ingress(c, certificates[c.region]) for c in args.cells}
+        self.load_balancer_arns = {r: i.load_balancer.arn for r, i in ingress.items()}
+        self.load_balancer_arn_suffixes = {r: i.load_balancer.arn_suffix for r, i in ingress.items()}
+        for cell in args.cells:
+            self._create_regional_record(cell.region, ingress[cell.region])
+        self.health_check_ids = {c.region: self._create_endpoint_check(c.region) for c in args.cells}
+        self.health_alarm_arns = {r: self._create_health_alarm(r, hc) for r, hc in self.health_check_ids.items()}
+        self.routing_control_cluster_arn = None
+        self.control_panel_arn = None
+        self.routing_control_arns = None
+        self.routing_health_check_ids = dict(self.health_check_ids)
+        if args.arc_enabled:
+            self._create_routing_controls()
+        for cell in args.cells:
+            self._create_latency_record(cell.region, ingress[cell.region])
+        self.register_outputs(
+            {
+                "zone_id": self.zone_id,
+                "api_hostname": self.api_hostname,
+                "api_hostnames": self.api_hostnames,
+                "load_balancer_arns": self.load_balancer_arns,
+                "load_balancer_arn_suffixes": self.load_balancer_arn_suffixes,
+                "health_check_ids": self.health_check_ids,
+                "routing_health_check_ids": self.routing_health_check_ids,
+                "health_alarm_arns": self.health_alarm_arns,
+                "routing_control_cluster_arn": self.routing_control_cluster_arn,
+                "control_panel_arn": self.control_panel_arn,
+                "routing_control_arns": self.routing_control_arns,
+            }
+        )
+
+    # -- zone and certificates -------------------------------------------------------------
+    def _child(self, **options: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **options)
+
+    def _create_zone(self) -> pulumi.Output[str]:
+        if self._args.hosted_zone_id is not None:
+            return pulumi.Output.from_input(self._args.hosted_zone_id)
+        zone = aws.route53.Zone(
+            f"{self._name}-zone",
+            name=self._args.domain,
+            comment=f"finstack {self._args.environment}: API names of every cell",
+            # Never delete records we do not manage (delegations, mail) with the zone.
+            force_destroy=False,
+            # The parent domain delegates to this zone's name servers: a replacement would
+            # break resolution until the delegation is updated by hand.
+            opts=self._child(protect=self._args.environment == "prod"),
+        )
+        return zone.zone_id
+
+    def _create_certificates(self) -> dict[str, pulumi.Output[str]]:
+        """Per cell an ACM certificate for its regional name + the global name, DNS-validated.
+
+        ACM derives a name's validation CNAME from the account and the name only, the same in
+        every region, so `api.<domain>` (on every cell's certificate) gets one record, created
+        from the primary's certificate, and every validation waits for it.
+        """
+        validation_fqdns: dict[str, pulumi.Output[str]] = {}
+        certificates: dict[str, aws.acm.Certificate] = {}
+        for cell in self._args.ordered_cells:
+            region = cell.region
+            names = (self.api_hostnames[region], self.api_hostname)
+            certificate = aws.acm.Certificate(
+                f"{self._name}-cert-{region}",
+                domain_name=names[0],
+                subject_alternative_names=list(names[1:]),
+                validation_method="DNS",
+                region=region,
+                tags=cell_tags(region),
+                opts=self._child(),
+            )
+            certificates[region] = certificate
+            for domain in names:
+                if domain in validation_fqdns:
+                    continue
+                label = "global" if domain == self.api_hostname else region
+                options = certificate.domain_validation_options
+                record = aws.route53.Record(
+                    f"{self._name}-cert-validation-{label}",
+                    zone_id=self.zone_id,
+                    name=options.apply(_validation_field(domain, "name")),
+                    type="CNAME",
+                    records=[options.apply(_validation_field(domain, "value"))],
+                    ttl=VALIDATION_RECORD_TTL,
+                    opts=self._child(),
+                )
+                validation_fqdns[domain] = record.fqdn
+        validated: dict[str, pulumi.Output[str]] = {}
+        for cell in self._args.cells:
+            region = cell.region
+            validation = aws.acm.CertificateValidation(
+                f"{self._name}-cert-validation-{region}",
+                certificate_arn=certificates[region].arn,
+                validation_record_fqdns=[
+                    validation_fqdns[self.api_hostnames[region]],
+                    validation_fqdns[self.api_hostname],
+                ],
+                region=region,
+                opts=self._child(),
+            )
+            # The listener takes the ARN from the validation, so it waits for an issued certificate.
+            validated[region] = validation.certificate_arn
+        return validated
+
+    # -- per-cell ingress ---------------------------------------------------------------------
+    def _create_ingress(self, cell: TrafficCellArgs, certificate_arn: pulumi.Output[str]) -> _Ingress:
+        region = cell.region
+        access_logs = (
+            aws.lb.LoadBalancerAccessLogsArgs(bucket=cell.access_log_bucket, prefix=f"alb/{region}", enabled=True)
+            if cell.access_log_bucket
+            else None
+        )
+        load_balancer = aws.lb.LoadBalancer(
+            f"{self._name}-alb-{region}",
+            name=load_balancer_name(self._args.environment, region),
+            internal=False,
+            load_balancer_type="application",
+            subnets=list(cell.public_subnet_ids),
+            security_groups=[cell.lb_sg_id],
+            # Requests with malformed headers never reach a workload (request smuggling).
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=self._args.environment == "prod",
+            access_logs=access_logs,
+            region=region,
+            tags=cell_tags(region),
+            opts=self._child(),
+        )
+        # Only 443 is open on the lb security group, so there is no HTTP listener to redirect.
+        listener = aws.lb.Listener(
+            f"{self._name}-https-{region}",
+            load_balancer_arn=load_balancer.arn,
+            port=HTTPS_PORT,
+            protocol="HTTPS",
+            ssl_policy=TLS_POLICY,
+            certificate_arn=certificate_arn,
+            routing_http_response_strict_transport_security_header_value=HSTS_HEADER,
+            routing_http_response_server_enabled=False,
+            # 503 until the AWS Load Balancer Controller binds workloads (TargetGroupBinding):
+            # the health check then fails honestly instead of routing clients to nothing.
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="fixed-response",
+                    fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+                        content_type="text/plain",
+                        status_code="503",
+                        message_body="no workload is bound to this cell yet",
+                    ),
+                )
+            ],
+            region=region,
+            tags=cell_tags(region),
+            opts=self._child(),
+        )
+        return _Ingress(load_balancer, listener)
+
+    def _create_regional_record(self, region: str, ingress: _Ingress) -> None:
+        aws.route53.Record(
+            f"{self._name}-api-{region}",
+            zone_id=self.zone_id,
+            name=self.api_hostnames[region],
+            type="A",
+            aliases=[
+                aws.route53.RecordAliasArgs(
+                    name=ingress.load_balancer.dns_name,
+                    zone_id=ingress.load_balancer.zone_id,
+                    # A single answer: health evaluation could not change it, and an operator
+                    # must still reach a drained cell by its own name.
+                    evaluate_target_health=False,
+                )
+            ],
+            opts=self._child(),
+        )
+
+    # -- health -----------------------------------------------------------------------------
+    def _check_tags(self, region: str, purpose: str) -> dict[str, str]:
+        return {**cell_tags(region), "Name": f"finstack-{self._args.environment}-api-{region}-{purpose}"}
+
+    def _create_endpoint_check(self, region: str) -> pulumi.Output[str]:
+        check = aws.route53.HealthCheck(
+            f"{self._name}-health-{region}",
+            type="HTTPS",
+            fqdn=self.api_hostnames[region],
+            port=HTTPS_PORT,
+            resource_path=self._args.health_check_path,
+            # SNI so the ALB presents the certificate of the probed name.
+            enable_sni=True,
+            regions=list(HEALTH_CHECKER_REGIONS),
+            request_interval=HEALTH_CHECK_INTERVAL_SECONDS,
+            failure_threshold=HEALTH_CHECK_FAILURE_THRESHOLD,
+            tags=self._check_tags(region, "endpoint"),
+            opts=self._child(),
+        )
+        return check.id
+
+    def _create_health_alarm(self, region: str, health_check_id: pulumi.Output[str]) -> pulumi.Output[str]:
+        topic = [self._args.alarm_topic_arn] if self._args.alarm_topic_arn is not None else []
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{self._name}-health-alarm-{region}",
+            name=health_alarm_name(self._args.environment, region),
+            alarm_description=(
+                f"{self.api_hostnames[region]}{self._args.health_check_path} fails its Route 53 health check"
+            ),
+            # HealthCheckStatus exists only in us-east-1, whichever cell the check probes.
+            region=ROUTE53_METRICS_REGION,
+            namespace="AWS/Route53",
+            metric_name="HealthCheckStatus",
+            dimensions={"HealthCheckId": health_check_id},
+            statistic="Minimum",
+            period=60,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            # No data from the checkers is no evidence of health.
+            treat_missing_data="breaching",
+            alarm_actions=topic,
+            ok_actions=topic,
+            # The alarm watches the cell in `region`, though it lives in us-east-1.
+            tags=cell_tags(region),
+            opts=self._child(),
+        )
+        return alarm.arn
+
+    # -- ARC routing controls -------------------------------------------------------------------
+    def _create_routing_controls(self) -> None:
+        env = self._args.environment
+        cluster = aws.route53recoverycontrol.Cluster(
+            f"{self._name}-arc-cluster", name=f"finstack-{env}", opts=self._child()
+        )
+        panel = aws.route53recoverycontrol.ControlPanel(
+            f"{self._name}-arc-panel", cluster_arn=cluster.arn, name=f"finstack-{env}-cells", opts=self._child()
+        )
+        controls = {
+            cell.region: aws.route53recoverycontrol.RoutingControl(
+                f"{self._name}-routing-control-{cell.region}",
+                cluster_arn=cluster.arn,
+                control_panel_arn=panel.arn,
+                name=f"finstack-{env}-{cell.region}",
+                opts=self._child(),
+            )
+            for cell in self._args.cells
+        }
+        aws.route53recoverycontrol.SafetyRule(
+            f"{self._name}-arc-min-cells-on",
+            control_panel_arn=panel.arn,
+            name="at-least-one-cell-on",
+            asserted_controls=[control.arn for control in controls.values()],
+            rule_config=aws.route53recoverycontrol.SafetyRuleRuleConfigArgs(
+                type="ATLEAST", threshold=MIN_CELLS_ON, inverted=False
+            ),
+            wait_period_ms=SAFETY_RULE_WAIT_MS,
+            opts=self._child(),
+        )
+        gates: dict[str, pulumi.Output[str]] = {}
+        for region, control in controls.items():
+            switch = aws.route53.HealthCheck(
+                f"{self._name}-control-health-{region}",
+                type="RECOVERY_CONTROL",
+                routing_control_arn=control.arn,
+                tags=self._check_tags(region, "routing-control"),
+                opts=self._child(),
+            )
+            children = [self.health_check_ids[region], switch.id]
+            gate = aws.route53.HealthCheck(
+                f"{self._name}-gate-health-{region}",
+                type="CALCULATED",
+                child_healthchecks=children,
+                # Healthy only if the endpoint answers AND the operator left the cell On.
+                child_health_threshold=len(children),
+                tags=self._check_tags(region, "gate"),
+                opts=self._child(),
+            )
+            gates[region] = gate.id
+        self.routing_control_cluster_arn = cluster.arn
+        self.control_panel_arn = panel.arn
+        self.routing_control_arns = {region: control.arn for region, control in controls.items()}
+        self.routing_health_check_ids = gates
+
+    def _create_latency_record(self, region: str, ingress: _Ingress) -> None:
+        aws.route53.Record(
+            f"{self._name}-api-latency-{region}",
+            zone_id=self.zone_id,
+            name=self.api_hostname,
+            type="A",
+            set_identifier=region,
+            latency_routing_policies=[aws.route53.RecordLatencyRoutingPolicyArgs(region=region)],
+            health_check_id=self.routing_health_check_ids[region],
+            aliases=[
+                aws.route53.RecordAliasArgs(
+                    name=ingress.load_balancer.dns_name,
+                    zone_id=ingress.load_balancer.zone_id,
+                    # Also drop the cell when its ALB has no healthy target at all.
+                    evaluate_target_health=True,
+                )
+            ],
+            opts=self._child(),
+        )
+
+
+def _validation_field(domain: str, field: str) -> Callable[[Sequence[Any]], str]:
+    """Picks `name` or `value` of the validation CNAME ACM asks for `domain` (for `.apply`)."""
+
+    def pick(options: Sequence[Any]) -> str:
+        for option in options:
+            if option.domain_name == domain:
+                return str(option.resource_record_name if field == "name" else option.resource_record_value)
+        raise ValueError(f"ACM returned no DNS validation record for {domain}")
+
+    return pick

@@ -1,0 +1,270 @@
+"""GlobalTraffic under mocks: zone, per-cell ALB ingress, health checks, latency routing, ARC controls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.traffic import (
+    HEALTH_CHECKER_REGIONS,
+    TLS_POLICY,
+    GlobalTraffic,
+    GlobalTrafficArgs,
+    TrafficCellArgs,
+)
+from tests.plan import Plan, plan_of, shipped_config
+
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+RECORD = "aws:route53/record:Record"
+ALB = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+CERT = "aws:acm/certificate:Certificate"
+CERT_VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
+ALERTS_TOPIC = "arn:aws:sns:us-east-1:111122223333:finstack-prod-alerts-use1"
+ARC_TYPES = (
+    "aws:route53recoverycontrol/cluster:Cluster",
+    "aws:route53recoverycontrol/controlPanel:ControlPanel",
+    "aws:route53recoverycontrol/routingControl:RoutingControl",
+    "aws:route53recoverycontrol/safetyRule:SafetyRule",
+)
+
+
+def _cells(config: Any) -> tuple[TrafficCellArgs, ...]:
+    """Wiring shaped like RegionalNetwork's: three public subnets and the lb security group per cell."""
+    cells = []
+    for index, region in enumerate(config.regions):
+        subnets = [f"subnet-0{index}{az}1f2e3d4c5b6a7" for az in "abc"[: region.azs]]
+        cells.append(
+            TrafficCellArgs(region=region.name, public_subnet_ids=subnets, lb_sg_id=f"sg-0{index}9e8d7c6b5a4f3e2")
+        )
+    return tuple(cells)
+
+
+def _traffic(stack: str, **overrides: Any) -> Callable[[], None]:
+    config = shipped_config(stack)
+
+    def build() -> None:
+        args = GlobalTrafficArgs(
+            environment=config.environment,
+            domain=config.domain,
+            primary_region=config.primary.name,
+            cells=_cells(config),
+            health_check_path=config.traffic.health_check_path,
+            arc_enabled=config.traffic.arc_enabled,
+            alarm_topic_arn=ALERTS_TOPIC,
+            **overrides,
+        )
+        traffic = GlobalTraffic("traffic", args)
+        pulumi.export("health_check_ids", traffic.health_check_ids)
+        pulumi.export("routing_control_arns", traffic.routing_control_arns)
+        pulumi.export("api_hostnames", traffic.api_hostnames)
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def prod() -> Plan:
+    return plan_of(_traffic("prod"), "prod")
+
+
+@pytest.fixture(scope="module")
+def dev() -> Plan:
+    return plan_of(_traffic("dev"), "dev")
+
+
+def _by_id(plan: Plan, type_: str) -> dict[str, Any]:
+    return {r.id: r for r in plan.of_type(type_)}
+
+
+def _latency_records(plan: Plan) -> list[Any]:
+    return [r for r in plan.of_type(RECORD) if r.inputs.get("latencyRoutingPolicies")]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_global_traffic__one_latency_record_per_cell_each_health_checked(stack: str, request: Any) -> None:
+    plan: Plan = request.getfixturevalue(stack)
+    records = _latency_records(plan)
+    assert sorted(r.inputs["setIdentifier"] for r in records) == sorted(plan.regions)
+    checks = _by_id(plan, HEALTH_CHECK)
+    for record in records:
+        region = record.inputs["setIdentifier"]
+        assert record.inputs["name"] == f"api.{plan.run.config.domain}", record.urn
+        assert record.inputs["latencyRoutingPolicies"] == [{"region": region}], record.urn
+        assert record.inputs["healthCheckId"] in checks, f"{record.urn}: health check is not one of the stack's"
+        [alias] = record.inputs["aliases"]
+        assert alias["evaluateTargetHealth"] is True, record.urn
+
+
+def test_global_traffic__prod_latency_records_use_calculated_check_of_endpoint_and_routing_control(prod: Plan) -> None:
+    checks = _by_id(prod, HEALTH_CHECK)
+    for record in _latency_records(prod):
+        region = record.inputs["setIdentifier"]
+        gate = checks[record.inputs["healthCheckId"]]
+        assert gate.inputs["type"] == "CALCULATED", record.urn
+        children = [checks[child] for child in gate.inputs["childHealthchecks"]]
+        assert sorted(c.inputs["type"] for c in children) == ["HTTPS", "RECOVERY_CONTROL"], gate.urn
+        assert gate.inputs["childHealthThreshold"] == len(children), f"{gate.urn}: every child must be healthy"
+        endpoint = next(c for c in children if c.inputs["type"] == "HTTPS")
+        assert endpoint.inputs["fqdn"] == f"api.{region}.{prod.run.config.domain}", endpoint.urn
+        switch = next(c for c in children if c.inputs["type"] == "RECOVERY_CONTROL")
+        control = prod.named(f"traffic-routing-control-{region}")
+        assert switch.inputs["routingControlArn"] == control.outputs["arn"], switch.urn
+
+
+def test_global_traffic__dev_latency_records_use_endpoint_checks_and_no_arc(dev: Plan) -> None:
+    for type_ in ARC_TYPES:
+        assert dev.of_type(type_) == [], f"dev declares {type_}: {[r.urn for r in dev.of_type(type_)]}"
+    checks = _by_id(dev, HEALTH_CHECK)
+    assert {c.inputs["type"] for c in checks.values()} == {"HTTPS"}
+    for record in _latency_records(dev):
+        assert checks[record.inputs["healthCheckId"]].inputs["type"] == "HTTPS", record.urn
+    assert dev.outputs["routing_control_arns"] is None
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_global_traffic__endpoint_checks_probe_https_healthz_of_each_cell(stack: str, request: Any) -> None:
+    plan: Plan = request.getfixturevalue(stack)
+    config = plan.run.config
+    endpoints = [c for c in plan.of_type(HEALTH_CHECK) if c.inputs["type"] == "HTTPS"]
+    assert sorted(c.inputs["fqdn"] for c in endpoints) == sorted(f"api.{r}.{config.domain}" for r in plan.regions)
+    for check in endpoints:
+        assert check.inputs["port"] == 443, check.urn
+        assert check.inputs["resourcePath"] == config.traffic.health_check_path == "/healthz", check.urn
+        assert check.inputs["enableSni"] is True, check.urn
+        assert len(check.inputs["regions"]) >= 3, f"{check.urn}: Route 53 needs three checker regions"
+        assert check.inputs["failureThreshold"] == 3, check.urn
+    # The ids a drill inspects are the endpoint checks, per region.
+    by_fqdn = {c.inputs["fqdn"]: c.id for c in endpoints}
+    assert plan.outputs["health_check_ids"] == {r: by_fqdn[f"api.{r}.{config.domain}"] for r in plan.regions}
+
+
+def test_global_traffic__health_alarms_live_in_us_east_1_and_notify_the_topic(prod: Plan) -> None:
+    endpoint_ids = {c.id for c in prod.of_type(HEALTH_CHECK) if c.inputs["type"] == "HTTPS"}
+    alarms = prod.of_type(ALARM)
+    assert len(alarms) == len(prod.regions)
+    for alarm in alarms:
+        assert alarm.inputs["region"] == "us-east-1", f"{alarm.urn}: Route 53 metrics exist only in us-east-1"
+        assert alarm.inputs["namespace"] == "AWS/Route53" and alarm.inputs["metricName"] == "HealthCheckStatus"
+        assert alarm.inputs["dimensions"]["HealthCheckId"] in endpoint_ids, alarm.urn
+        assert alarm.inputs["comparisonOperator"] == "LessThanThreshold" and alarm.inputs["threshold"] == 1
+        assert alarm.inputs["treatMissingData"] == "breaching", alarm.urn
+        assert alarm.inputs["alarmActions"] == [ALERTS_TOPIC], alarm.urn
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_global_traffic__https_listener_uses_tls13_policy_validated_certificate_and_503(
+    stack: str, request: Any
+) -> None:
+    plan: Plan = request.getfixturevalue(stack)
+    listeners = plan.of_type(LISTENER)
+    assert sorted(r.region for r in listeners) == sorted(plan.regions)
+    validated = {v.region: v.outputs["certificateArn"] for v in plan.of_type(CERT_VALIDATION)}
+    albs = {a.region: a for a in plan.of_type(ALB)}
+    for listener in listeners:
+        assert listener.inputs["sslPolicy"] == TLS_POLICY == "ELBSecurityPolicy-TLS13-1-2-2021-06", listener.urn
+        assert listener.inputs["protocol"] == "HTTPS" and listener.inputs["port"] == 443, listener.urn
+        assert listener.inputs["certificateArn"] == validated[listener.region], (
+            f"{listener.urn}: not the validated cert"
+        )
+        assert listener.inputs["loadBalancerArn"] == albs[listener.region].outputs["arn"], listener.urn
+        [action] = listener.inputs["defaultActions"]
+        assert action["type"] == "fixed-response" and action["fixedResponse"]["statusCode"] == "503", listener.urn
+
+
+@pytest.mark.parametrize(("stack", "deletion_protection"), [("dev", False), ("prod", True)])
+def test_global_traffic__alb_is_internet_facing_in_public_subnets_and_drops_invalid_headers(
+    stack: str, deletion_protection: bool, request: Any
+) -> None:
+    plan: Plan = request.getfixturevalue(stack)
+    cells = {c.region: c for c in _cells(plan.run.config)}
+    for alb in plan.of_type(ALB):
+        cell = cells[alb.region]
+        assert alb.inputs["internal"] is False and alb.inputs["loadBalancerType"] == "application", alb.urn
+        assert alb.inputs["subnets"] == list(cell.public_subnet_ids), alb.urn
+        assert alb.inputs["securityGroups"] == [cell.lb_sg_id], alb.urn
+        assert alb.inputs["dropInvalidHeaderFields"] is True, alb.urn
+        assert alb.inputs["enableDeletionProtection"] is deletion_protection, alb.urn
+        assert len(alb.inputs["name"]) <= 32, f"{alb.urn}: ALB names are at most 32 characters"
+
+
+def test_global_traffic__certificates_are_dns_validated_with_one_record_per_name(prod: Plan) -> None:
+    domain = prod.run.config.domain
+    records_by_fqdn = {r.outputs["fqdn"]: r for r in prod.of_type(RECORD) if r.inputs["type"] == "CNAME"}
+    # One CNAME per distinct name: the regional names plus the shared global name, once.
+    assert len(records_by_fqdn) == len(prod.regions) + 1
+    certificates = {c.region: c for c in prod.of_type(CERT)}
+    for validation in prod.of_type(CERT_VALIDATION):
+        certificate = certificates[validation.region]
+        assert certificate.inputs["validationMethod"] == "DNS", certificate.urn
+        assert certificate.inputs["domainName"] == f"api.{validation.region}.{domain}", certificate.urn
+        assert certificate.inputs["subjectAlternativeNames"] == [f"api.{domain}"], certificate.urn
+        assert validation.inputs["certificateArn"] == certificate.outputs["arn"], validation.urn
+        expected = {o["resourceRecordName"].rstrip(".") for o in certificate.outputs["domainValidationOptions"]}
+        assert set(validation.inputs["validationRecordFqdns"]) == expected, validation.urn
+        for fqdn in expected:
+            option = next(
+                o for o in certificate.outputs["domainValidationOptions"] if o["resourceRecordName"].rstrip(".") == fqdn
+            )
+            assert records_by_fqdn[fqdn].inputs["records"] == [option["resourceRecordValue"]], records_by_fqdn[fqdn].urn
+
+
+def test_global_traffic__regional_name_aliases_the_cells_alb(prod: Plan) -> None:
+    zone = prod.of_type("aws:route53/zone:Zone")[0]
+    for region in prod.regions:
+        record = prod.named(f"traffic-api-{region}")
+        alb = prod.named(f"traffic-alb-{region}")
+        assert record.inputs["name"] == f"api.{region}.{prod.run.config.domain}", record.urn
+        assert record.inputs["zoneId"] == zone.outputs["zoneId"], record.urn
+        assert record.inputs["aliases"] == [
+            {"name": alb.outputs["dnsName"], "zoneId": alb.outputs["zoneId"], "evaluateTargetHealth": False}
+        ], record.urn
+    assert prod.outputs["api_hostnames"] == {r: f"api.{r}.{prod.run.config.domain}" for r in prod.regions}
+
+
+def test_global_traffic__safety_rule_keeps_at_least_one_cell_on(prod: Plan) -> None:
+    [rule] = prod.of_type("aws:route53recoverycontrol/safetyRule:SafetyRule")
+    controls = prod.of_type("aws:route53recoverycontrol/routingControl:RoutingControl")
+    assert sorted(rule.inputs["assertedControls"]) == sorted(c.outputs["arn"] for c in controls), rule.urn
+    assert rule.inputs["ruleConfig"] == {"type": "ATLEAST", "threshold": 1, "inverted": False}, rule.urn
+    assert prod.outputs["routing_control_arns"] == {
+        r: prod.named(f"traffic-routing-control-{r}").outputs["arn"] for r in prod.regions
+    }
+
+
+def test_global_traffic__existing_zone_is_used_not_created() -> None:
+    plan = plan_of(_traffic("prod", hosted_zone_id="Z0123456789ABCDEFGHIJ"), "prod")
+    assert plan.of_type("aws:route53/zone:Zone") == []
+    for record in plan.of_type(RECORD):
+        assert record.inputs["zoneId"] == "Z0123456789ABCDEFGHIJ", record.urn
+
+
+def test_global_traffic__regional_resources_name_their_region_and_global_ones_none(prod: Plan) -> None:
+    regional = (ALB, LISTENER, CERT, CERT_VALIDATION, ALARM)
+    global_ = (HEALTH_CHECK, RECORD, "aws:route53/zone:Zone", *ARC_TYPES)
+    for record in prod:
+        if record.type in regional:
+            assert record.inputs.get("region") in (*prod.regions, "us-east-1"), f"{record.urn}: no explicit region"
+        elif record.type in global_:
+            assert "region" not in record.inputs, f"{record.urn}: a global resource takes no region"
+
+
+def test_global_traffic__checker_regions_span_two_continents() -> None:
+    continents = {region.split("-")[0] for region in HEALTH_CHECKER_REGIONS}
+    assert len(HEALTH_CHECKER_REGIONS) >= 3 and len(continents) >= 2
+
+
+def test_global_traffic_args__primary_must_be_a_cell() -> None:
+    cell = TrafficCellArgs(region="us-west-2", public_subnet_ids=["subnet-0a"], lb_sg_id="sg-0a")
+    with pytest.raises(ValueError, match="primary region us-east-1 is not one of the cells"):
+        GlobalTrafficArgs(
+            environment="prod",
+            domain="pay.example.com",
+            primary_region="us-east-1",
+            cells=(cell,),
+            health_check_path="/healthz",
+            arc_enabled=True,
+        )
