@@ -75,6 +75,7 @@ def up(stack: str, emulate: bool, yes: bool) -> None:
 
     from finstack.emulator import session as emulator
     from finstack.emulator.deploy import up as emulated_up
+    from finstack.emulator.mocks import EmulationError
 
     files.validated()
     active = emulator.start()
@@ -87,7 +88,11 @@ def up(stack: str, emulate: bool, yes: bool) -> None:
             count["n"] += 1
             progress.update(task, description=f"deploying: {count['n']} resources ({getattr(entry, 'type', '')})")
 
-        report = emulated_up(files, active, on_resource=tick)
+        try:
+            report = emulated_up(files, active, on_resource=tick)
+        except EmulationError as err:
+            console.print(f"[red]error:[/] the emulator could not create {err}", soft_wrap=True)
+            raise SystemExit(1) from None
     _print_up(report)
 
 

@@ -55,7 +55,7 @@ class EmulatorMocks(FakeCloud):
             return fake_id, fake_state
         context = HandlerContext(self.gateway, region, self.account_id)
         try:
-            resource_id, outputs = handler.create(context, args.name, dict(args.inputs))
+            resource_id, outputs = handler.create(context, args.name, integral(dict(args.inputs)))
         except Exception as err:  # noqa: BLE001 - reported with the resource it belongs to
             raise EmulationError(f"{args.typ} {args.name} ({region}): {err}") from err
         state = {**fake_state, **outputs}
@@ -76,6 +76,17 @@ class EmulatorMocks(FakeCloud):
             ids = [next(z["ZoneId"] for z in zones if z["ZoneName"] == n) for n in names]
             return {"id": region, "names": names, "zoneIds": ids, "groupNames": [region] * len(names), "region": region}, []
         return super().call(args)
+
+
+def integral(value: Any) -> Any:
+    """Pulumi's wire format carries every number as a float; AWS APIs want ints where they are whole."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value
 
 
 def _plain(value: Any) -> Any:

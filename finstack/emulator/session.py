@@ -7,6 +7,7 @@ emulator starts and lives as long as this process (tests, `make demo`).
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import urllib.error
@@ -23,9 +24,6 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "finstack-emulator",
     "AWS_SESSION_TOKEN": "finstack-emulator",
 }
-
-# moto settings the platform needs: AWS-managed IAM policies exist (node roles attach them).
-MOTO_CONFIG: dict[str, Any] = {"iam": {"load_aws_managed_policies": True}}
 
 
 @dataclass
@@ -72,13 +70,13 @@ def start() -> EmulatorSession:
                 )
             _current = EmulatorSession(endpoint, AwsGateway(endpoint_url=endpoint), in_process=False)
             return _current
-        from moto import mock_aws
+        from finstack.emulator.moto_ext import restricted_mock_aws
 
-        from finstack.emulator import moto_ext
-
-        moto_ext.install()
-        _mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
-        _mock.start()
+        # moto limited to the services the platform uses, with a hook that refuses any request
+        # bound for a real endpoint; it lives until stop() or the end of the process.
+        _mock = restricted_mock_aws()
+        _mock.__enter__()
+        atexit.register(stop)
         _current = EmulatorSession("in-process", AwsGateway(), in_process=True)
         return _current
 
@@ -88,6 +86,6 @@ def stop() -> None:
     global _current, _mock
     with _lock:
         if _mock is not None:
-            _mock.stop()
+            _mock.__exit__(None, None, None)
         _mock = None
         _current = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from finstack.emulator.handlers import REGISTRY, HandlerContext, physical_name, tag_list
+from finstack.emulator.handlers import REGISTRY, HandlerContext, physical_name
 
 EKS = "eks"
 
@@ -31,10 +31,13 @@ def create_cluster(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tu
     }
     if inputs.get("version"):
         kwargs["version"] = inputs["version"]
-    if inputs.get("encryptionConfig"):
+    encryption = inputs.get("encryptionConfig")
+    if encryption:
+        # pulumi-aws 7 declares one encryption config object; the API takes a list.
+        configs = encryption if isinstance(encryption, list) else [encryption]
         kwargs["encryptionConfig"] = [
             {"resources": list(c.get("resources") or []), "provider": {"keyArn": (c.get("provider") or {}).get("keyArn", "")}}
-            for c in inputs["encryptionConfig"]
+            for c in configs
         ]
     if inputs.get("enabledClusterLogTypes"):
         kwargs["logging"] = {"clusterLogging": [{"types": list(inputs["enabledClusterLogTypes"]), "enabled": True}]}
@@ -83,5 +86,3 @@ def create_nodegroup(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> 
     resource_id = f"{inputs['clusterName']}:{nodegroup['nodegroupName']}"
     return resource_id, {"arn": nodegroup["nodegroupArn"], "nodeGroupName": nodegroup["nodegroupName"], "status": "ACTIVE"}
 
-
-__all__ = ["tag_list"]

@@ -100,7 +100,9 @@ def create_replicator(ctx: HandlerContext, name: str, inputs: dict[str, Any]) ->
             }
         )
     replication = []
-    for info in inputs.get("replicationInfoList") or []:
+    infos = inputs.get("replicationInfoList") or []
+    # pulumi-aws 7 declares one replication info object; the API takes a list.
+    for info in infos if isinstance(infos, list) else [infos]:
         entry: dict[str, Any] = {
             "SourceKafkaClusterArn": info.get("sourceKafkaClusterArn", ""),
             "TargetKafkaClusterArn": info.get("targetKafkaClusterArn", ""),

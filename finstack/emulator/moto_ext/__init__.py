@@ -1,0 +1,68 @@
+"""finstack's extensions to moto: the AWS behaviour DR drills need and moto 5 lacks.
+
+Activate once per process with `install()` (idempotent; `uninstall()` reverts it). It registers
+into moto's own routing tables, so the extensions answer both in-process (`mock_aws`, or
+`restricted_mock_aws` here) and through moto's server (`finstack.emulator.server`):
+
+=================================  ==================================================================
+API                                Extension (module)
+=================================  ==================================================================
+rds SwitchoverGlobalCluster,       `aurora`: FailoverState progression on the emulator clock, writer
+FailoverGlobalCluster,             flip visible from every Region, detach-and-promote in any Region
+RemoveFromGlobalCluster
+rds-data ExecuteStatement          `aurora`: writes and reads on the replication model
+                                   (`finstack.emulator.writes`)
+kafka Create/Describe/List/        `kafka_replicator`: replicators in the target cluster's Region
+DeleteReplicator
+route53-recovery-control-config    `route53recoverycontrolconfig`: clusters, control panels, routing
+                                   controls, safety rules
+route53-recovery-cluster           `route53recoverycluster`: routing control state, safety rules
+                                   enforced (``ConflictException``)
+route53 health checks              `route53_health`: RECOVERY_CONTROL, CALCULATED, inversion,
+                                   injected endpoint health
+cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
+                                   ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
+=================================  ==================================================================
+
+Fault injection and time are in-process functions re-exported below; `finstack.emulator.server`
+exposes the same over HTTP under ``/_finstack/``.
+"""
+
+from __future__ import annotations
+
+from finstack.emulator.moto_ext._install import install, is_installed, uninstall
+from finstack.emulator.moto_ext.aurora import (
+    AuroraTimings,
+    cancel_operation,
+    completed_operations,
+    global_database,
+    set_aurora_timings,
+    set_replication_lag,
+    writable_regions,
+)
+from finstack.emulator.moto_ext.clock import MonotonicClock, VirtualClock, get_clock, set_clock
+from finstack.emulator.moto_ext.guard import ALLOWED_SERVICES, restricted_mock_aws
+from finstack.emulator.moto_ext.kafka_replicator import set_replicator_lag
+from finstack.emulator.moto_ext.route53_health import health_check_status, set_endpoint_health
+
+__all__ = [
+    "ALLOWED_SERVICES",
+    "AuroraTimings",
+    "MonotonicClock",
+    "VirtualClock",
+    "cancel_operation",
+    "completed_operations",
+    "get_clock",
+    "global_database",
+    "health_check_status",
+    "install",
+    "is_installed",
+    "restricted_mock_aws",
+    "set_aurora_timings",
+    "set_clock",
+    "set_endpoint_health",
+    "set_replication_lag",
+    "set_replicator_lag",
+    "uninstall",
+    "writable_regions",
+]

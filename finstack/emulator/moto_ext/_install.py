@@ -1,0 +1,57 @@
+"""`install()` / `uninstall()`: register every extension into moto's routing tables, reversibly."""
+
+from __future__ import annotations
+
+from finstack.emulator.moto_ext import (
+    aurora,
+    kafka_cluster_arn,
+    kafka_replicator,
+    kms_replica_aliases,
+    metrics,
+    route53_health,
+    route53recoverycluster,
+    route53recoverycontrolconfig,
+)
+from finstack.emulator.moto_ext._registry import EXTENSION_LOCK, Installation
+
+_installation: Installation | None = None
+
+
+def install() -> None:
+    """Register every extension into moto (idempotent).
+
+    Call before the first request of a mock session, and before starting a moto server: the
+    server builds each service's routes on its first request to that service.
+    """
+    global _installation  # noqa: PLW0603 - moto's routing tables are process-wide too
+    with EXTENSION_LOCK:
+        if _installation is not None:
+            return
+        installation = Installation()
+        try:
+            aurora.register(installation)
+            kafka_cluster_arn.register(installation)
+            kafka_replicator.register(installation)
+            kms_replica_aliases.register(installation)
+            route53recoverycontrolconfig.register(installation)
+            route53recoverycluster.register(installation)
+            route53_health.register(installation)
+            metrics.register(installation)
+        except Exception:
+            installation.uninstall()
+            raise
+        _installation = installation
+
+
+def uninstall() -> None:
+    """Revert `install()`; moto is back to its stock behaviour."""
+    global _installation  # noqa: PLW0603
+    with EXTENSION_LOCK:
+        if _installation is not None:
+            _installation.uninstall()
+            _installation = None
+
+
+def is_installed() -> bool:
+    """Whether `install()` is in effect."""
+    return _installation is not None

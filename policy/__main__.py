@@ -1,0 +1,14 @@
+"""Serve the finstack policy pack to the Pulumi engine (the SDK call below blocks)."""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+from rules import ALL_POLICIES, PACK_DESCRIPTION, PACK_DISPLAY_NAME, PACK_NAME, PACK_TAGS
+
+PolicyPack(
+    name=PACK_NAME,
+    policies=ALL_POLICIES,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    description=PACK_DESCRIPTION,
+    display_name=PACK_DISPLAY_NAME,
+    provider="aws",
+    tags=PACK_TAGS,
+)

@@ -1,0 +1,45 @@
+"""The finstack CrossGuard rules, one module per domain; `ALL_POLICIES` is what the pack serves.
+
+Imported as `rules` when the pack runs (`python policy/__main__.py` and the Pulumi CLI put
+policy/ on sys.path) and as `policy.rules` from the tests; the modules use relative imports
+only, and depend on nothing but pulumi-policy and the standard library.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import Policy
+
+from . import encryption, identity, kubernetes, logging, network, residency, resilience, transit
+
+PACK_NAME = "finstack"
+PACK_DISPLAY_NAME = "finstack compliance as code"
+PACK_DESCRIPTION = (
+    "Security posture of the finstack multi-region AWS platform: encryption at rest and in transit, "
+    "segmentation, logging, resilience, identity, Kubernetes and data residency, mapped to PCI DSS v4.0, "
+    "SOC 2 and GDPR."
+)
+PACK_TAGS = ["aws", "kubernetes", "pci-dss", "soc2", "gdpr", "finstack"]
+
+ALL_POLICIES: list[Policy] = [
+    *encryption.POLICIES,
+    *transit.POLICIES,
+    *network.POLICIES,
+    *logging.POLICIES,
+    *resilience.POLICIES,
+    *identity.POLICIES,
+    *kubernetes.POLICIES,
+    *residency.POLICIES,
+]
+
+# The only policies a non-prod stack may run as advisory: they cost money (sizes, AZs,
+# retained backups), never confidentiality. Everything else is mandatory in every stack.
+COST_DRIVEN = frozenset(
+    {
+        "aurora-cluster-min-instances",
+        "aurora-deletion-protection-enabled",
+        "aurora-final-snapshot-kept",
+        "aurora-backup-retention",
+        "msk-brokers-multi-az",
+        "nat-gateway-per-az",
+    }
+)

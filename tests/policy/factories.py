@@ -1,0 +1,741 @@
+"""Happy-path props, as the finstack components declare them, and a compliant two-cell stack.
+
+Every factory returns the wire-name (camelCase) props a policy reads; tests break one property
+at a time with `helpers.edit`. `compliant_stack()` links resources the way the engine does:
+ids and ARNs in the outputs plus property dependencies, so stack policies can resolve
+references both by value (at `up`) and by dependency (at preview).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from policy.rules._util import plain
+from tests.policy.helpers import ACCOUNT, PRIMARY, SECONDARY, depends, key_arn, resource
+
+SHORT = {"us-east-1": "use1", "us-west-2": "usw2", "us-east-2": "use2", "eu-west-1": "euw1"}
+
+T_VPC = "aws:ec2/vpc:Vpc"
+T_SUBNET = "aws:ec2/subnet:Subnet"
+T_ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+T_ROUTE = "aws:ec2/route:Route"
+T_NACL = "aws:ec2/networkAcl:NetworkAcl"
+T_SG = "aws:ec2/securityGroup:SecurityGroup"
+T_SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+T_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+T_DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+T_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+T_FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+T_NAT = "aws:ec2/natGateway:NatGateway"
+T_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+T_KEY = "aws:kms/key:Key"
+T_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+T_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+T_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+T_TOPIC = "aws:sns/topic:Topic"
+T_SECRET = "aws:secretsmanager/secret:Secret"
+T_GLOBAL = "aws:rds/globalCluster:GlobalCluster"
+T_CLUSTER = "aws:rds/cluster:Cluster"
+T_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+T_PARAMS = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+T_EKS = "aws:eks/cluster:Cluster"
+T_MSK = "aws:msk/cluster:Cluster"
+T_REPLICATOR = "aws:msk/replicator:Replicator"
+T_HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+T_ROLE = "aws:iam/role:Role"
+T_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+T_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+T_POLICY = "aws:iam/policy:Policy"
+T_BUCKET = "aws:s3/bucket:Bucket"
+T_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+T_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+T_LISTENER = "aws:lb/listener:Listener"
+T_NAMESPACE = "kubernetes:core/v1:Namespace"
+T_NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+T_DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+T_AWS_PROVIDER = "pulumi:providers:aws"
+
+ENDPOINT_SERVICES = ("sts", "ecr.api", "ecr.dkr", "logs", "kms", "secretsmanager")
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy")
+EKS_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def cell_tags(region: str, **extra: str) -> dict[str, str]:
+    """components.naming.cell_tags, spelled out so the tests do not depend on components/."""
+    return {"finstack:cell": region, **{f"finstack:{k}": v for k, v in extra.items()}}
+
+
+# --- encryption and data stores ------------------------------------------------------------
+
+
+def aurora_cluster(region: str = PRIMARY, *, primary: bool = True) -> dict[str, Any]:
+    """An Aurora PostgreSQL member cluster of the global database."""
+    props: dict[str, Any] = {
+        "region": region,
+        "clusterIdentifier": f"finstack-prod-{SHORT[region]}",
+        "engine": "aurora-postgresql",
+        "engineVersion": "16.6",
+        "globalClusterIdentifier": "finstack-prod",
+        "storageEncrypted": True,
+        "kmsKeyId": key_arn(region, "data"),
+        "iamDatabaseAuthenticationEnabled": True,
+        "deletionProtection": True,
+        "skipFinalSnapshot": False,
+        "finalSnapshotIdentifier": f"finstack-prod-{SHORT[region]}-final",
+        "backupRetentionPeriod": 35,
+        "preferredBackupWindow": "03:00-04:00",
+        "enabledCloudwatchLogsExports": ["postgresql"],
+        "dbClusterParameterGroupName": f"aurora-{region}-params",
+        "dbSubnetGroupName": f"aurora-{region}-subnets",
+        "vpcSecurityGroupIds": [f"sg-db{SHORT[region]}"],
+        "performanceInsightsEnabled": True,
+        "performanceInsightsKmsKeyId": key_arn(region, "data"),
+        "tags": cell_tags(region),
+    }
+    if primary:
+        props.update(
+            databaseName="ledger",
+            masterUsername="ledger_admin",
+            manageMasterUserPassword=True,
+            masterUserSecretKmsKeyId=key_arn(region, "secrets"),
+        )
+    return props
+
+
+def aurora_instance(region: str = PRIMARY, index: int = 1) -> dict[str, Any]:
+    """One writer/reader instance of a member cluster."""
+    return {
+        "region": region,
+        "identifier": f"finstack-prod-{SHORT[region]}-{index}",
+        "clusterIdentifier": f"finstack-prod-{SHORT[region]}",
+        "engine": "aurora-postgresql",
+        "instanceClass": "db.r7g.2xlarge",
+        "publiclyAccessible": False,
+        "performanceInsightsEnabled": True,
+        "performanceInsightsKmsKeyId": key_arn(region, "data"),
+        "tags": cell_tags(region),
+    }
+
+
+def global_cluster() -> dict[str, Any]:
+    """The Aurora global cluster (created in the primary region)."""
+    return {
+        "region": PRIMARY,
+        "globalClusterIdentifier": "finstack-prod",
+        "engine": "aurora-postgresql",
+        "engineVersion": "16.6",
+        "databaseName": "ledger",
+        "storageEncrypted": True,
+        "deletionProtection": True,
+    }
+
+
+def parameter_group(region: str = PRIMARY) -> dict[str, Any]:
+    """The cluster parameter group that forces TLS."""
+    return {
+        "region": region,
+        "name": f"aurora-{region}-params",
+        "family": "aurora-postgresql16",
+        "parameters": [
+            {"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"},
+            {"name": "log_connections", "value": "1", "applyMethod": "immediate"},
+        ],
+        "tags": cell_tags(region),
+    }
+
+
+def eks_cluster(region: str = PRIMARY) -> dict[str, Any]:
+    """A private EKS cluster with secrets encryption, full logging and access entries only."""
+    return {
+        "region": region,
+        "name": f"finstack-prod-{SHORT[region]}",
+        "version": "1.33",
+        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/eks-{region}-cluster",
+        "vpcConfig": {
+            "subnetIds": [f"subnet-app{SHORT[region]}{z}" for z in "abc"],
+            "securityGroupIds": [f"sg-app{SHORT[region]}"],
+            "endpointPrivateAccess": True,
+            "endpointPublicAccess": False,
+        },
+        "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": key_arn(region, "secrets")}},
+        "enabledClusterLogTypes": list(EKS_LOG_TYPES),
+        "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+        "tags": cell_tags(region),
+    }
+
+
+def msk_cluster(region: str = PRIMARY) -> dict[str, Any]:
+    """A three-AZ MSK cluster: TLS, IAM auth, CMK, broker logs, private."""
+    return {
+        "region": region,
+        "clusterName": f"finstack-prod-{SHORT[region]}",
+        "kafkaVersion": "3.8.x",
+        "numberOfBrokerNodes": 3,
+        "brokerNodeGroupInfo": {
+            "instanceType": "kafka.m7g.xlarge",
+            "clientSubnets": [f"subnet-data{SHORT[region]}{z}" for z in "abc"],
+            "securityGroups": [f"sg-kafka{SHORT[region]}"],
+            "storageInfo": {"ebsStorageInfo": {"volumeSize": 2000}},
+            "connectivityInfo": {"publicAccess": {"type": "DISABLED"}},
+        },
+        "encryptionInfo": {
+            "encryptionAtRestKmsKeyArn": key_arn(region, "streaming"),
+            "encryptionInTransit": {"clientBroker": "TLS", "inCluster": True},
+        },
+        "clientAuthentication": {"unauthenticated": False, "sasl": {"iam": True, "scram": False}},
+        "loggingInfo": {
+            "brokerLogs": {"cloudwatchLogs": {"enabled": True, "logGroup": f"/finstack/prod/{region}/msk"}}
+        },
+        "tags": cell_tags(region),
+    }
+
+
+def msk_replicator(region: str = SECONDARY, source: str = PRIMARY) -> dict[str, Any]:
+    """The replicator that runs in `region` and replicates from `source` into it."""
+    return {
+        "region": region,
+        "replicatorName": f"finstack-prod-{SHORT[source]}-to-{SHORT[region]}",
+        "serviceExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/msk-replicator-{region}",
+        "kafkaClusters": [
+            {
+                "amazonMskCluster": {
+                    "mskClusterArn": f"arn:aws:kafka:{source}:{ACCOUNT}:cluster/finstack-prod-{SHORT[source]}/x"
+                }
+            },
+            {
+                "amazonMskCluster": {
+                    "mskClusterArn": f"arn:aws:kafka:{region}:{ACCOUNT}:cluster/finstack-prod-{SHORT[region]}/y"
+                }
+            },
+        ],
+        "tags": cell_tags(region),
+    }
+
+
+def log_group(region: str = PRIMARY) -> dict[str, Any]:
+    """A log group as the components declare it (logs key, stack retention)."""
+    return {
+        "region": region,
+        "name": f"/finstack/prod/{region}/vpc-flow-logs",
+        "kmsKeyId": key_arn(region, "logs"),
+        "retentionInDays": 400,
+        "tags": cell_tags(region),
+    }
+
+
+def kms_key(region: str = PRIMARY, purpose: str = "data") -> dict[str, Any]:
+    """A multi-region primary key with rotation and a named-principal key policy."""
+    return {
+        "region": region,
+        "description": f"finstack prod {purpose} key",
+        "multiRegion": True,
+        "enableKeyRotation": True,
+        "rotationPeriodInDays": 365,
+        "deletionWindowInDays": 30,
+        "keyUsage": "ENCRYPT_DECRYPT",
+        "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
+        "policy": key_policy(),
+        "arn": key_arn(region, purpose),
+        "tags": cell_tags(region),
+    }
+
+
+def replica_key(region: str = SECONDARY, purpose: str = "data") -> dict[str, Any]:
+    """The replica of the `purpose` key in `region`."""
+    return {
+        "region": region,
+        "primaryKeyArn": key_arn(PRIMARY, purpose),
+        "description": f"finstack prod {purpose} key ({region} replica)",
+        "deletionWindowInDays": 30,
+        "policy": key_policy(),
+        "arn": key_arn(region, purpose),
+        "tags": cell_tags(region),
+    }
+
+
+def key_policy() -> str:
+    """The account-root key policy plus a CloudWatch Logs grant (no wildcard principal)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministration",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                },
+            ],
+        }
+    )
+
+
+def secret(region: str = PRIMARY) -> dict[str, Any]:
+    """A Secrets Manager secret under the secrets key."""
+    return {"region": region, "name": f"finstack/prod/{region}/app", "kmsKeyId": key_arn(region, "secrets")}
+
+
+def sns_topic(region: str = PRIMARY) -> dict[str, Any]:
+    """The region's alert topic."""
+    return {"region": region, "name": f"finstack-prod-alerts-{region}", "kmsMasterKeyId": key_arn(region, "secrets")}
+
+
+def launch_template(region: str = PRIMARY) -> dict[str, Any]:
+    """The EKS node launch template: encrypted gp3 root volume, IMDSv2, hop limit 2."""
+    return {
+        "region": region,
+        "namePrefix": "eks-nodes-",
+        "blockDeviceMappings": [
+            {
+                "deviceName": "/dev/xvda",
+                "ebs": {
+                    "volumeSize": 100,
+                    "volumeType": "gp3",
+                    "encrypted": "true",
+                    "kmsKeyId": key_arn(region, "data"),
+                },
+            }
+        ],
+        "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 2},
+        "tags": cell_tags(region),
+    }
+
+
+def sse_config(bucket: str = "finstack-prod-audit") -> dict[str, Any]:
+    """Bucket default encryption: SSE-KMS with the data key and a bucket key."""
+    return {
+        "region": PRIMARY,
+        "bucket": bucket,
+        "rules": [
+            {
+                "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn(PRIMARY)},
+                "bucketKeyEnabled": True,
+            }
+        ],
+    }
+
+
+def bucket_policy(bucket: str = "finstack-prod-audit") -> dict[str, Any]:
+    """A bucket policy whose only statement denies non-TLS requests."""
+    return {
+        "region": PRIMARY,
+        "bucket": bucket,
+        "policy": json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            }
+        ),
+    }
+
+
+def listener() -> dict[str, Any]:
+    """An HTTPS listener with a TLS 1.3 policy."""
+    return {
+        "region": PRIMARY,
+        "loadBalancerArn": f"arn:aws:elasticloadbalancing:{PRIMARY}:{ACCOUNT}:loadbalancer/app/api/1",
+        "port": 443,
+        "protocol": "HTTPS",
+        "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "certificateArn": f"arn:aws:acm:{PRIMARY}:{ACCOUNT}:certificate/abc",
+        "defaultActions": [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:..."}],
+    }
+
+
+# --- identity ------------------------------------------------------------------------------
+
+
+def document(*statements: dict[str, Any]) -> str:
+    """An IAM policy document as components build it (json.dumps)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def iam_policy() -> dict[str, Any]:
+    """A least-privilege workload policy: named actions on named resources."""
+    return {
+        "name": "ledger-app",
+        "policy": document(
+            {
+                "Sid": "ReadLedgerSecret",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": f"arn:aws:secretsmanager:{PRIMARY}:{ACCOUNT}:secret:finstack/prod/ledger-*",
+            },
+            {
+                "Sid": "DescribeClusters",
+                "Effect": "Allow",
+                "Action": ["rds:DescribeDBClusters"],
+                "Resource": "*",
+            },
+        ),
+    }
+
+
+def node_role() -> dict[str, Any]:
+    """The EKS node role: trusted by EC2, no inline policies."""
+    return {
+        "name": "eks-us-east-1-nodes",
+        "arn": f"arn:aws:iam::{ACCOUNT}:role/eks-us-east-1-nodes",
+        "assumeRolePolicy": document(
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ),
+    }
+
+
+# --- kubernetes ----------------------------------------------------------------------------
+
+
+def namespace(name: str = "ledger") -> dict[str, Any]:
+    """A workload namespace with the restricted Pod Security Standard enforced."""
+    return {
+        "metadata": {
+            "name": name,
+            "labels": {
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+            },
+        }
+    }
+
+
+def default_deny(namespace_name: str = "ledger") -> dict[str, Any]:
+    """The default-deny NetworkPolicy of a namespace."""
+    return {
+        "metadata": {"name": "default-deny", "namespace": namespace_name},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+
+
+def deployment() -> dict[str, Any]:
+    """A restricted-compliant Deployment."""
+    return {
+        "metadata": {"name": "api", "namespace": "ledger"},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "api"}},
+            "template": {
+                "metadata": {"labels": {"app": "api"}},
+                "spec": {
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "api",
+                            "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/ledger-api:1.4.2",
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "privileged": False,
+                                "runAsNonRoot": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+# --- a compliant stack ---------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    """The resources of a compliant stack, with lookups for tests that break one of them."""
+
+    resources: list[PolicyResource] = field(default_factory=list)
+
+    def add(
+        self, type_: str, name: str, props: dict[str, Any], **deps: PolicyResource | list[PolicyResource]
+    ) -> PolicyResource:
+        """Add a resource; keyword arguments record property dependencies (prop=target or [targets])."""
+        created = resource(type_, name, props)
+        for prop, targets in deps.items():
+            depends(created, prop, *(targets if isinstance(targets, list) else [targets]))
+        self.resources.append(created)
+        return created
+
+    def named(self, name: str) -> PolicyResource:
+        """The resource called `name`."""
+        found = [r for r in self.resources if r.name == name]
+        assert len(found) == 1, name
+        return found[0]
+
+    def without(self, *names: str) -> list[PolicyResource]:
+        """The resources, minus those called `names`."""
+        return [r for r in self.resources if r.name not in names]
+
+    def replace(self, name: str, props: dict[str, Any]) -> list[PolicyResource]:
+        """The resources, with `name`'s props replaced in place (its dependencies kept)."""
+        self.named(name).props = unknown_checking_proxy(copy.deepcopy(props))
+        return self.resources
+
+    def props(self, name: str) -> dict[str, Any]:
+        """A plain copy of `name`'s props, to edit and `replace`."""
+        return plain(self.named(name).props)
+
+
+def add_cell(stack: Stack, region: str, keys: dict[str, PolicyResource]) -> None:
+    """One regional cell: network, endpoints, flow logs, EKS, Aurora member, MSK, alarms."""
+    s = SHORT[region]
+    cidr = {"us-east-1": "10.10", "us-west-2": "10.20"}[region]
+    vpc = stack.add(
+        T_VPC,
+        f"cell-{region}-vpc",
+        {"region": region, "id": f"vpc-{s}", "cidrBlock": f"{cidr}.0.0/16", "tags": cell_tags(region)},
+    )
+    stack.add(
+        T_DEFAULT_SG,
+        f"cell-{region}-default-sg",
+        {"region": region, "vpcId": f"vpc-{s}", "ingress": [], "egress": []},
+        vpcId=vpc,
+    )
+    for index, zone in enumerate("abc"):
+        for tier in ("public", "app", "data", "endpoints"):
+            stack.add(
+                T_SUBNET,
+                f"cell-{region}-{tier}-{zone}",
+                {
+                    "region": region,
+                    "id": f"subnet-{tier}{s}{zone}",
+                    "vpcId": f"vpc-{s}",
+                    "availabilityZone": f"{region}{zone}",
+                    "cidrBlock": f"{cidr}.{index * 16 + 1}.0/24",
+                    "mapPublicIpOnLaunch": False,
+                    "tags": cell_tags(region, tier=tier),
+                },
+                vpcId=vpc,
+            )
+        stack.add(
+            T_NAT,
+            f"cell-{region}-nat-{zone}",
+            {"region": region, "subnetId": f"subnet-public{s}{zone}", "connectivityType": "public"},
+        )
+        app_rt = stack.add(
+            T_ROUTE_TABLE,
+            f"cell-{region}-app-rt-{zone}",
+            {
+                "region": region,
+                "id": f"rtb-app{s}{zone}",
+                "vpcId": f"vpc-{s}",
+                "routes": [],
+                "tags": cell_tags(region, tier="app"),
+            },
+            vpcId=vpc,
+        )
+        stack.add(
+            T_ROUTE,
+            f"cell-{region}-app-default-{zone}",
+            {
+                "region": region,
+                "routeTableId": f"rtb-app{s}{zone}",
+                "destinationCidrBlock": "0.0.0.0/0",
+                "natGatewayId": f"nat-{s}{zone}",
+            },
+            routeTableId=app_rt,
+        )
+    stack.add(
+        T_ROUTE_TABLE,
+        f"cell-{region}-data-rt",
+        {
+            "region": region,
+            "id": f"rtb-data{s}",
+            "vpcId": f"vpc-{s}",
+            "routes": [],
+            "tags": cell_tags(region, tier="data"),
+        },
+        vpcId=vpc,
+    )
+    groups = {}
+    for role in ("lb", "app", "db", "kafka", "endpoints"):
+        groups[role] = stack.add(
+            T_SG,
+            f"cell-{region}-{role}-sg",
+            {
+                "region": region,
+                "id": f"sg-{role}{s}",
+                "vpcId": f"vpc-{s}",
+                "ingress": [],
+                "egress": [],
+                "tags": cell_tags(region, role=role),
+            },
+            vpcId=vpc,
+        )
+    rules = [
+        ("lb-https", "lb", {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443}, None),
+        ("app-from-lb", "app", {"ipProtocol": "tcp", "fromPort": 8443, "toPort": 8443}, "lb"),
+        ("db-from-app", "db", {"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432}, "app"),
+        ("kafka-from-app", "kafka", {"ipProtocol": "tcp", "fromPort": 9098, "toPort": 9098}, "app"),
+        ("kafka-from-self", "kafka", {"ipProtocol": "tcp", "fromPort": 9098, "toPort": 9098}, "kafka"),
+        ("endpoints-from-app", "endpoints", {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443}, "app"),
+    ]
+    for label, role, ports, source in rules:
+        props = {"region": region, "securityGroupId": f"sg-{role}{s}", **ports}
+        deps: dict[str, Any] = {"securityGroupId": groups[role]}
+        if source:
+            props["referencedSecurityGroupId"] = f"sg-{source}{s}"
+            deps["referencedSecurityGroupId"] = groups[source]
+        stack.add(T_INGRESS, f"cell-{region}-{label}", props, **deps)
+    for service in ENDPOINT_SERVICES:
+        stack.add(
+            T_ENDPOINT,
+            f"cell-{region}-{service.replace('.', '-')}-endpoint",
+            {
+                "region": region,
+                "vpcId": f"vpc-{s}",
+                "serviceName": f"com.amazonaws.{region}.{service}",
+                "vpcEndpointType": "Interface",
+                "privateDnsEnabled": True,
+            },
+            vpcId=vpc,
+        )
+    stack.add(
+        T_ENDPOINT,
+        f"cell-{region}-s3-endpoint",
+        {
+            "region": region,
+            "vpcId": f"vpc-{s}",
+            "serviceName": f"com.amazonaws.{region}.s3",
+            "vpcEndpointType": "Gateway",
+        },
+        vpcId=vpc,
+    )
+    flow_logs = stack.add(T_LOG_GROUP, f"cell-{region}-flow-logs", log_group(region), kmsKeyId=keys[f"logs-{region}"])
+    stack.add(
+        T_FLOW_LOG,
+        f"cell-{region}-flow-log",
+        {
+            "region": region,
+            "vpcId": f"vpc-{s}",
+            "trafficType": "ALL",
+            "logDestinationType": "cloud-watch-logs",
+            "logDestination": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/finstack/prod/{region}/vpc-flow-logs",
+        },
+        vpcId=vpc,
+        logDestination=flow_logs,
+    )
+    stack.add(T_EKS, f"eks-{region}-cluster", eks_cluster(region), encryptionConfig=keys[f"secrets-{region}"])
+    stack.add(
+        T_LAUNCH_TEMPLATE, f"eks-{region}-nodes-lt", launch_template(region), blockDeviceMappings=keys[f"data-{region}"]
+    )
+    params = stack.add(T_PARAMS, f"aurora-{region}-params", parameter_group(region))
+    cluster = stack.add(
+        T_CLUSTER,
+        f"aurora-{region}-cluster",
+        {**aurora_cluster(region, primary=region == PRIMARY), "id": f"finstack-prod-{s}"},
+        kmsKeyId=keys[f"data-{region}"],
+        dbClusterParameterGroupName=params,
+    )
+    for index in (1, 2):
+        stack.add(
+            T_INSTANCE, f"aurora-{region}-instance-{index}", aurora_instance(region, index), clusterIdentifier=cluster
+        )
+    stack.add(T_MSK, f"msk-{region}-cluster", msk_cluster(region), encryptionInfo=keys[f"streaming-{region}"])
+    topic = stack.add(
+        T_TOPIC,
+        f"alerts-{region}-topic",
+        {**sns_topic(region), "arn": f"arn:aws:sns:{region}:{ACCOUNT}:finstack-prod-alerts-{region}"},
+    )
+    if region != PRIMARY:
+        stack.add(
+            T_ALARM,
+            f"aurora-{region}-replication-lag",
+            {
+                "region": region,
+                "name": f"aurora-{region}-replication-lag",
+                "namespace": "AWS/RDS",
+                "metricName": "AuroraGlobalDBReplicationLag",
+                "statistic": "Maximum",
+                "threshold": 1000,
+                "comparisonOperator": "GreaterThanThreshold",
+                "evaluationPeriods": 3,
+                "period": 60,
+                "dimensions": {"DBClusterIdentifier": f"finstack-prod-{s}"},
+                "alarmActions": [f"arn:aws:sns:{region}:{ACCOUNT}:finstack-prod-alerts-{region}"],
+            },
+            alarmActions=topic,
+        )
+    other = SECONDARY if region == PRIMARY else PRIMARY
+    stack.add(T_REPLICATOR, f"msk-{region}-replicator", msk_replicator(region, other))
+    stack.add(
+        T_ALARM,
+        f"msk-{region}-replication-latency",
+        {
+            "region": region,
+            "name": f"msk-{region}-replication-latency",
+            "namespace": "AWS/Kafka",
+            "metricName": "ReplicationLatency",
+            "statistic": "Maximum",
+            "threshold": 5000,
+            "comparisonOperator": "GreaterThanThreshold",
+            "evaluationPeriods": 3,
+            "period": 60,
+            "alarmActions": [f"arn:aws:sns:{region}:{ACCOUNT}:finstack-prod-alerts-{region}"],
+        },
+        alarmActions=topic,
+    )
+    stack.add(
+        T_HEALTH_CHECK,
+        f"traffic-{region}-health",
+        {
+            "fqdn": f"api-{region}.pay.example.com",
+            "type": "HTTPS",
+            "port": 443,
+            "resourcePath": "/healthz",
+            "tags": {"finstack:cell": region},
+        },
+    )
+
+
+def compliant_stack() -> Stack:
+    """Two cells (us-east-1 primary, us-west-2), multi-region keys, the global cluster, node IAM."""
+    stack = Stack()
+    stack.add(T_AWS_PROVIDER, "aws", {"region": PRIMARY})
+    keys: dict[str, PolicyResource] = {}
+    for purpose in ("data", "streaming", "secrets", "logs", "backup"):
+        primary = stack.add(T_KEY, f"keys-{purpose}-{PRIMARY}", kms_key(PRIMARY, purpose))
+        replica = stack.add(
+            T_REPLICA_KEY, f"keys-{purpose}-{SECONDARY}", replica_key(SECONDARY, purpose), primaryKeyArn=primary
+        )
+        keys[f"{purpose}-{PRIMARY}"], keys[f"{purpose}-{SECONDARY}"] = primary, replica
+    stack.add(T_GLOBAL, "aurora-global", global_cluster())
+    for region in (PRIMARY, SECONDARY):
+        add_cell(stack, region, keys)
+    role = stack.add(T_ROLE, "eks-nodes-role", node_role())
+    for name in NODE_POLICIES:
+        stack.add(
+            T_ATTACHMENT,
+            f"eks-nodes-{name}",
+            {"role": "eks-us-east-1-nodes", "policyArn": f"arn:aws:iam::aws:policy/{name}"},
+            role=role,
+        )
+    namespace_ = stack.add(T_NAMESPACE, "kube-ledger-ns", namespace("ledger"))
+    stack.add(T_NETPOL, "kube-ledger-default-deny", default_deny("ledger"), metadata=namespace_)
+    stack.add(T_NAMESPACE, "kube-system-ns", {"metadata": {"name": "kube-system"}})
+    return stack

@@ -1,0 +1,471 @@
+"""Encryption-at-rest policies: one happy path per policy, one case per broken property, unknowns."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.policy import factories as f
+from tests.policy.helpers import (
+    DELETE,
+    PRIMARY,
+    SECONDARY,
+    UNKNOWN,
+    UNKNOWN_BOOL,
+    UNKNOWN_OBJECT,
+    check,
+    check_stack,
+    edit,
+    key_arn,
+    messages,
+    urn,
+)
+
+AWS_RDS_KEY = f"arn:aws:kms:{PRIMARY}:111122223333:alias/aws/rds"
+
+
+# --- aurora-storage-encrypted ---------------------------------------------------------------
+
+
+def test_aurora_storage_encrypted__compliant_cluster_passes():
+    assert check("aurora-storage-encrypted", f.T_CLUSTER, f.aurora_cluster()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"storageEncrypted": False}, ["Aurora cluster storageEncrypted must be true."]),
+        ({"storageEncrypted": DELETE}, ["Aurora cluster storageEncrypted must be true."]),
+        ({"kmsKeyId": DELETE}, ["Aurora cluster kmsKeyId must name a customer managed KMS key."]),
+        ({"kmsKeyId": AWS_RDS_KEY}, ["Aurora cluster kmsKeyId must name a customer managed KMS key."]),
+        ({"kmsKeyId": "alias/aws/rds"}, ["Aurora cluster kmsKeyId must name a customer managed KMS key."]),
+    ],
+)
+def test_aurora_storage_encrypted__violation(changes, expected):
+    assert check("aurora-storage-encrypted", f.T_CLUSTER, edit(f.aurora_cluster(), changes)) == expected
+
+
+def test_aurora_storage_encrypted__unknown_flag_fails():
+    props = edit(f.aurora_cluster(), {"storageEncrypted": UNKNOWN_BOOL})
+    assert check("aurora-storage-encrypted", f.T_CLUSTER, props) == [
+        "Aurora cluster storageEncrypted is unknown at preview; "
+        "it must be true as a literal so the policy can prove it."
+    ]
+
+
+def test_aurora_storage_encrypted__unknown_key_arn_counts_as_customer_key():
+    props = edit(f.aurora_cluster(), {"kmsKeyId": UNKNOWN})
+    assert check("aurora-storage-encrypted", f.T_CLUSTER, props) == []
+
+
+def test_aurora_storage_encrypted__other_types_ignored():
+    assert check("aurora-storage-encrypted", f.T_INSTANCE, {"storageEncrypted": False}) == []
+
+
+# --- aurora-global-cluster-storage-encrypted ------------------------------------------------
+
+
+def test_aurora_global_cluster_storage_encrypted__compliant_passes():
+    assert check("aurora-global-cluster-storage-encrypted", f.T_GLOBAL, f.global_cluster()) == []
+
+
+@pytest.mark.parametrize("value", [False, None])
+def test_aurora_global_cluster_storage_encrypted__violation(value):
+    props = edit(f.global_cluster(), {"storageEncrypted": DELETE if value is None else value})
+    assert check("aurora-global-cluster-storage-encrypted", f.T_GLOBAL, props) == [
+        "Aurora global cluster storageEncrypted must be true."
+    ]
+
+
+def test_aurora_global_cluster_storage_encrypted__unknown_fails():
+    props = edit(f.global_cluster(), {"storageEncrypted": UNKNOWN_BOOL})
+    assert check("aurora-global-cluster-storage-encrypted", f.T_GLOBAL, props) == [
+        "Aurora global cluster storageEncrypted is unknown at preview; "
+        "it must be true as a literal so the policy can prove it."
+    ]
+
+
+# --- rds-performance-insights-cmk ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("type_", "factory"), [(f.T_CLUSTER, f.aurora_cluster), (f.T_INSTANCE, f.aurora_instance)])
+def test_rds_performance_insights_cmk__compliant_passes(type_, factory):
+    assert check("rds-performance-insights-cmk", type_, factory()) == []
+
+
+@pytest.mark.parametrize(("type_", "factory"), [(f.T_CLUSTER, f.aurora_cluster), (f.T_INSTANCE, f.aurora_instance)])
+@pytest.mark.parametrize("key", [DELETE, "alias/aws/rds"])
+def test_rds_performance_insights_cmk__aws_managed_key_fails(type_, factory, key):
+    props = edit(factory(), {"performanceInsightsKmsKeyId": key})
+    assert check("rds-performance-insights-cmk", type_, props) == [
+        "performanceInsightsKmsKeyId must name a customer managed KMS key."
+    ]
+
+
+def test_rds_performance_insights_cmk__disabled_needs_no_key():
+    props = edit(f.aurora_instance(), {"performanceInsightsEnabled": False, "performanceInsightsKmsKeyId": DELETE})
+    assert check("rds-performance-insights-cmk", f.T_INSTANCE, props) == []
+
+
+def test_rds_performance_insights_cmk__unknown_enabled_fails():
+    props = edit(f.aurora_instance(), {"performanceInsightsEnabled": UNKNOWN_BOOL})
+    assert check("rds-performance-insights-cmk", f.T_INSTANCE, props) == [
+        "performanceInsightsEnabled is unknown at preview; "
+        "it must be true or false as a literal so the policy can prove it."
+    ]
+
+
+# --- eks-secrets-encrypted ------------------------------------------------------------------
+
+
+def test_eks_secrets_encrypted__compliant_passes():
+    assert check("eks-secrets-encrypted", f.T_EKS, f.eks_cluster()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"encryptionConfig.resources": []}, ['EKS cluster encryptionConfig.resources must include "secrets".']),
+        (
+            {"encryptionConfig.provider.keyArn": DELETE},
+            ["EKS cluster encryptionConfig.provider.keyArn must name a customer managed KMS key."],
+        ),
+        (
+            {"encryptionConfig": DELETE},
+            [
+                'EKS cluster encryptionConfig.resources must include "secrets".',
+                "EKS cluster encryptionConfig.provider.keyArn must name a customer managed KMS key.",
+            ],
+        ),
+    ],
+)
+def test_eks_secrets_encrypted__violation(changes, expected):
+    assert check("eks-secrets-encrypted", f.T_EKS, edit(f.eks_cluster(), changes)) == expected
+
+
+def test_eks_secrets_encrypted__unknown_config_fails():
+    props = edit(f.eks_cluster(), {"encryptionConfig": UNKNOWN_OBJECT})
+    assert check("eks-secrets-encrypted", f.T_EKS, props) == [
+        'EKS cluster encryptionConfig is unknown at preview; it must be an object with resources ["secrets"] '
+        "as a literal so the policy can prove it."
+    ]
+
+
+def test_eks_secrets_encrypted__unknown_key_arn_passes():
+    props = edit(f.eks_cluster(), {"encryptionConfig.provider.keyArn": UNKNOWN})
+    assert check("eks-secrets-encrypted", f.T_EKS, props) == []
+
+
+# --- msk-encrypted-at-rest-cmk ---------------------------------------------------------------
+
+
+def test_msk_encrypted_at_rest_cmk__compliant_passes():
+    assert check("msk-encrypted-at-rest-cmk", f.T_MSK, f.msk_cluster()) == []
+
+
+def test_msk_encrypted_at_rest_cmk__missing_key_fails():
+    props = edit(f.msk_cluster(), {"encryptionInfo.encryptionAtRestKmsKeyArn": DELETE})
+    assert check("msk-encrypted-at-rest-cmk", f.T_MSK, props) == [
+        "MSK cluster encryptionInfo.encryptionAtRestKmsKeyArn must name a customer managed KMS key."
+    ]
+
+
+def test_msk_encrypted_at_rest_cmk__unknown_key_passes():
+    props = edit(f.msk_cluster(), {"encryptionInfo.encryptionAtRestKmsKeyArn": UNKNOWN})
+    assert check("msk-encrypted-at-rest-cmk", f.T_MSK, props) == []
+
+
+# --- cloudwatch-log-group-cmk ----------------------------------------------------------------
+
+
+def test_cloudwatch_log_group_cmk__compliant_passes():
+    assert check("cloudwatch-log-group-cmk", f.T_LOG_GROUP, f.log_group()) == []
+
+
+@pytest.mark.parametrize("key", [DELETE, "", "alias/aws/logs"])
+def test_cloudwatch_log_group_cmk__violation(key):
+    assert check("cloudwatch-log-group-cmk", f.T_LOG_GROUP, edit(f.log_group(), {"kmsKeyId": key})) == [
+        "CloudWatch log group kmsKeyId must name a customer managed KMS key."
+    ]
+
+
+# --- s3-bucket-sse-kms / s3-bucket-encryption-configured -------------------------------------
+
+
+def test_s3_bucket_sse_kms__compliant_passes():
+    assert check("s3-bucket-sse-kms", f.T_SSE, f.sse_config()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"rules.0.applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}},
+            ["S3 bucket encryption sseAlgorithm must be aws:kms, not AES256."],
+        ),
+        (
+            {"rules.0.applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}},
+            ["S3 bucket encryption kmsMasterKeyId must name a customer managed KMS key."],
+        ),
+        ({"rules": []}, ["S3 bucket encryption configuration must have an aws:kms rule."]),
+    ],
+)
+def test_s3_bucket_sse_kms__violation(changes, expected):
+    assert check("s3-bucket-sse-kms", f.T_SSE, edit(f.sse_config(), changes)) == expected
+
+
+def test_s3_bucket_sse_kms__unknown_algorithm_fails():
+    props = edit(f.sse_config(), {"rules.0.applyServerSideEncryptionByDefault": {"sseAlgorithm": UNKNOWN}})
+    assert check("s3-bucket-sse-kms", f.T_SSE, props) == [
+        "S3 bucket encryption sseAlgorithm is unknown at preview; it must be aws:kms as a literal so the policy "
+        "can prove it."
+    ]
+
+
+def _bucket_stack(*, with_config: bool = True, by_dependency: bool = False) -> list:
+    stack = f.Stack()
+    bucket = stack.add(
+        f.T_BUCKET, "audit-bucket", {"region": PRIMARY, "bucket": "finstack-prod-audit", "id": "finstack-prod-audit"}
+    )
+    if with_config:
+        props = f.sse_config()
+        if by_dependency:
+            props["bucket"] = UNKNOWN
+            stack.add(f.T_SSE, "audit-bucket-sse", props, bucket=bucket)
+        else:
+            stack.add(f.T_SSE, "audit-bucket-sse", props)
+    return stack.resources
+
+
+def test_s3_bucket_encryption_configured__bucket_with_configuration_passes():
+    assert check_stack("s3-bucket-encryption-configured", _bucket_stack()) == []
+
+
+def test_s3_bucket_encryption_configured__resolves_unknown_bucket_through_dependencies():
+    assert check_stack("s3-bucket-encryption-configured", _bucket_stack(by_dependency=True)) == []
+
+
+def test_s3_bucket_encryption_configured__bucket_without_configuration_fails():
+    assert check_stack("s3-bucket-encryption-configured", _bucket_stack(with_config=False)) == [
+        (
+            "S3 bucket audit-bucket must have a BucketServerSideEncryptionConfiguration with aws:kms.",
+            urn(f.T_BUCKET, "audit-bucket"),
+        )
+    ]
+
+
+# --- ec2-launch-template-ebs-encrypted -------------------------------------------------------
+
+
+def test_ec2_launch_template_ebs_encrypted__compliant_passes():
+    assert check("ec2-launch-template-ebs-encrypted", f.T_LAUNCH_TEMPLATE, f.launch_template()) == []
+
+
+def test_ec2_launch_template_ebs_encrypted__boolean_true_accepted():
+    props = edit(f.launch_template(), {"blockDeviceMappings.0.ebs.encrypted": True})
+    assert check("ec2-launch-template-ebs-encrypted", f.T_LAUNCH_TEMPLATE, props) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"blockDeviceMappings.0.ebs.encrypted": "false"},
+            ["Launch template volume /dev/xvda ebs.encrypted must be true."],
+        ),
+        (
+            {"blockDeviceMappings.0.ebs.encrypted": DELETE},
+            ["Launch template volume /dev/xvda ebs.encrypted must be true."],
+        ),
+        (
+            {"blockDeviceMappings.0.ebs.kmsKeyId": DELETE},
+            ["Launch template volume /dev/xvda ebs.kmsKeyId must name a customer managed KMS key."],
+        ),
+        (
+            {"blockDeviceMappings": []},
+            ["Launch template blockDeviceMappings must declare the root volume with ebs.encrypted and a kmsKeyId."],
+        ),
+    ],
+)
+def test_ec2_launch_template_ebs_encrypted__violation(changes, expected):
+    props = edit(f.launch_template(), changes)
+    assert check("ec2-launch-template-ebs-encrypted", f.T_LAUNCH_TEMPLATE, props) == expected
+
+
+def test_ec2_launch_template_ebs_encrypted__unknown_flag_fails():
+    props = edit(f.launch_template(), {"blockDeviceMappings.0.ebs.encrypted": UNKNOWN})
+    assert check("ec2-launch-template-ebs-encrypted", f.T_LAUNCH_TEMPLATE, props) == [
+        "Launch template volume /dev/xvda ebs.encrypted is unknown at preview; it must be true as a literal so "
+        "the policy can prove it."
+    ]
+
+
+# --- secretsmanager-secret-cmk / sns-topic-cmk ------------------------------------------------
+
+
+def test_secretsmanager_secret_cmk__compliant_passes():
+    assert check("secretsmanager-secret-cmk", f.T_SECRET, f.secret()) == []
+
+
+def test_secretsmanager_secret_cmk__default_key_fails():
+    assert check("secretsmanager-secret-cmk", f.T_SECRET, edit(f.secret(), {"kmsKeyId": DELETE})) == [
+        "Secrets Manager secret kmsKeyId must name a customer managed KMS key."
+    ]
+
+
+def test_sns_topic_cmk__compliant_passes():
+    assert check("sns-topic-cmk", f.T_TOPIC, f.sns_topic()) == []
+
+
+@pytest.mark.parametrize("key", [DELETE, "alias/aws/sns"])
+def test_sns_topic_cmk__violation(key):
+    assert check("sns-topic-cmk", f.T_TOPIC, edit(f.sns_topic(), {"kmsMasterKeyId": key})) == [
+        "SNS topic kmsMasterKeyId must name a customer managed KMS key."
+    ]
+
+
+# --- kms-key-rotation-enabled / kms-key-multi-region -----------------------------------------
+
+
+def test_kms_key_rotation_enabled__compliant_passes():
+    assert check("kms-key-rotation-enabled", f.T_KEY, f.kms_key()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"enableKeyRotation": False}, ["KMS key enableKeyRotation must be true."]),
+        ({"enableKeyRotation": DELETE}, ["KMS key enableKeyRotation must be true."]),
+        ({"rotationPeriodInDays": 730}, ["KMS key rotationPeriodInDays must be at most 365, not 730."]),
+    ],
+)
+def test_kms_key_rotation_enabled__violation(changes, expected):
+    assert check("kms-key-rotation-enabled", f.T_KEY, edit(f.kms_key(), changes)) == expected
+
+
+def test_kms_key_rotation_enabled__asymmetric_key_not_checked():
+    props = edit(f.kms_key(), {"customerMasterKeySpec": "RSA_4096", "enableKeyRotation": False})
+    assert check("kms-key-rotation-enabled", f.T_KEY, props) == []
+
+
+def test_kms_key_rotation_enabled__unknown_fails():
+    assert check("kms-key-rotation-enabled", f.T_KEY, edit(f.kms_key(), {"enableKeyRotation": UNKNOWN_BOOL})) == [
+        "KMS key enableKeyRotation is unknown at preview; it must be true as a literal so the policy can prove it."
+    ]
+
+
+def test_kms_key_multi_region__compliant_passes():
+    assert check("kms-key-multi-region", f.T_KEY, f.kms_key()) == []
+
+
+def test_kms_key_multi_region__single_region_key_fails():
+    assert check("kms-key-multi-region", f.T_KEY, edit(f.kms_key(), {"multiRegion": False})) == [
+        "KMS key multiRegion must be true."
+    ]
+
+
+# --- kms-key-replicated-to-every-region ------------------------------------------------------
+
+
+def test_kms_key_replicated_to_every_region__compliant_stack_passes():
+    assert check_stack("kms-key-replicated-to-every-region", f.compliant_stack().resources) == []
+
+
+def test_kms_key_replicated_to_every_region__missing_replica_fails():
+    stack = f.compliant_stack()
+    resources = stack.without(f"keys-logs-{SECONDARY}")
+    assert check_stack("kms-key-replicated-to-every-region", resources) == [
+        (f"KMS key keys-logs-{PRIMARY} must have a replica key in {SECONDARY}.", urn(f.T_KEY, f"keys-logs-{PRIMARY}"))
+    ]
+
+
+def test_kms_key_replicated_to_every_region__resolves_unknown_primary_arn_through_dependencies():
+    stack = f.compliant_stack()
+    name = f"keys-data-{SECONDARY}"
+    resources = stack.replace(name, edit(stack.props(name), {"primaryKeyArn": UNKNOWN}))
+    assert check_stack("kms-key-replicated-to-every-region", resources) == []
+
+
+# --- kms-key-same-region --------------------------------------------------------------------
+
+
+def test_kms_key_same_region__compliant_stack_passes():
+    assert check_stack("kms-key-same-region", f.compliant_stack().resources) == []
+
+
+def test_kms_key_same_region__foreign_key_arn_fails():
+    stack = f.compliant_stack()
+    name = f"eks-{SECONDARY}-cluster"
+    props = edit(stack.props(name), {"encryptionConfig.provider.keyArn": key_arn(PRIMARY, "secrets")})
+    assert check_stack("kms-key-same-region", stack.replace(name, props)) == [
+        (
+            f"{name} encryptionConfig.provider.keyArn must be a KMS key in {SECONDARY}, not {PRIMARY}.",
+            urn(f.T_EKS, name),
+        )
+    ]
+
+
+def test_kms_key_same_region__nested_list_reference_fails():
+    stack = f.compliant_stack()
+    name = f"eks-{PRIMARY}-nodes-lt"
+    props = edit(stack.props(name), {"blockDeviceMappings.0.ebs.kmsKeyId": key_arn(SECONDARY)})
+    assert messages(check_stack("kms-key-same-region", stack.replace(name, props))) == [
+        f"{name} blockDeviceMappings[0].ebs.kmsKeyId must be a KMS key in {PRIMARY}, not {SECONDARY}."
+    ]
+
+
+def test_kms_key_same_region__unknown_arn_resolved_to_foreign_key_fails():
+    # Given the secondary cluster's key is unknown at preview and depends on the primary-region key
+    stack = f.compliant_stack()
+    name = f"aurora-{SECONDARY}-cluster"
+    cluster = stack.named(name)
+    cluster.property_dependencies["kmsKeyId"] = [stack.named(f"keys-data-{PRIMARY}")]
+    resources = stack.replace(name, edit(stack.props(name), {"kmsKeyId": UNKNOWN}))
+    # Then the dependency's region decides
+    assert messages(check_stack("kms-key-same-region", resources)) == [
+        f"{name} kmsKeyId must be a KMS key in {SECONDARY}, not {PRIMARY} (keys-data-{PRIMARY})."
+    ]
+
+
+def test_kms_key_same_region__unknown_arn_resolved_to_own_region_key_passes():
+    stack = f.compliant_stack()
+    name = f"aurora-{SECONDARY}-cluster"
+    resources = stack.replace(name, edit(stack.props(name), {"kmsKeyId": UNKNOWN}))
+    assert check_stack("kms-key-same-region", resources) == []
+
+
+def test_kms_key_same_region__unknown_arn_without_key_dependency_fails():
+    stack = f.compliant_stack()
+    name = f"msk-{PRIMARY}-cluster"
+    stack.named(name).property_dependencies.clear()
+    resources = stack.replace(name, edit(stack.props(name), {"encryptionInfo.encryptionAtRestKmsKeyArn": UNKNOWN}))
+    assert messages(check_stack("kms-key-same-region", resources)) == [
+        f"{name} encryptionInfo.encryptionAtRestKmsKeyArn is unknown at preview and comes from no KMS key of this "
+        f"stack; it must reference a key in {PRIMARY}."
+    ]
+
+
+def test_kms_key_same_region__region_falls_back_to_provider():
+    stack = f.compliant_stack()
+    name = f"alerts-{PRIMARY}-topic"
+    props = edit(stack.props(name), {"region": DELETE, "kmsMasterKeyId": key_arn(SECONDARY, "secrets")})
+    assert messages(check_stack("kms-key-same-region", stack.replace(name, props))) == [
+        f"{name} kmsMasterKeyId must be a KMS key in {PRIMARY}, not {SECONDARY}."
+    ]
+
+
+def test_kms_key_same_region__nested_object_with_own_region_expects_its_key():
+    # A Secrets Manager replica in the secondary region is encrypted with the secondary's key.
+    stack = f.compliant_stack()
+    replicas = [{"region": SECONDARY, "kmsKeyId": key_arn(SECONDARY, "secrets")}]
+    stack.add(f.T_SECRET, "master-secret", {**f.secret(), "replicas": replicas})
+    assert check_stack("kms-key-same-region", stack.resources) == []
+    stack.replace("master-secret", {**f.secret(), "replicas": [{"region": SECONDARY, "kmsKeyId": key_arn(PRIMARY)}]})
+    assert messages(check_stack("kms-key-same-region", stack.resources)) == [
+        f"master-secret replicas[0].kmsKeyId must be a KMS key in {SECONDARY}, not {PRIMARY}."
+    ]
+
+
+def test_kms_key_same_region__replica_primary_arn_is_not_a_key_use():
+    stack = f.compliant_stack()
+    replicas = [r for r in stack.resources if r.resource_type == f.T_REPLICA_KEY]
+    assert replicas and check_stack("kms-key-same-region", replicas) == []

@@ -1,0 +1,279 @@
+"""Encryption-in-transit policies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pulumi_policy.proxy import UnknownValueError
+
+from tests.policy import factories as f
+from tests.policy.helpers import DELETE, PRIMARY, UNKNOWN, UNKNOWN_BOOL, check, check_stack, edit, urn
+
+# --- msk-tls-in-transit ----------------------------------------------------------------------
+
+
+def test_msk_tls_in_transit__compliant_passes():
+    assert check("msk-tls-in-transit", f.T_MSK, f.msk_cluster()) == []
+
+
+def test_msk_tls_in_transit__aws_defaults_pass():
+    # AWS defaults clientBroker to TLS and inCluster to true.
+    props = edit(f.msk_cluster(), {"encryptionInfo.encryptionInTransit": DELETE})
+    assert check("msk-tls-in-transit", f.T_MSK, props) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"encryptionInfo.encryptionInTransit.clientBroker": "TLS_PLAINTEXT"},
+            ["MSK cluster encryptionInTransit.clientBroker must be TLS, not TLS_PLAINTEXT."],
+        ),
+        (
+            {"encryptionInfo.encryptionInTransit.clientBroker": "PLAINTEXT"},
+            ["MSK cluster encryptionInTransit.clientBroker must be TLS, not PLAINTEXT."],
+        ),
+        (
+            {"encryptionInfo.encryptionInTransit.inCluster": False},
+            ["MSK cluster encryptionInTransit.inCluster must be true."],
+        ),
+    ],
+)
+def test_msk_tls_in_transit__violation(changes, expected):
+    assert check("msk-tls-in-transit", f.T_MSK, edit(f.msk_cluster(), changes)) == expected
+
+
+def test_msk_tls_in_transit__unknown_fails():
+    props = edit(
+        f.msk_cluster(),
+        {
+            "encryptionInfo.encryptionInTransit.clientBroker": UNKNOWN,
+            "encryptionInfo.encryptionInTransit.inCluster": UNKNOWN_BOOL,
+        },
+    )
+    assert check("msk-tls-in-transit", f.T_MSK, props) == [
+        "MSK cluster encryptionInTransit.clientBroker is unknown at preview; it must be TLS as a literal so the "
+        "policy can prove it.",
+        "MSK cluster encryptionInTransit.inCluster is unknown at preview; it must be true as a literal so the "
+        "policy can prove it.",
+    ]
+
+
+# --- aurora-parameter-group-forces-tls --------------------------------------------------------
+
+
+def test_aurora_parameter_group_forces_tls__compliant_passes():
+    assert check("aurora-parameter-group-forces-tls", f.T_PARAMS, f.parameter_group()) == []
+
+
+@pytest.mark.parametrize("value", ["0", DELETE])
+def test_aurora_parameter_group_forces_tls__postgres_without_force_ssl_fails(value):
+    props = f.parameter_group()
+    if value is DELETE:
+        props["parameters"] = props["parameters"][1:]
+    else:
+        props = edit(props, {"parameters.0.value": value})
+    assert check("aurora-parameter-group-forces-tls", f.T_PARAMS, props) == [
+        "Aurora PostgreSQL cluster parameter group must set rds.force_ssl to 1."
+    ]
+
+
+def test_aurora_parameter_group_forces_tls__mysql_needs_require_secure_transport():
+    props = {"region": PRIMARY, "family": "aurora-mysql8.0", "parameters": []}
+    assert check("aurora-parameter-group-forces-tls", f.T_PARAMS, props) == [
+        "Aurora MySQL cluster parameter group must set require_secure_transport to ON."
+    ]
+
+
+def test_aurora_parameter_group_forces_tls__other_families_not_checked():
+    props = {"region": PRIMARY, "family": "postgres16", "parameters": []}
+    assert check("aurora-parameter-group-forces-tls", f.T_PARAMS, props) == []
+
+
+def test_aurora_parameter_group_forces_tls__unknown_value_fails():
+    props = edit(f.parameter_group(), {"parameters.0.value": UNKNOWN})
+    assert check("aurora-parameter-group-forces-tls", f.T_PARAMS, props) == [
+        "Aurora PostgreSQL cluster parameter rds.force_ssl is unknown at preview; it must be 1 as a literal so the "
+        "policy can prove it."
+    ]
+
+
+# --- aurora-cluster-tls-parameter-group -------------------------------------------------------
+
+
+def test_aurora_cluster_tls_parameter_group__compliant_stack_passes():
+    assert check_stack("aurora-cluster-tls-parameter-group", f.compliant_stack().resources) == []
+
+
+def test_aurora_cluster_tls_parameter_group__default_group_fails():
+    stack = f.compliant_stack()
+    name = f"aurora-{PRIMARY}-cluster"
+    resources = stack.replace(name, edit(stack.props(name), {"dbClusterParameterGroupName": DELETE}))
+    assert check_stack("aurora-cluster-tls-parameter-group", resources) == [
+        (
+            f"Aurora cluster {name} must use a cluster parameter group that forces TLS, not the engine default group.",
+            urn(f.T_CLUSTER, name),
+        )
+    ]
+
+
+def test_aurora_cluster_tls_parameter_group__group_outside_stack_fails():
+    stack = f.compliant_stack()
+    name = f"aurora-{PRIMARY}-cluster"
+    stack.named(name).property_dependencies.clear()
+    resources = stack.replace(
+        name, edit(stack.props(name), {"dbClusterParameterGroupName": "default.aurora-postgresql16"})
+    )
+    assert check_stack("aurora-cluster-tls-parameter-group", resources) == [
+        (
+            f"Aurora cluster {name} dbClusterParameterGroupName must name a cluster parameter group of this stack.",
+            urn(f.T_CLUSTER, name),
+        )
+    ]
+
+
+def test_aurora_cluster_tls_parameter_group__group_without_force_ssl_fails():
+    stack = f.compliant_stack()
+    group = f"aurora-{PRIMARY}-params"
+    resources = stack.replace(group, edit(stack.props(group), {"parameters.0.value": "0"}))
+    assert check_stack("aurora-cluster-tls-parameter-group", resources) == [
+        (
+            f"Aurora cluster aurora-{PRIMARY}-cluster must use a cluster parameter group that forces TLS; "
+            f"{group} does not.",
+            urn(f.T_CLUSTER, f"aurora-{PRIMARY}-cluster"),
+        )
+    ]
+
+
+def test_aurora_cluster_tls_parameter_group__unknown_name_resolved_through_dependencies():
+    stack = f.compliant_stack()
+    name = f"aurora-{PRIMARY}-cluster"
+    resources = stack.replace(name, edit(stack.props(name), {"dbClusterParameterGroupName": UNKNOWN}))
+    assert check_stack("aurora-cluster-tls-parameter-group", resources) == []
+
+
+# --- s3-bucket-policy-tls-only / s3-bucket-policy-attached --------------------------------------
+
+
+def test_s3_bucket_policy_tls_only__compliant_passes():
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, f.bucket_policy()) == []
+
+
+def _with_statement(**changes):
+    props = f.bucket_policy()
+    document = json.loads(props["policy"])
+    document["Statement"][0].update(changes)
+    props["policy"] = json.dumps(document)
+    return props
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"Effect": "Allow"},
+        {"Principal": {"AWS": "arn:aws:iam::111122223333:root"}},
+        {"Action": "s3:GetObject"},
+        {"Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+        {"Condition": {}},
+    ],
+)
+def test_s3_bucket_policy_tls_only__statement_without_tls_deny_fails(changes):
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, _with_statement(**changes)) == [
+        'S3 bucket policy must deny s3:* to every principal when aws:SecureTransport is "false".'
+    ]
+
+
+def test_s3_bucket_policy_tls_only__unknown_document_defers_to_sdk():
+    # The document interpolates the bucket ARN: unknown at preview, checked before creation at `up`.
+    with pytest.raises(UnknownValueError):
+        check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, edit(f.bucket_policy(), {"policy": UNKNOWN}))
+
+
+def _bucket_resources(*, with_policy: bool):
+    stack = f.Stack()
+    bucket = stack.add(
+        f.T_BUCKET, "audit-bucket", {"region": PRIMARY, "bucket": "finstack-prod-audit", "id": "finstack-prod-audit"}
+    )
+    if with_policy:
+        stack.add(f.T_BUCKET_POLICY, "audit-bucket-policy", edit(f.bucket_policy(), {"bucket": UNKNOWN}), bucket=bucket)
+    return stack.resources
+
+
+def test_s3_bucket_policy_attached__bucket_with_policy_passes():
+    assert check_stack("s3-bucket-policy-attached", _bucket_resources(with_policy=True)) == []
+
+
+def test_s3_bucket_policy_attached__bucket_without_policy_fails():
+    assert check_stack("s3-bucket-policy-attached", _bucket_resources(with_policy=False)) == [
+        (
+            "S3 bucket audit-bucket must have a bucket policy that denies non-TLS requests.",
+            urn(f.T_BUCKET, "audit-bucket"),
+        )
+    ]
+
+
+# --- lb-listener-modern-tls ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("type_", ["aws:lb/listener:Listener", "aws:alb/listener:Listener"])
+def test_lb_listener_modern_tls__compliant_passes(type_):
+    assert check("lb-listener-modern-tls", type_, f.listener()) == []
+
+
+def test_lb_listener_modern_tls__fs_tls12_policy_passes():
+    props = edit(f.listener(), {"sslPolicy": "ELBSecurityPolicy-FS-1-2-Res-2020-10"})
+    assert check("lb-listener-modern-tls", f.T_LISTENER, props) == []
+
+
+def test_lb_listener_modern_tls__http_redirect_passes():
+    props = edit(
+        f.listener(),
+        {
+            "protocol": "HTTP",
+            "port": 80,
+            "sslPolicy": DELETE,
+            "defaultActions": [
+                {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
+            ],
+        },
+    )
+    assert check("lb-listener-modern-tls", f.T_LISTENER, props) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"protocol": "HTTP", "sslPolicy": DELETE},
+            ["Load balancer listener protocol must be HTTPS or TLS, not HTTP; plain HTTP may only redirect to HTTPS."],
+        ),
+        (
+            {"protocol": "TCP", "sslPolicy": DELETE},
+            ["Load balancer listener protocol must be HTTPS or TLS, not TCP; plain HTTP may only redirect to HTTPS."],
+        ),
+        (
+            {"sslPolicy": "ELBSecurityPolicy-2016-08"},
+            [
+                "Load balancer listener sslPolicy must be ELBSecurityPolicy-TLS13-* or "
+                "ELBSecurityPolicy-FS-1-2-Res-2020-10, not ELBSecurityPolicy-2016-08."
+            ],
+        ),
+        (
+            {"sslPolicy": DELETE},
+            [
+                "Load balancer listener sslPolicy must be ELBSecurityPolicy-TLS13-* or "
+                "ELBSecurityPolicy-FS-1-2-Res-2020-10, not unset."
+            ],
+        ),
+    ],
+)
+def test_lb_listener_modern_tls__violation(changes, expected):
+    assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), changes)) == expected
+
+
+def test_lb_listener_modern_tls__unknown_protocol_fails():
+    assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"protocol": UNKNOWN})) == [
+        "Load balancer listener protocol is unknown at preview; it must be HTTPS or TLS as a literal so the policy "
+        "can prove it."
+    ]
