@@ -130,7 +130,7 @@ def destroy(files: StackFiles, session: EmulatorSession) -> DestroyReport:
             state.remove(entry.key)
             continue
         try:
-            handler.delete(HandlerContext(session.gateway, entry.region, account), entry.id, entry.outputs)
+            handler.delete(HandlerContext(session.gateway, entry.region, account), entry.id, entry.properties)
         except Exception as err:  # noqa: BLE001 - reported per resource, destroy goes on
             report.failed.append((entry, str(err)))
             continue

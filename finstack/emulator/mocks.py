@@ -16,6 +16,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from finstack.emulator.gateway import AwsGateway
 from finstack.emulator.handlers import HandlerContext, Registry
 from finstack.emulator.state import DeployState, StateEntry
+from finstack.engine.export import plain
 from finstack.engine.fake_cloud import FakeCloud
 
 
@@ -44,23 +45,31 @@ class EmulatorMocks(FakeCloud):
         """Create (or, when already held, reuse) the resource in the emulator."""
         if not args.custom or args.typ.startswith("pulumi:providers:"):
             return super().new_resource(args)
+        inputs = dict(args.inputs)
         existing = self.state.get(args.typ, args.name)
         if existing is not None:
-            return existing.id, {**dict(args.inputs), **existing.outputs}
+            # Already in the emulator: same id, the outputs AWS gave, today's inputs.
+            return existing.id, {**inputs, **existing.outputs}
         fake_id, fake_state = super().new_resource(args)
-        region = self.region_of(dict(args.inputs), args.provider)
+        # Outputs keep only what AWS computed; inputs are kept with secrets redacted (for delete).
+        computed = {k: v for k, v in fake_state.items() if k not in inputs}
+        region = self.region_of(inputs, args.provider)
         handler = self.registry.get(args.typ)
         if handler is None:
-            self._record(StateEntry(args.typ, args.name, fake_id or "", region, emulated=False, outputs=_plain(fake_state)))
+            self._record(
+                StateEntry(args.typ, args.name, fake_id or "", region, emulated=False, outputs=computed, inputs=plain(inputs))
+            )
             return fake_id, fake_state
         context = HandlerContext(self.gateway, region, self.account_id)
         try:
-            resource_id, outputs = handler.create(context, args.name, integral(dict(args.inputs)))
+            resource_id, outputs = handler.create(context, args.name, integral(inputs))
         except Exception as err:  # noqa: BLE001 - reported with the resource it belongs to
             raise EmulationError(f"{args.typ} {args.name} ({region}): {err}") from err
-        state = {**fake_state, **outputs}
-        self._record(StateEntry(args.typ, args.name, resource_id, region, emulated=True, outputs=_plain(state)))
-        return resource_id, state
+        computed.update(outputs)
+        self._record(
+            StateEntry(args.typ, args.name, resource_id, region, emulated=True, outputs=computed, inputs=plain(inputs))
+        )
+        return resource_id, {**inputs, **computed}
 
     def _record(self, entry: StateEntry) -> None:
         self.state.add(entry)
@@ -87,10 +96,3 @@ def integral(value: Any) -> Any:
     if isinstance(value, list):
         return [integral(v) for v in value]
     return value
-
-
-def _plain(value: Any) -> Any:
-    """State-file-safe copy (Pulumi secrets are dicts with a signature; keep only their value marker)."""
-    from finstack.engine.export import plain
-
-    return plain(value)

@@ -19,6 +19,12 @@ class StateEntry:
     region: str
     emulated: bool
     outputs: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """Inputs and outputs together: what a delete handler works from."""
+        return {**self.inputs, **self.outputs}
 
     @property
     def key(self) -> str:

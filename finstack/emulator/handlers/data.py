@@ -11,9 +11,9 @@ RDS = "rds"
 
 
 def _delete_global(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
-    rds = ctx.client(RDS)
-    rds.modify_global_cluster(GlobalClusterIdentifier=resource_id, DeletionProtection=False)
-    rds.delete_global_cluster(GlobalClusterIdentifier=resource_id)
+    # Members have left by now (deploy.destroy); moto has no ModifyGlobalCluster and does not
+    # enforce deletion protection on global clusters, so the emulated teardown deletes directly.
+    ctx.client(RDS).delete_global_cluster(GlobalClusterIdentifier=resource_id)
 
 
 @REGISTRY.register("aws:rds/globalCluster:GlobalCluster", RDS, _delete_global)

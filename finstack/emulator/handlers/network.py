@@ -287,7 +287,21 @@ def _associate_acl(ctx: HandlerContext, acl_id: str, subnet_ids: list[str]) -> N
                     )
 
 
-@REGISTRY.register("aws:ec2/networkAcl:NetworkAcl", EC2, _delete("delete_network_acl", "NetworkAclId"))
+def _delete_network_acl(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
+    """Move the NACL's subnets back to the VPC default (as Pulumi does), then delete it."""
+    ec2 = ctx.client(EC2)
+    acl = ec2.describe_network_acls(NetworkAclIds=[resource_id])["NetworkAcls"][0]
+    default = ec2.describe_network_acls(
+        Filters=[{"Name": "vpc-id", "Values": [acl["VpcId"]]}, {"Name": "default", "Values": ["true"]}]
+    )["NetworkAcls"][0]
+    for association in acl.get("Associations", []):
+        ec2.replace_network_acl_association(
+            AssociationId=association["NetworkAclAssociationId"], NetworkAclId=default["NetworkAclId"]
+        )
+    ec2.delete_network_acl(NetworkAclId=resource_id)
+
+
+@REGISTRY.register("aws:ec2/networkAcl:NetworkAcl", EC2, _delete_network_acl)
 def create_network_acl(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """NACL with its entries, associated with its subnets."""
     acl = ctx.client(EC2).create_network_acl(VpcId=inputs["vpcId"], TagSpecifications=tag_specs("network-acl", inputs))

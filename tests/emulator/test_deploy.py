@@ -1,0 +1,115 @@
+"""Emulated `up` / `destroy` of the real stacks, in-process: what lands in the emulated account."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from finstack.emulator import session as emulator
+from finstack.emulator.deploy import UpReport, destroy, outputs_path, up
+from finstack.emulator.session import EmulatorSession
+from finstack.project import StackFiles, load_stack
+from tests.plan import PROJECT_DIR
+
+SCHEMA = json.loads((PROJECT_DIR / "finstack" / "schemas" / "dr_output.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def active() -> Iterator[EmulatorSession]:
+    emulator.stop()
+    yield emulator.start()
+    emulator.stop()
+
+
+def _files(stack: str, tmp: Path) -> StackFiles:
+    """The shipped stack, with `.finstack/` written under `tmp` instead of the working tree."""
+    files = load_stack(stack, PROJECT_DIR)
+    for name in ("Pulumi.yaml", f"Pulumi.{stack}.yaml"):
+        (tmp / name).write_text((PROJECT_DIR / name).read_text())
+    (tmp / "infra").symlink_to(PROJECT_DIR / "infra")
+    return StackFiles(tmp, files.project, files.stack, tmp / f"Pulumi.{stack}.yaml", files.raw_config)
+
+
+@pytest.fixture(scope="module")
+def prod(active: EmulatorSession, tmp_path_factory: pytest.TempPathFactory) -> tuple[StackFiles, UpReport]:
+    files = _files("prod", tmp_path_factory.mktemp("prod"))
+    return files, up(files, active)
+
+
+def _user_vpcs(active: EmulatorSession, region: str) -> list[dict[str, Any]]:
+    return [v for v in active.gateway.client("ec2", region).describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
+
+
+def test_up__global_cluster_has_one_writer_and_a_member_per_region(prod: tuple[StackFiles, UpReport], active: EmulatorSession) -> None:
+    files, report = prod
+    dr = report.run.outputs["dr"]
+    clusters = active.gateway.client("rds", "us-east-1").describe_global_clusters(GlobalClusterIdentifier=dr["globalClusterId"])
+    members = clusters["GlobalClusters"][0]["GlobalClusterMembers"]
+    writers = [m["DBClusterArn"] for m in members if m["IsWriter"]]
+    assert writers == [dr["regions"]["us-east-1"]["auroraClusterArn"]], members
+    assert {m["DBClusterArn"].split(":")[3] for m in members} == {"us-east-1", "us-west-2"}, members
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "us-west-2"])
+def test_up__every_cell_exists_in_its_own_region(prod: tuple[StackFiles, UpReport], active: EmulatorSession, region: str) -> None:
+    files, report = prod
+    cell = report.run.outputs["dr"]["regions"][region]
+    vpcs = _user_vpcs(active, region)
+    assert [v["CidrBlock"] for v in vpcs] == [str(next(r.cidr for r in report.run.config.regions if r.name == region))]
+    eks = active.gateway.client("eks", region)
+    assert eks.describe_cluster(name=cell["eksCluster"])["cluster"]["arn"].split(":")[3] == region
+    for nodegroup in cell["nodegroups"]:
+        assert eks.describe_nodegroup(clusterName=cell["eksCluster"], nodegroupName=nodegroup)["nodegroup"]["status"]
+    kafka = active.gateway.client("kafka", region)
+    assert kafka.describe_cluster(ClusterArn=cell["mskClusterArn"])["ClusterInfo"]["ClusterArn"] == cell["mskClusterArn"]
+    assert kafka.describe_replicator(ReplicatorArn=cell["replicatorArn"])["ReplicatorState"] in ("RUNNING", "CREATING")
+    check = active.gateway.client("route53", "us-east-1").get_health_check(HealthCheckId=cell["healthCheckId"])
+    assert check["HealthCheck"]["HealthCheckConfig"]["FullyQualifiedDomainName"] == cell["apiHostname"]
+
+
+def test_up__outputs_file_is_the_dr_contract(prod: tuple[StackFiles, UpReport]) -> None:
+    files, report = prod
+    document = json.loads(outputs_path(files).read_text())
+    jsonschema.validate(document, SCHEMA)
+    assert document == report.run.outputs["dr"]
+    assert document["routingControlClusterArn"], "prod has ARC: its routing control cluster must be emulated"
+
+
+def test_up__reports_what_was_not_emulated(prod: tuple[StackFiles, UpReport]) -> None:
+    _, report = prod
+    not_emulated = {e.type for e in report.recorded_only}
+    # Kubernetes objects live in the cluster, not in AWS; moto has no EKS add-ons or MSK configurations.
+    assert "kubernetes:core/v1:Namespace" in not_emulated
+    assert "aws:eks/addon:Addon" in not_emulated
+    assert "aws:ec2/vpc:Vpc" not in not_emulated and "aws:rds/cluster:Cluster" not in not_emulated
+
+
+def test_up__twice_creates_no_duplicates(prod: tuple[StackFiles, UpReport], active: EmulatorSession) -> None:
+    files, first = prod
+    again = up(files, active)
+    assert again.created == [], [e.key for e in again.created]
+    assert len(again.reused) == len(first.created)
+    assert again.run.outputs["dr"] == first.run.outputs["dr"]
+    assert len(_user_vpcs(active, "us-west-2")) == 1
+
+
+def test_destroy__leaves_nothing_behind(prod: tuple[StackFiles, UpReport], active: EmulatorSession) -> None:
+    files, report = prod
+    result = destroy(files, active)
+    assert result.failed == [], [(e.key, error) for e, error in result.failed]
+    for region in ("us-east-1", "us-west-2"):
+        assert _user_vpcs(active, region) == [], region
+        assert active.gateway.client("eks", region).list_clusters()["clusters"] == [], region
+        assert active.gateway.client("kafka", region).list_clusters()["ClusterInfoList"] == [], region
+        assert active.gateway.client("rds", region).describe_db_clusters()["DBClusters"] == [], region
+        keys = active.gateway.client("kms", region).list_keys()["Keys"]
+        states = {active.gateway.client("kms", region).describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in keys}
+        assert states <= {"PendingDeletion", "PendingReplicaDeletion"}, (region, states)
+    assert active.gateway.client("rds", "us-east-1").describe_global_clusters()["GlobalClusters"] == []
+    assert active.gateway.client("route53", "us-east-1").list_health_checks()["HealthChecks"] == []
+    assert not outputs_path(files).exists()
