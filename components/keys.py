@@ -294,4 +294,3 @@ class MultiRegionKeys(pulumi.ComponentResource):
             region=region,
             opts=pulumi.ResourceOptions(parent=self),
         )
-

@@ -24,5 +24,5 @@ def cell_tags(region: str, **extra: str) -> dict[str, str]:
 
 def short_region(region: str) -> str:
     """us-east-1 -> use1: for physical names with tight length limits."""
-    area, direction, number = region.split("-")[0], region.split("-")[1], region.split("-")[-1]
+    area, direction, number = region.split("-", maxsplit=1)[0], region.split("-")[1], region.rsplit("-", maxsplit=1)[-1]
     return f"{area}{direction[0]}{number}"

@@ -374,8 +374,12 @@ def source_cluster_policy(
         ),
         statement(
             "ReplicatorRolesConnectivity",
-            [*CONNECTIVITY_ACTIONS, "kafka-cluster:Connect", "kafka-cluster:DescribeCluster",
-             "kafka-cluster:WriteDataIdempotently"],
+            [
+                *CONNECTIVITY_ACTIONS,
+                "kafka-cluster:Connect",
+                "kafka-cluster:DescribeCluster",
+                "kafka-cluster:WriteDataIdempotently",
+            ],
             [cluster_arn],
             principal=readers,
         ),

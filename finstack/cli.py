@@ -33,9 +33,9 @@ def quiet_libraries() -> None:
 
 def stack_option(func: F) -> F:
     """`--stack S`: the Pulumi stack whose Pulumi.<S>.yaml to use."""
-    return click.option(
-        "--stack", "-s", required=True, metavar="STACK", help="Stack name: reads Pulumi.<STACK>.yaml."
-    )(func)
+    return click.option("--stack", "-s", required=True, metavar="STACK", help="Stack name: reads Pulumi.<STACK>.yaml.")(
+        func
+    )
 
 
 class FinstackGroup(click.Group):
@@ -60,7 +60,9 @@ def main(verbose: bool) -> None:
     Offline (no Pulumi CLI, no AWS account): `preview` runs the stack program under
     Pulumi's mock runtime. Exit status 0 = ok, 1 = problems found, 2 = bad input.
     """
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     quiet_libraries()
 
 

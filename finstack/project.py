@@ -27,19 +27,14 @@ class StackFiles:
 
     def pulumi_config(self) -> dict[str, str]:
         """The config bag as the Pulumi engine hands it to a program: structured values as JSON text."""
-        return {
-            key: value if isinstance(value, str) else json.dumps(value)
-            for key, value in self.raw_config.items()
-        }
+        return {key: value if isinstance(value, str) else json.dumps(value) for key, value in self.raw_config.items()}
 
     def validated(self) -> StackConfig:
         """Validate the config; raise UsageError with one line per problem."""
         try:
             return load_stack_config(self.raw_config)
         except ConfigError as err:
-            raise UsageError(
-                "\n".join(f"{self.config_file.name}: {problem}" for problem in err.problems)
-            ) from None
+            raise UsageError("\n".join(f"{self.config_file.name}: {problem}" for problem in err.problems)) from None
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -71,7 +66,8 @@ def load_stack(stack: str, project_dir: Path | None = None) -> StackFiles:
     for key, value in raw.items():
         if isinstance(value, dict) and "secure" in value:
             raise UsageError(
-                f"{config_file.name}: {key} is an encrypted secret; finstack keeps no secrets in stack config, remove it"
+                f"{config_file.name}: {key} is an encrypted secret; "
+                "finstack keeps no secrets in stack config, remove it"
             )
     return StackFiles(root, project, stack, config_file, raw)
 

@@ -19,7 +19,9 @@ def top_component(run: ProgramRun) -> dict[str, str]:
         current = record
         while current.parent and current.parent in by_urn and by_urn[current.parent].type != STACK_TYPE:
             current = by_urn[current.parent]
-        owner[record.urn] = f"{current.name} ({current.type})" if current is not record or not record.custom else "(stack)"
+        owner[record.urn] = (
+            f"{current.name} ({current.type})" if current is not record or not record.custom else "(stack)"
+        )
     return owner
 
 

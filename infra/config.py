@@ -69,9 +69,7 @@ class ConfigError(Exception):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
 
 class RegionConfig(_Model):
@@ -90,9 +88,7 @@ class RegionConfig(_Model):
         if not REGION_NAME.match(name):
             raise ValueError(f"{name!r} is not an AWS region name; write it like us-east-1")
         if name not in REGION_AZS:
-            raise ValueError(
-                f"{name!r} is not a region finstack supports; use one of {', '.join(sorted(REGION_AZS))}"
-            )
+            raise ValueError(f"{name!r} is not a region finstack supports; use one of {', '.join(sorted(REGION_AZS))}")
         return name
 
     @field_validator("cidr")
@@ -207,7 +203,9 @@ class AuroraConfig(_Model):
 class TopicConfig(_Model):
     """A Kafka topic the platform owns."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9._-]{0,200}$", description="Topic name, <namespace>.<stream> by convention.")
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9._-]{0,200}$", description="Topic name, <namespace>.<stream> by convention."
+    )
     partitions: int = Field(6, ge=1, le=1000, description="Partitions; the unit of consumer parallelism.")
     retention_hours: int = Field(168, ge=1, description="-1 is not allowed: unbounded retention is a cost trap.")
 
@@ -350,9 +348,7 @@ class StackConfig(_Model):
     def _cells(self) -> StackConfig:
         names = [r.name for r in self.regions]
         if len(set(names)) != len(names):
-            raise ValueError(
-                f"finstack:regions: {_first_duplicate(names)} is listed twice; one cell per region"
-            )
+            raise ValueError(f"finstack:regions: {_first_duplicate(names)} is listed twice; one cell per region")
         primaries = [r.name for r in self.regions if r.role == "primary"]
         if len(primaries) != 1:
             raise ValueError(
@@ -409,7 +405,8 @@ class StackConfig(_Model):
     def _prod_floors(self) -> None:
         if len(self.regions) < 2:
             raise ValueError(
-                f"finstack:regions: prod needs at least two regions for active-active, found {len(self.regions)}; add a secondary"
+                "finstack:regions: prod needs at least two regions for active-active, "
+                f"found {len(self.regions)}; add a secondary"
             )
         for index, region in enumerate(self.regions):
             if region.azs < 3:
@@ -509,12 +506,9 @@ def load_stack_config(raw: Mapping[str, Any]) -> StackConfig:
         if key in _KEY_FIELDS:
             data[_KEY_FIELDS[key]] = _decode(value)
         elif key.startswith(f"{NAMESPACE}:"):
-            problems.append(
-                f"{key}: not a finstack setting; known keys are {', '.join(sorted(_KEY_FIELDS))}"
-            )
-    for field_name in ("aws_region",) + tuple(
-        n for n, f in StackConfig.model_fields.items() if f.is_required() and n != "aws_region"
-    ):
+            problems.append(f"{key}: not a finstack setting; known keys are {', '.join(sorted(_KEY_FIELDS))}")
+    required = [n for n, f in StackConfig.model_fields.items() if f.is_required() and n != "aws_region"]
+    for field_name in ("aws_region", *required):
         if field_name not in data:
             problems.append(f"{_FIELD_KEYS[field_name]}: missing; it is required (see the README's config reference)")
     if problems:

@@ -34,9 +34,7 @@ REGION_AZS: dict[str, int] = {
 
 JURISDICTIONS: dict[str, frozenset[str]] = {
     "us": frozenset({"us-east-1", "us-east-2", "us-west-1", "us-west-2"}),
-    "eu": frozenset(
-        {"eu-west-1", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2"}
-    ),
+    "eu": frozenset({"eu-west-1", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2"}),
     "uk": frozenset({"eu-west-2"}),
     "ch": frozenset({"eu-central-2"}),
     "ca": frozenset({"ca-central-1", "ca-west-1"}),

@@ -20,11 +20,11 @@ from components.dr_control import (
     ScaledWorkload,
 )
 from components.eks import EksCluster, EksClusterArgs
-from components.kube_baseline import KubeBaseline, KubeBaselineArgs
 from components.keys import MultiRegionKeys, MultiRegionKeysArgs
+from components.kube_baseline import KubeBaseline, KubeBaselineArgs
 from components.msk import MskCellArgs, MskPlatform, MskPlatformArgs
-from components.replication_topology import cluster_name as msk_cluster_name
 from components.network import CellPeering, CellPeeringArgs, PeeringCell, RegionalNetwork, RegionalNetworkArgs
+from components.replication_topology import cluster_name as msk_cluster_name
 from components.subnet_plan import tier_cidrs
 from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs
 from infra.config import ConfigError, RegionConfig, StackConfig, load_stack_config

@@ -97,7 +97,10 @@ def test_cli__console_script_prints_no_traceback(project: Path) -> None:
     # The real entry point, as a user runs it
     result = subprocess.run(
         [sys.executable, "-m", "finstack.cli", "preview", "--stack", "nope"],
-        capture_output=True, text=True, cwd=project, check=False,
+        capture_output=True,
+        text=True,
+        cwd=project,
+        check=False,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

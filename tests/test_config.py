@@ -250,7 +250,8 @@ def test_config__log_retention_not_a_cloudwatch_value() -> None:
         ),
         (
             lambda raw: raw["finstack:aurora"].update(instancesPerRegion=1),
-            "finstack:aurora.instancesPerRegion: prod needs >= 2 instances per region (writer + failover reader), got 1",
+            "finstack:aurora.instancesPerRegion: prod needs >= 2 instances per region "
+            "(writer + failover reader), got 1",
         ),
         (
             lambda raw: raw["finstack:aurora"].update(deletionProtection=False),
@@ -365,8 +366,10 @@ def disjoint_layouts(draw: st.DrawFn) -> list[dict[str, Any]]:
         prefix = draw(st.integers(min_value=16, max_value=largest_prefix_for(azs)))
         base = IPv4Network(f"10.{first * 16}.0.0/12")
         offset = draw(st.integers(0, (1 << (prefix - 12)) - 1))
-        cidr = list(base.subnets(new_prefix=prefix))[offset] if prefix - 12 <= 6 else IPv4Network(
-            (int(base.network_address) + offset * (1 << (32 - prefix)), prefix)
+        cidr = (
+            list(base.subnets(new_prefix=prefix))[offset]
+            if prefix - 12 <= 6
+            else IPv4Network((int(base.network_address) + offset * (1 << (32 - prefix)), prefix))
         )
         layout.append({"name": region, "cidr": str(cidr), "azs": azs, "role": "primary" if index == 0 else "secondary"})
     return layout
@@ -396,8 +399,8 @@ def test_config__random_overlapping_layouts_are_rejected(layout: list[dict[str, 
     target = IPv4Network(layout[other]["cidr"])
     azs = layout[victim]["azs"]
     prefix = data.draw(st.integers(min_value=16, max_value=largest_prefix_for(azs)))
-    overlapping = target.supernet(new_prefix=prefix) if prefix <= target.prefixlen else next(
-        target.subnets(new_prefix=prefix)
+    overlapping = (
+        target.supernet(new_prefix=prefix) if prefix <= target.prefixlen else next(target.subnets(new_prefix=prefix))
     )
     layout[victim]["cidr"] = str(overlapping)
     # Then validation names the overlap
@@ -408,7 +411,8 @@ def test_config__random_overlapping_layouts_are_rejected(layout: list[dict[str, 
 def test_config__msk_brokers_too_small_to_replicate() -> None:
     assert broken(lambda raw: raw["finstack:msk"].update(brokerInstanceType="kafka.t3.small"), "dev") == (
         "finstack:msk: brokerInstanceType kafka.t3.small does not support multi-VPC private connectivity, which "
-        "cross-region MSK Replicator needs; use an m5 or m7g size such as kafka.m7g.large (cells replicate to each other)"
+        "cross-region MSK Replicator needs; use an m5 or m7g size such as kafka.m7g.large "
+        "(cells replicate to each other)"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import pulumi
 import pulumi_aws as aws
 import pytest
@@ -41,8 +42,19 @@ def test_export__is_json_and_deterministic(stack: str) -> None:
 def test_export__has_every_contract_field() -> None:
     document = plan_export(shipped_plan("prod").run, PROJECT_DIR)
     required = {
-        "urn", "type", "name", "custom", "parent", "provider", "region", "inputs", "outputs",
-        "options", "dependencies", "propertyDependencies", "source",
+        "urn",
+        "type",
+        "name",
+        "custom",
+        "parent",
+        "provider",
+        "region",
+        "inputs",
+        "outputs",
+        "options",
+        "dependencies",
+        "propertyDependencies",
+        "source",
     }
     for resource in document["resources"]:
         assert required <= resource.keys(), f"{resource['urn']}: missing {required - resource.keys()}"
@@ -59,7 +71,9 @@ def test_export__custom_resources_point_at_program_source() -> None:
         if resource["custom"]:
             source = resource["source"]
             assert source is not None, f"{resource['urn']}: no source position"
-            assert not source["file"].startswith((".venv", "/")), f"{resource['urn']}: source {source} is not program code"
+            assert not source["file"].startswith((".venv", "/")), (
+                f"{resource['urn']}: source {source} is not program code"
+            )
             assert (PROJECT_DIR / source["file"]).is_file() and source["line"] > 0, resource["urn"]
 
 
@@ -132,4 +146,6 @@ def test_program__invalid_config_stops_with_one_clean_message() -> None:
     with pytest.raises(ProgramError) as caught:
         run_callable(program, shipped_config("dev"))
     message = str(caught.value)
-    assert message == "invalid stack config:\nfinstack:environment: Input should be 'dev', 'staging' or 'prod' (got 'qa')"
+    assert (
+        message == "invalid stack config:\nfinstack:environment: Input should be 'dev', 'staging' or 'prod' (got 'qa')"
+    )

@@ -21,7 +21,9 @@ console = Console(highlight=False)
 
 
 def _stack_option(func):  # type: ignore[no-untyped-def]
-    return click.option("--stack", "-s", required=True, metavar="STACK", help="Stack name: reads Pulumi.<STACK>.yaml.")(func)
+    return click.option("--stack", "-s", required=True, metavar="STACK", help="Stack name: reads Pulumi.<STACK>.yaml.")(
+        func
+    )
 
 
 def _emulate_option(func):  # type: ignore[no-untyped-def]
@@ -115,8 +117,7 @@ def _print_up(report: object) -> None:
             + ", ".join(f"{t} x{n}" for t, n in sorted(kinds.items()))
         )
     console.print(
-        f"created {len(report.created)}, already present {len(report.reused)}, "
-        f"not emulated {len(report.recorded_only)}"
+        f"created {len(report.created)}, already present {len(report.reused)}, not emulated {len(report.recorded_only)}"
     )
     console.print(f"outputs: {report.outputs_file}\nstate:   {report.state_file}")
 

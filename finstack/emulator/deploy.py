@@ -68,11 +68,13 @@ def _still_there(state: DeployState, session: EmulatorSession) -> bool:
     client = session.gateway.client("ec2", vpcs[0].region)
     try:
         return bool(client.describe_vpcs(VpcIds=[vpcs[0].id])["Vpcs"])
-    except Exception:  # noqa: BLE001 - any error means the VPC is gone
+    except Exception:
         return False
 
 
-def up(files: StackFiles, session: EmulatorSession, on_resource: Callable[[StateEntry], None] | None = None) -> UpReport:
+def up(
+    files: StackFiles, session: EmulatorSession, on_resource: Callable[[StateEntry], None] | None = None
+) -> UpReport:
     """Deploy the stack into the emulator; idempotent for resources already there."""
     config = files.validated()
     state = _state_for(files, session)
@@ -131,7 +133,7 @@ def destroy(files: StackFiles, session: EmulatorSession) -> DestroyReport:
             continue
         try:
             handler.delete(HandlerContext(session.gateway, entry.region, account), entry.id, entry.properties)
-        except Exception as err:  # noqa: BLE001 - reported per resource, destroy goes on
+        except Exception as err:
             report.failed.append((entry, str(err)))
             continue
         report.deleted.append(entry)

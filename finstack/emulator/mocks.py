@@ -57,13 +57,15 @@ class EmulatorMocks(FakeCloud):
         handler = self.registry.get(args.typ)
         if handler is None:
             self._record(
-                StateEntry(args.typ, args.name, fake_id or "", region, emulated=False, outputs=computed, inputs=plain(inputs))
+                StateEntry(
+                    args.typ, args.name, fake_id or "", region, emulated=False, outputs=computed, inputs=plain(inputs)
+                )
             )
             return fake_id, fake_state
         context = HandlerContext(self.gateway, region, self.account_id)
         try:
             resource_id, outputs = handler.create(context, args.name, integral(inputs))
-        except Exception as err:  # noqa: BLE001 - reported with the resource it belongs to
+        except Exception as err:
             raise EmulationError(f"{args.typ} {args.name} ({region}): {err}") from err
         computed.update(outputs)
         self._record(
@@ -83,7 +85,13 @@ class EmulatorMocks(FakeCloud):
             zones = self.gateway.client("ec2", region).describe_availability_zones()["AvailabilityZones"]
             names = sorted(z["ZoneName"] for z in zones if z.get("State", "available") == "available")
             ids = [next(z["ZoneId"] for z in zones if z["ZoneName"] == n) for n in names]
-            return {"id": region, "names": names, "zoneIds": ids, "groupNames": [region] * len(names), "region": region}, []
+            return {
+                "id": region,
+                "names": names,
+                "zoneIds": ids,
+                "groupNames": [region] * len(names),
+                "region": region,
+            }, []
         return super().call(args)
 
 

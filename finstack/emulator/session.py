@@ -35,9 +35,12 @@ class EmulatorSession:
     in_process: bool
 
 
-_lock = threading.Lock()
-_current: EmulatorSession | None = None
-_mock: Any = None
+class _ProcessEmulator:
+    """The one emulator of this process (moto's in-process mock is process-wide too)."""
+
+    lock = threading.Lock()
+    current: EmulatorSession | None = None
+    mock: Any = None
 
 
 def _use_fake_credentials() -> None:
@@ -48,7 +51,7 @@ def _use_fake_credentials() -> None:
 
 def _server_reachable(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/moto-api/", timeout=2):  # noqa: S310 - loopback only
+        with urllib.request.urlopen(f"{url.rstrip('/')}/moto-api/", timeout=2):
             return True
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -56,10 +59,9 @@ def _server_reachable(url: str) -> bool:
 
 def start() -> EmulatorSession:
     """The emulator session for this process (started once, then reused)."""
-    global _current, _mock
-    with _lock:
-        if _current is not None:
-            return _current
+    with _ProcessEmulator.lock:
+        if _ProcessEmulator.current is not None:
+            return _ProcessEmulator.current
         _use_fake_credentials()
         endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
         if endpoint:
@@ -68,24 +70,23 @@ def start() -> EmulatorSession:
                     f"AWS_ENDPOINT_URL={endpoint}: no emulator answers there; start one with "
                     "`finstack emulator serve --port 4566` or unset AWS_ENDPOINT_URL for an in-process emulator"
                 )
-            _current = EmulatorSession(endpoint, AwsGateway(endpoint_url=endpoint), in_process=False)
-            return _current
+            _ProcessEmulator.current = EmulatorSession(endpoint, AwsGateway(endpoint_url=endpoint), in_process=False)
+            return _ProcessEmulator.current
         from finstack.emulator.moto_ext import restricted_mock_aws
 
         # moto limited to the services the platform uses, with a hook that refuses any request
         # bound for a real endpoint; it lives until stop() or the end of the process.
-        _mock = restricted_mock_aws()
-        _mock.__enter__()
+        _ProcessEmulator.mock = restricted_mock_aws()
+        _ProcessEmulator.mock.__enter__()
         atexit.register(stop)
-        _current = EmulatorSession("in-process", AwsGateway(), in_process=True)
-        return _current
+        _ProcessEmulator.current = EmulatorSession("in-process", AwsGateway(), in_process=True)
+        return _ProcessEmulator.current
 
 
 def stop() -> None:
     """Stop an in-process emulator (tests); a no-op for a server."""
-    global _current, _mock
-    with _lock:
-        if _mock is not None:
-            _mock.__exit__(None, None, None)
-        _mock = None
-        _current = None
+    with _ProcessEmulator.lock:
+        if _ProcessEmulator.mock is not None:
+            _ProcessEmulator.mock.__exit__(None, None, None)
+        _ProcessEmulator.mock = None
+        _ProcessEmulator.current = None

@@ -291,8 +291,10 @@ class FakeCloud(Mocks):
                 "aws:route53recoverycontrol/safetyRule"
             ):
                 panel = str(inputs.get("controlPanelArn", ""))
-                state["arn"] = f"{panel}/{part.split('/', 2)[2]}" if panel.startswith("arn:") else (
-                    f"arn:aws:{service}::{self.account_id}:{part}"
+                state["arn"] = (
+                    f"{panel}/{part.split('/', 2)[2]}"
+                    if panel.startswith("arn:")
+                    else (f"arn:aws:{service}::{self.account_id}:{part}")
                 )
             else:
                 state["arn"] = f"arn:{PARTITION}:{service}:{arn_region}:{arn_account}:{part}"
@@ -333,9 +335,18 @@ def _extra_outputs(
     if typ == "aws:eks/cluster:Cluster":
         return {
             "endpoint": f"https://{h.upper()}{digest(seed, 'ep', length=20).upper()}.gr7.{region}.eks.amazonaws.com",
-            "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk9GRkxJTkUKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="},
+            "certificateAuthority": {
+                "data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk9GRkxJTkUKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+            },
             "identities": [
-                {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{digest(seed, 'oidc', length=32).upper()}"}]}
+                {
+                    "oidcs": [
+                        {
+                            "issuer": f"https://oidc.eks.{region}.amazonaws.com/id/"
+                            + digest(seed, "oidc", length=32).upper()
+                        }
+                    ]
+                }
             ],
             "vpcConfig": {
                 **(inputs.get("vpcConfig") or {}),
@@ -355,8 +366,16 @@ def _extra_outputs(
             "port": 5432,
             "hostedZoneId": "Z2R2ITUGPM61AM",
             **(
-                {"masterUserSecrets": [{"secretArn": f"arn:aws:secretsmanager:{region}:{OFFLINE_ACCOUNT_ID}:secret:rds!cluster-{_uuid(seed)}-{h[:6]}",
-                                         "secretStatus": "active", "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", "")}]}
+                {
+                    "masterUserSecrets": [
+                        {
+                            "secretArn": f"arn:aws:secretsmanager:{region}:{OFFLINE_ACCOUNT_ID}:secret:"
+                            f"rds!cluster-{_uuid(seed)}-{h[:6]}",
+                            "secretStatus": "active",
+                            "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                        }
+                    ]
+                }
                 if inputs.get("manageMasterUserPassword")
                 else {}
             ),
@@ -364,10 +383,15 @@ def _extra_outputs(
     if typ == "aws:rds/clusterInstance:ClusterInstance":
         return {"endpoint": f"{physical}.{h}.{region}.rds.amazonaws.com", "port": 5432, "writer": False}
     if typ == "aws:rds/globalCluster:GlobalCluster":
-        return {"globalClusterResourceId": f"cluster-{h}", "endpoint": f"{physical}.global-{h}.global.rds.amazonaws.com"}
+        return {
+            "globalClusterResourceId": f"cluster-{h}",
+            "endpoint": f"{physical}.global-{h}.global.rds.amazonaws.com",
+        }
     if typ == "aws:msk/cluster:Cluster":
         brokers = int(inputs.get("numberOfBrokerNodes") or 3)
-        hosts = ",".join(f"b-{i + 1}.{physical}.{h[:6]}.c{i % 3 + 1}.kafka.{region}.amazonaws.com" for i in range(brokers))
+        hosts = ",".join(
+            f"b-{i + 1}.{physical}.{h[:6]}.c{i % 3 + 1}.kafka.{region}.amazonaws.com" for i in range(brokers)
+        )
         return {
             "bootstrapBrokersSaslIam": ",".join(f"{x}:9098" for x in hosts.split(",")),
             "bootstrapBrokersTls": ",".join(f"{x}:9094" for x in hosts.split(",")),
@@ -380,8 +404,10 @@ def _extra_outputs(
     if typ == "aws:route53/zone:Zone":
         return {
             "zoneId": resource_id,
-            "nameServers": [f"ns-{int(h[i:i+3], 16) % 2048}.awsdns-{i:02d}.{tld}" for i, tld in
-                            ((0, "com"), (3, "net"), (6, "org"), (9, "co.uk"))],
+            "nameServers": [
+                f"ns-{int(h[i : i + 3], 16) % 2048}.awsdns-{i:02d}.{tld}"
+                for i, tld in ((0, "com"), (3, "net"), (6, "org"), (9, "co.uk"))
+            ],
         }
     if typ == "aws:iam/role:Role":
         return {"uniqueId": f"AROA{digest(seed, length=17).upper()}"}
@@ -437,7 +463,11 @@ def _extra_outputs(
         connection = inputs.get("vpcPeeringConnectionId")
         return {"__id": connection, "acceptStatus": "active"} if isinstance(connection, str) and connection else {}
     if typ == "aws:s3/bucket:Bucket":
-        return {"bucketDomainName": f"{physical}.s3.amazonaws.com", "bucketRegionalDomainName": f"{physical}.s3.{region}.amazonaws.com", "region": region}
+        return {
+            "bucketDomainName": f"{physical}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{physical}.s3.{region}.amazonaws.com",
+            "region": region,
+        }
     return {}
 
 

@@ -83,9 +83,7 @@ class RecordingMonitor(MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             retain_on_delete=bool(request.retainOnDelete),
             dependencies=list(request.dependencies),
-            property_dependencies={
-                key: list(deps.urns) for key, deps in request.propertyDependencies.items()
-            },
+            property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
             source_file=source_file,
             source_line=source_line,
         )

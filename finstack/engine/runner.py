@@ -63,9 +63,7 @@ def run_program(files: StackFiles, mocks: Mocks | None = None, preview: bool = T
     return contextvars.Context().run(_run_isolated, files, config, fake, program_dir, preview)
 
 
-def _run_isolated(
-    files: StackFiles, config: StackConfig, mocks: Mocks, program_dir: Path, preview: bool
-) -> ProgramRun:
+def _run_isolated(files: StackFiles, config: StackConfig, mocks: Mocks, program_dir: Path, preview: bool) -> ProgramRun:
     def program() -> None:
         runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
 

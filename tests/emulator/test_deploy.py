@@ -45,10 +45,14 @@ def _user_vpcs(active: EmulatorSession, region: str) -> list[dict[str, Any]]:
     return [v for v in active.gateway.client("ec2", region).describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
 
 
-def test_up__global_cluster_has_one_writer_and_a_member_per_region(prod: tuple[StackFiles, UpReport], active: EmulatorSession) -> None:
-    files, report = prod
+def test_up__global_cluster_has_one_writer_and_a_member_per_region(
+    prod: tuple[StackFiles, UpReport], active: EmulatorSession
+) -> None:
+    _, report = prod
     dr = report.run.outputs["dr"]
-    clusters = active.gateway.client("rds", "us-east-1").describe_global_clusters(GlobalClusterIdentifier=dr["globalClusterId"])
+    clusters = active.gateway.client("rds", "us-east-1").describe_global_clusters(
+        GlobalClusterIdentifier=dr["globalClusterId"]
+    )
     members = clusters["GlobalClusters"][0]["GlobalClusterMembers"]
     writers = [m["DBClusterArn"] for m in members if m["IsWriter"]]
     assert writers == [dr["regions"]["us-east-1"]["auroraClusterArn"]], members
@@ -56,8 +60,10 @@ def test_up__global_cluster_has_one_writer_and_a_member_per_region(prod: tuple[S
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "us-west-2"])
-def test_up__every_cell_exists_in_its_own_region(prod: tuple[StackFiles, UpReport], active: EmulatorSession, region: str) -> None:
-    files, report = prod
+def test_up__every_cell_exists_in_its_own_region(
+    prod: tuple[StackFiles, UpReport], active: EmulatorSession, region: str
+) -> None:
+    _, report = prod
     cell = report.run.outputs["dr"]["regions"][region]
     vpcs = _user_vpcs(active, region)
     assert [v["CidrBlock"] for v in vpcs] == [str(next(r.cidr for r in report.run.config.regions if r.name == region))]
@@ -66,7 +72,9 @@ def test_up__every_cell_exists_in_its_own_region(prod: tuple[StackFiles, UpRepor
     for nodegroup in cell["nodegroups"]:
         assert eks.describe_nodegroup(clusterName=cell["eksCluster"], nodegroupName=nodegroup)["nodegroup"]["status"]
     kafka = active.gateway.client("kafka", region)
-    assert kafka.describe_cluster(ClusterArn=cell["mskClusterArn"])["ClusterInfo"]["ClusterArn"] == cell["mskClusterArn"]
+    assert (
+        kafka.describe_cluster(ClusterArn=cell["mskClusterArn"])["ClusterInfo"]["ClusterArn"] == cell["mskClusterArn"]
+    )
     assert kafka.describe_replicator(ReplicatorArn=cell["replicatorArn"])["ReplicatorState"] in ("RUNNING", "CREATING")
     check = active.gateway.client("route53", "us-east-1").get_health_check(HealthCheckId=cell["healthCheckId"])
     assert check["HealthCheck"]["HealthCheckConfig"]["FullyQualifiedDomainName"] == cell["apiHostname"]
@@ -99,7 +107,7 @@ def test_up__twice_creates_no_duplicates(prod: tuple[StackFiles, UpReport], acti
 
 
 def test_destroy__leaves_nothing_behind(prod: tuple[StackFiles, UpReport], active: EmulatorSession) -> None:
-    files, report = prod
+    files, _ = prod
     result = destroy(files, active)
     assert result.failed == [], [(e.key, error) for e, error in result.failed]
     for region in ("us-east-1", "us-west-2"):
@@ -108,7 +116,9 @@ def test_destroy__leaves_nothing_behind(prod: tuple[StackFiles, UpReport], activ
         assert active.gateway.client("kafka", region).list_clusters()["ClusterInfoList"] == [], region
         assert active.gateway.client("rds", region).describe_db_clusters()["DBClusters"] == [], region
         keys = active.gateway.client("kms", region).list_keys()["Keys"]
-        states = {active.gateway.client("kms", region).describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in keys}
+        states = {
+            active.gateway.client("kms", region).describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] for k in keys
+        }
         assert states <= {"PendingDeletion", "PendingReplicaDeletion"}, (region, states)
     assert active.gateway.client("rds", "us-east-1").describe_global_clusters()["GlobalClusters"] == []
     assert active.gateway.client("route53", "us-east-1").list_health_checks()["HealthChecks"] == []

@@ -36,7 +36,10 @@ def create_cluster(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tu
         # pulumi-aws 7 declares one encryption config object; the API takes a list.
         configs = encryption if isinstance(encryption, list) else [encryption]
         kwargs["encryptionConfig"] = [
-            {"resources": list(c.get("resources") or []), "provider": {"keyArn": (c.get("provider") or {}).get("keyArn", "")}}
+            {
+                "resources": list(c.get("resources") or []),
+                "provider": {"keyArn": (c.get("provider") or {}).get("keyArn", "")},
+            }
             for c in configs
         ]
     if inputs.get("enabledClusterLogTypes"):
@@ -84,5 +87,8 @@ def create_nodegroup(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> 
         kwargs["launchTemplate"] = spec
     nodegroup = ctx.client(EKS).create_nodegroup(**kwargs)["nodegroup"]
     resource_id = f"{inputs['clusterName']}:{nodegroup['nodegroupName']}"
-    return resource_id, {"arn": nodegroup["nodegroupArn"], "nodeGroupName": nodegroup["nodegroupName"], "status": "ACTIVE"}
-
+    return resource_id, {
+        "arn": nodegroup["nodegroupArn"],
+        "nodeGroupName": nodegroup["nodegroupName"],
+        "status": "ACTIVE",
+    }

@@ -99,7 +99,11 @@ def create_cluster(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tu
     secret = cluster.get("MasterUserSecret")
     if secret:
         outputs["masterUserSecrets"] = [
-            {"secretArn": secret["SecretArn"], "secretStatus": secret.get("SecretStatus", ""), "kmsKeyId": secret.get("KmsKeyId", "")}
+            {
+                "secretArn": secret["SecretArn"],
+                "secretStatus": secret.get("SecretStatus", ""),
+                "kmsKeyId": secret.get("KmsKeyId", ""),
+            }
         ]
     return identifier, outputs
 
@@ -119,9 +123,14 @@ def create_instance(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> t
         "Engine": inputs.get("engine", "aurora-postgresql"),
         "PubliclyAccessible": bool(inputs.get("publiclyAccessible", False)),
     }
-    for key, aws in (("availabilityZone", "AvailabilityZone"), ("dbSubnetGroupName", "DBSubnetGroupName"), ("promotionTier", "PromotionTier"),
-                     ("monitoringRoleArn", "MonitoringRoleArn"), ("monitoringInterval", "MonitoringInterval"),
-                     ("performanceInsightsKmsKeyId", "PerformanceInsightsKMSKeyId")):
+    for key, aws in (
+        ("availabilityZone", "AvailabilityZone"),
+        ("dbSubnetGroupName", "DBSubnetGroupName"),
+        ("promotionTier", "PromotionTier"),
+        ("monitoringRoleArn", "MonitoringRoleArn"),
+        ("monitoringInterval", "MonitoringInterval"),
+        ("performanceInsightsKmsKeyId", "PerformanceInsightsKMSKeyId"),
+    ):
         if inputs.get(key) not in (None, ""):
             kwargs[aws] = inputs[key]
     if "autoMinorVersionUpgrade" in inputs:
@@ -130,7 +139,11 @@ def create_instance(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> t
         kwargs["EnablePerformanceInsights"] = bool(inputs["performanceInsightsEnabled"])
     instance = ctx.client(RDS).create_db_instance(**kwargs, Tags=tag_list(inputs))["DBInstance"]
     endpoint = instance.get("Endpoint") or {}
-    return identifier, {"arn": instance["DBInstanceArn"], "endpoint": endpoint.get("Address", ""), "port": endpoint.get("Port", 5432)}
+    return identifier, {
+        "arn": instance["DBInstanceArn"],
+        "endpoint": endpoint.get("Address", ""),
+        "port": endpoint.get("Port", 5432),
+    }
 
 
 def _delete_subnet_group(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
@@ -166,7 +179,11 @@ def create_cluster_pg(ctx: HandlerContext, name: str, inputs: dict[str, Any]) ->
         Tags=tag_list(inputs),
     )["DBClusterParameterGroup"]
     parameters = [
-        {"ParameterName": p["name"], "ParameterValue": str(p["value"]), "ApplyMethod": p.get("applyMethod", "pending-reboot")}
+        {
+            "ParameterName": p["name"],
+            "ParameterValue": str(p["value"]),
+            "ApplyMethod": p.get("applyMethod", "pending-reboot"),
+        }
         for p in inputs.get("parameters") or []
     ]
     if parameters:
@@ -214,7 +231,9 @@ def put_encryption(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tu
     rules = []
     for rule in inputs.get("rules") or []:
         default = rule.get("applyServerSideEncryptionByDefault") or {}
-        entry: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": default.get("sseAlgorithm", "aws:kms")}}
+        entry: dict[str, Any] = {
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": default.get("sseAlgorithm", "aws:kms")}
+        }
         if default.get("kmsMasterKeyId"):
             entry["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] = default["kmsMasterKeyId"]
         if "bucketKeyEnabled" in rule:
@@ -227,8 +246,12 @@ def put_encryption(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tu
 @REGISTRY.register("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "s3")
 def put_public_access_block(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Public access block on the bucket."""
-    keys = {"blockPublicAcls": "BlockPublicAcls", "blockPublicPolicy": "BlockPublicPolicy",
-            "ignorePublicAcls": "IgnorePublicAcls", "restrictPublicBuckets": "RestrictPublicBuckets"}
+    keys = {
+        "blockPublicAcls": "BlockPublicAcls",
+        "blockPublicPolicy": "BlockPublicPolicy",
+        "ignorePublicAcls": "IgnorePublicAcls",
+        "restrictPublicBuckets": "RestrictPublicBuckets",
+    }
     ctx.client("s3").put_public_access_block(
         Bucket=inputs["bucket"],
         PublicAccessBlockConfiguration={aws: bool(inputs.get(key, False)) for key, aws in keys.items()},
@@ -240,7 +263,9 @@ def put_public_access_block(ctx: HandlerContext, name: str, inputs: dict[str, An
 def put_bucket_policy(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Bucket policy (e.g. TLS only)."""
     policy = inputs["policy"]
-    ctx.client("s3").put_bucket_policy(Bucket=inputs["bucket"], Policy=policy if isinstance(policy, str) else json.dumps(policy))
+    ctx.client("s3").put_bucket_policy(
+        Bucket=inputs["bucket"], Policy=policy if isinstance(policy, str) else json.dumps(policy)
+    )
     return inputs["bucket"], {}
 
 

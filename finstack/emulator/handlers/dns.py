@@ -30,7 +30,8 @@ def _delete_zone(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any])
 def create_zone(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Public hosted zone for the platform's domain."""
     zone = _route53(ctx).create_hosted_zone(
-        Name=inputs["name"], CallerReference=f"finstack-{digest(name, inputs['name'])}",
+        Name=inputs["name"],
+        CallerReference=f"finstack-{digest(name, inputs['name'])}",
         HostedZoneConfig={"Comment": inputs.get("comment") or "Managed by Pulumi", "PrivateZone": False},
     )
     zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
@@ -54,7 +55,8 @@ def _record_set(inputs: dict[str, Any]) -> dict[str, Any]:
     if aliases:
         alias = aliases[0]
         record["AliasTarget"] = {
-            "HostedZoneId": alias["zoneId"], "DNSName": alias["name"],
+            "HostedZoneId": alias["zoneId"],
+            "DNSName": alias["name"],
             "EvaluateTargetHealth": bool(alias.get("evaluateTargetHealth", False)),
         }
     else:
@@ -65,7 +67,8 @@ def _record_set(inputs: dict[str, Any]) -> dict[str, Any]:
 
 def _delete_record(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
     _route53(ctx).change_resource_record_sets(
-        HostedZoneId=outputs["zoneId"], ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": _record_set(outputs)}]}
+        HostedZoneId=outputs["zoneId"],
+        ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": _record_set(outputs)}]},
     )
 
 
@@ -73,9 +76,12 @@ def _delete_record(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any
 def create_record(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Record set (simple, alias or latency-routed)."""
     _route53(ctx).change_resource_record_sets(
-        HostedZoneId=inputs["zoneId"], ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": _record_set(inputs)}]}
+        HostedZoneId=inputs["zoneId"],
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": _record_set(inputs)}]},
     )
-    record_id = "_".join(p for p in (inputs["zoneId"], inputs["name"], inputs["type"], inputs.get("setIdentifier", "")) if p)
+    record_id = "_".join(
+        p for p in (inputs["zoneId"], inputs["name"], inputs["type"], inputs.get("setIdentifier", "")) if p
+    )
     return record_id, {"fqdn": inputs["name"]}
 
 
@@ -114,7 +120,9 @@ def create_health_check(ctx: HandlerContext, name: str, inputs: dict[str, Any]) 
     check = _route53(ctx).create_health_check(CallerReference=f"finstack-{digest(name)}", HealthCheckConfig=config)
     check_id = check["HealthCheck"]["Id"]
     if inputs.get("tags"):
-        _route53(ctx).change_tags_for_resource(ResourceType="healthcheck", ResourceId=check_id, AddTags=tag_list(inputs))
+        _route53(ctx).change_tags_for_resource(
+            ResourceType="healthcheck", ResourceId=check_id, AddTags=tag_list(inputs)
+        )
     return check_id, {"arn": f"arn:aws:route53:::healthcheck/{check_id}"}
 
 
@@ -125,7 +133,10 @@ def _delete_certificate(ctx: HandlerContext, resource_id: str, outputs: dict[str
 @REGISTRY.register("aws:acm/certificate:Certificate", "acm", _delete_certificate)
 def request_certificate(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """DNS-validated certificate request."""
-    kwargs: dict[str, Any] = {"DomainName": inputs["domainName"], "ValidationMethod": inputs.get("validationMethod", "DNS")}
+    kwargs: dict[str, Any] = {
+        "DomainName": inputs["domainName"],
+        "ValidationMethod": inputs.get("validationMethod", "DNS"),
+    }
     if inputs.get("subjectAlternativeNames"):
         kwargs["SubjectAlternativeNames"] = list(inputs["subjectAlternativeNames"])
     acm = ctx.client("acm")
@@ -134,7 +145,9 @@ def request_certificate(ctx: HandlerContext, name: str, inputs: dict[str, Any]) 
     validation = [
         {
             "domainName": o["DomainName"],
-            "resourceRecordName": (o.get("ResourceRecord") or {}).get("Name", f"_{digest(o['DomainName'])}.{o['DomainName']}."),
+            "resourceRecordName": (o.get("ResourceRecord") or {}).get(
+                "Name", f"_{digest(o['DomainName'])}.{o['DomainName']}."
+            ),
             "resourceRecordType": (o.get("ResourceRecord") or {}).get("Type", "CNAME"),
             "resourceRecordValue": (o.get("ResourceRecord") or {}).get("Value", f"_{digest(arn)}.acm-validations.aws."),
         }
@@ -170,9 +183,16 @@ def create_load_balancer(ctx: HandlerContext, name: str, inputs: dict[str, Any])
     )["LoadBalancers"][0]
     attributes = []
     if "enableDeletionProtection" in inputs:
-        attributes.append({"Key": "deletion_protection.enabled", "Value": str(bool(inputs["enableDeletionProtection"])).lower()})
+        attributes.append(
+            {"Key": "deletion_protection.enabled", "Value": str(bool(inputs["enableDeletionProtection"])).lower()}
+        )
     if "dropInvalidHeaderFields" in inputs:
-        attributes.append({"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": str(bool(inputs["dropInvalidHeaderFields"])).lower()})
+        attributes.append(
+            {
+                "Key": "routing.http.drop_invalid_header_fields.enabled",
+                "Value": str(bool(inputs["dropInvalidHeaderFields"])).lower(),
+            }
+        )
     if attributes:
         elb.modify_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"], Attributes=attributes)
     return balancer["LoadBalancerArn"], {
@@ -230,13 +250,19 @@ def create_arc_cluster(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -
     """ARC cluster (served by finstack's moto extension)."""
     cluster = _arc(ctx).create_cluster(ClusterName=physical_name(name, inputs))["Cluster"]
     endpoints = [{"endpoint": e["Endpoint"], "region": e["Region"]} for e in cluster.get("ClusterEndpoints", [])]
-    return cluster["ClusterArn"], {"arn": cluster["ClusterArn"], "clusterEndpoints": endpoints, "status": cluster.get("Status", "DEPLOYED")}
+    return cluster["ClusterArn"], {
+        "arn": cluster["ClusterArn"],
+        "clusterEndpoints": endpoints,
+        "status": cluster.get("Status", "DEPLOYED"),
+    }
 
 
 @REGISTRY.register("aws:route53recoverycontrol/controlPanel:ControlPanel", "route53-recovery-control-config")
 def create_control_panel(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """ARC control panel."""
-    panel = _arc(ctx).create_control_panel(ClusterArn=inputs["clusterArn"], ControlPanelName=physical_name(name, inputs))["ControlPanel"]
+    panel = _arc(ctx).create_control_panel(
+        ClusterArn=inputs["clusterArn"], ControlPanelName=physical_name(name, inputs)
+    )["ControlPanel"]
     return panel["ControlPanelArn"], {"arn": panel["ControlPanelArn"], "status": panel.get("Status", "DEPLOYED")}
 
 
@@ -247,7 +273,10 @@ def create_routing_control(ctx: HandlerContext, name: str, inputs: dict[str, Any
     if inputs.get("controlPanelArn"):
         kwargs["ControlPanelArn"] = inputs["controlPanelArn"]
     control = _arc(ctx).create_routing_control(**kwargs)["RoutingControl"]
-    return control["RoutingControlArn"], {"arn": control["RoutingControlArn"], "status": control.get("Status", "DEPLOYED")}
+    return control["RoutingControlArn"], {
+        "arn": control["RoutingControlArn"],
+        "status": control.get("Status", "DEPLOYED"),
+    }
 
 
 @REGISTRY.register("aws:route53recoverycontrol/safetyRule:SafetyRule", "route53-recovery-control-config")

@@ -47,7 +47,9 @@ def create_role(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple
     role = iam.create_role(**kwargs)["Role"]
     for inline in inputs.get("inlinePolicies") or []:
         if inline.get("name") and inline.get("policy"):
-            iam.put_role_policy(RoleName=role_name, PolicyName=inline["name"], PolicyDocument=_document(inline["policy"]))
+            iam.put_role_policy(
+                RoleName=role_name, PolicyName=inline["name"], PolicyDocument=_document(inline["policy"])
+            )
     for arn in inputs.get("managedPolicyArns") or []:
         iam.attach_role_policy(RoleName=role_name, PolicyArn=arn)
     return role_name, {"arn": role["Arn"], "name": role_name, "uniqueId": role["RoleId"]}
@@ -91,7 +93,9 @@ def _delete_inline(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any
 def put_inline(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Inline role policy."""
     policy_name = physical_name(name, inputs)
-    _iam(ctx).put_role_policy(RoleName=inputs["role"], PolicyName=policy_name, PolicyDocument=_document(inputs["policy"]))
+    _iam(ctx).put_role_policy(
+        RoleName=inputs["role"], PolicyName=policy_name, PolicyDocument=_document(inputs["policy"])
+    )
     return f"{inputs['role']}:{policy_name}", {"name": policy_name}
 
 
@@ -104,7 +108,9 @@ def create_oidc(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple
     """IRSA identity provider for an EKS cluster's issuer."""
     thumbprints = list(inputs.get("thumbprintLists") or []) or ["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"]
     provider = _iam(ctx).create_open_id_connect_provider(
-        Url=inputs["url"], ClientIDList=list(inputs.get("clientIdLists") or []), ThumbprintList=thumbprints,
+        Url=inputs["url"],
+        ClientIDList=list(inputs.get("clientIdLists") or []),
+        ThumbprintList=thumbprints,
         Tags=tag_list(inputs),
     )
     arn = provider["OpenIDConnectProviderArn"]

@@ -56,7 +56,11 @@ def create_alarm(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tupl
     kwargs.setdefault("EvaluationPeriods", 1)
     kwargs.setdefault("ComparisonOperator", "GreaterThanThreshold")
     kwargs["Dimensions"] = [{"Name": k, "Value": str(v)} for k, v in (inputs.get("dimensions") or {}).items()]
-    for key, aws in (("alarmActions", "AlarmActions"), ("okActions", "OKActions"), ("insufficientDataActions", "InsufficientDataActions")):
+    for key, aws in (
+        ("alarmActions", "AlarmActions"),
+        ("okActions", "OKActions"),
+        ("insufficientDataActions", "InsufficientDataActions"),
+    ):
         if inputs.get(key):
             kwargs[aws] = list(inputs[key])
     if inputs.get("metricQueries"):
@@ -104,5 +108,7 @@ def create_topic(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tupl
 @REGISTRY.register("aws:sns/topicPolicy:TopicPolicy", "sns")
 def set_topic_policy(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Topic access policy."""
-    ctx.client("sns").set_topic_attributes(TopicArn=inputs["arn"], AttributeName="Policy", AttributeValue=inputs["policy"])
+    ctx.client("sns").set_topic_attributes(
+        TopicArn=inputs["arn"], AttributeName="Policy", AttributeValue=inputs["policy"]
+    )
     return inputs["arn"], {}

@@ -203,7 +203,9 @@ def create_security_group(ctx: HandlerContext, name: str, inputs: dict[str, Any]
     group_id = group["GroupId"]
     if "egress" in inputs:
         # Pulumi removes AWS's default allow-all egress rule when egress is declared.
-        ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        ec2.revoke_security_group_egress(
+            GroupId=group_id, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        )
         for rule in inputs.get("egress") or []:
             ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=[_inline_permission(rule)])
     for rule in inputs.get("ingress") or []:
@@ -371,7 +373,11 @@ def create_vpc_endpoint(ctx: HandlerContext, name: str, inputs: dict[str, Any]) 
         "ServiceName": inputs["serviceName"],
         "VpcEndpointType": inputs.get("vpcEndpointType", "Gateway"),
     }
-    for key, aws in (("subnetIds", "SubnetIds"), ("securityGroupIds", "SecurityGroupIds"), ("routeTableIds", "RouteTableIds")):
+    for key, aws in (
+        ("subnetIds", "SubnetIds"),
+        ("securityGroupIds", "SecurityGroupIds"),
+        ("routeTableIds", "RouteTableIds"),
+    ):
         if inputs.get(key):
             kwargs[aws] = list(inputs[key])
     if "privateDnsEnabled" in inputs and kwargs["VpcEndpointType"] == "Interface":
@@ -393,7 +399,9 @@ def create_peering(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tu
     kwargs: dict[str, Any] = {"VpcId": inputs["vpcId"], "PeerVpcId": inputs["peerVpcId"]}
     if inputs.get("peerRegion"):
         kwargs["PeerRegion"] = inputs["peerRegion"]
-    peering = ctx.client(EC2).create_vpc_peering_connection(**kwargs, TagSpecifications=tag_specs("vpc-peering-connection", inputs))
+    peering = ctx.client(EC2).create_vpc_peering_connection(
+        **kwargs, TagSpecifications=tag_specs("vpc-peering-connection", inputs)
+    )
     peering_id = peering["VpcPeeringConnection"]["VpcPeeringConnectionId"]
     status = peering["VpcPeeringConnection"]["Status"]["Code"]
     return peering_id, {"acceptStatus": status}
@@ -439,6 +447,8 @@ def create_launch_template(ctx: HandlerContext, name: str, inputs: dict[str, Any
         devices.append(device)
     if devices:
         data["BlockDeviceMappings"] = devices
-    template = ctx.client(EC2).create_launch_template(LaunchTemplateName=physical_name(name, inputs), LaunchTemplateData=data)
+    template = ctx.client(EC2).create_launch_template(
+        LaunchTemplateName=physical_name(name, inputs), LaunchTemplateData=data
+    )
     template_id = template["LaunchTemplate"]["LaunchTemplateId"]
     return template_id, {"arn": _arn(ctx, "launch-template", template_id), "latestVersion": 1, "defaultVersion": 1}

@@ -39,7 +39,7 @@ def create_cluster(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tu
             }
         },
         "ClientAuthentication": {
-            "Sasl": {"Iam": {"Enabled": bool(((auth.get("sasl") or {}).get("iam")))}},
+            "Sasl": {"Iam": {"Enabled": bool((auth.get("sasl") or {}).get("iam"))}},
             "Unauthenticated": {"Enabled": bool(auth.get("unauthenticated", False))},
         },
         "EnhancedMonitoring": inputs.get("enhancedMonitoring", "DEFAULT"),
@@ -71,7 +71,7 @@ def _delete_replicator(ctx: HandlerContext, resource_id: str, outputs: dict[str,
 
 
 def _cap(value: Any) -> Any:
-    """camelCase Pulumi shapes -> the API's CamelCase, recursively (list-suffix `s` as the provider writes it)."""
+    """CamelCase Pulumi shapes -> the API's CamelCase, recursively (list-suffix `s` as the provider writes it)."""
     renames = {
         "topicsToReplicates": "TopicsToReplicate",
         "topicsToExcludes": "TopicsToExclude",
@@ -96,7 +96,10 @@ def create_replicator(ctx: HandlerContext, name: str, inputs: dict[str, Any]) ->
         clusters.append(
             {
                 "AmazonMskCluster": {"MskClusterArn": (cluster.get("amazonMskCluster") or {}).get("mskClusterArn", "")},
-                "VpcConfig": {"SubnetIds": list(vpc.get("subnetIds") or []), "SecurityGroupIds": list(vpc.get("securityGroupsIds") or [])},
+                "VpcConfig": {
+                    "SubnetIds": list(vpc.get("subnetIds") or []),
+                    "SecurityGroupIds": list(vpc.get("securityGroupsIds") or []),
+                },
             }
         )
     replication = []

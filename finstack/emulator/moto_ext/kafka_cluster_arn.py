@@ -16,7 +16,8 @@ from finstack.emulator.moto_ext._registry import Installation
 def _aws_shaped_arn(cluster: FakeKafkaCluster) -> str:
     kind = "cluster" if cluster.cluster_type == "PROVISIONED" else "serverless-cluster"
     partition = get_partition(cluster.region_name)
-    return f"arn:{partition}:kafka:{cluster.region_name}:{cluster.account_id}:{kind}/{cluster.cluster_name}/{cluster.cluster_id}"
+    where = f"{cluster.region_name}:{cluster.account_id}"
+    return f"arn:{partition}:kafka:{where}:{kind}/{cluster.cluster_name}/{cluster.cluster_id}"
 
 
 def register(installation: Installation) -> None:
