@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 
 from finstack import __version__
-from finstack.errors import UsageError
+from finstack.errors import ProgramError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +49,10 @@ class FinstackGroup(click.Group):
             for line in str(err).splitlines():
                 err_console.print(f"[bold red]error:[/] {line}", markup=True, soft_wrap=True)
             sys.exit(UsageError.exit_code)
+        except ProgramError as err:
+            # The stack program itself failed (a component refused its inputs): its message, no traceback.
+            err_console.print(f"[bold red]error:[/] the stack program failed: {err}", markup=True, soft_wrap=True)
+            sys.exit(1)
 
 
 @click.group(cls=FinstackGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,9 +103,10 @@ def preview(stack: str, json_file: Path | None) -> None:
 
 def _add_commands() -> None:
     """Subcommands that live in their own modules."""
+    from finstack.commands.check import check
     from finstack.commands.emulate import destroy, emulator, up
 
-    for command in (up, destroy, emulator):
+    for command in (check, up, destroy, emulator):
         main.add_command(command)
 
 

@@ -149,3 +149,16 @@ def test_program__invalid_config_stops_with_one_clean_message() -> None:
     assert (
         message == "invalid stack config:\nfinstack:environment: Input should be 'dev', 'staging' or 'prod' (got 'qa')"
     )
+
+
+def test_runner__component_refusal_surfaces_as_program_error_with_its_cause() -> None:
+    def program() -> None:
+        vpc = aws.ec2.Vpc("probe-vpc", cidr_block="10.0.0.0/16")
+
+        def refuse(vpc_id: str) -> str:
+            raise ValueError(f"{vpc_id} is not acceptable here")
+
+        aws.ec2.Subnet("probe-subnet", vpc_id=vpc.id.apply(refuse), cidr_block="10.0.1.0/24")
+
+    with pytest.raises(ProgramError, match=r"^vpc-[0-9a-f]{17} is not acceptable here$"):
+        run_callable(program, shipped_config("dev"))

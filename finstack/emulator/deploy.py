@@ -80,7 +80,11 @@ def up(
     state = _state_for(files, session)
     before = set(state.entries)
     mocks = EmulatorMocks(config.aws_region, session.gateway, load_all(), state, on_resource=on_resource)
-    run = run_program(files, mocks=mocks, preview=False)
+    try:
+        run = run_program(files, mocks=mocks, preview=False)
+    finally:
+        # Even a failed `up` records what it created: a retry resumes, `destroy` cleans up.
+        state.save(state_path(files))
     entries = state.in_creation_order()
     created = [e for e in entries if e.key not in before and e.emulated]
     recorded = [e for e in entries if not e.emulated]

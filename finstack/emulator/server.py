@@ -50,6 +50,17 @@ def _check_loopback(host: str) -> None:
         raise ValueError(f"the emulator binds to loopback only (127.0.0.1, ::1 or localhost), not {host!r}")
 
 
+def _configure_moto_for_the_platform() -> None:
+    """AWS-managed IAM policies exist in the server's account too (node roles attach them).
+
+    (The service allow-list of `restricted_mock_aws` guards outgoing botocore calls in-process;
+    a server makes no outgoing calls.)
+    """
+    from moto.core.config import default_user_config
+
+    default_user_config["iam"]["load_aws_managed_policies"] = True
+
+
 class EmulatorServer:
     """A running emulator: its endpoint URL, an admin client, and `stop()`."""
 
@@ -69,6 +80,7 @@ class EmulatorServer:
         if self._server is not None:
             raise RuntimeError("the emulator server is already running")
         install()
+        _configure_moto_for_the_platform()
         if self._clock is not None:
             set_clock(self._clock)
         app = AdminMiddleware(DomainDispatcherApplication(create_backend_app))

@@ -24,7 +24,7 @@ from pulumi.runtime.stack import run_pulumi_func
 
 from finstack.engine.fake_cloud import FakeCloud
 from finstack.engine.recording import RecordingMonitor, ResourceRecord
-from finstack.errors import UsageError
+from finstack.errors import ProgramError, UsageError
 from finstack.project import StackFiles
 from infra.config import StackConfig
 
@@ -39,10 +39,6 @@ class ProgramRun:
     records: tuple[ResourceRecord, ...]
     outputs: dict[str, Any]
     program_dir: Path
-
-
-class ProgramError(Exception):
-    """The program itself failed (a bug or an unsupported invoke), not the user's input."""
 
 
 def program_dir_of(files: StackFiles) -> Path:
@@ -112,6 +108,11 @@ def _run_under_mocks(
             loop.run_until_complete(run_pulumi_func(program))
         except pulumi.RunError as err:
             raise ProgramError(str(err)) from None
+        except ValueError as err:
+            # Components refuse impossible inputs with ValueError; the SDK wraps it once per
+            # enclosing input and resource ("... has risen: ..."): the last line is the cause.
+            cause = str(err).strip().splitlines()[-1].removeprefix("ValueError has risen: ")
+            raise ProgramError(cause) from err
         outputs = loop.run_until_complete(_stack_outputs())
     finally:
         asyncio.set_event_loop(None)

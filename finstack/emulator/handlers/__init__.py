@@ -76,6 +76,13 @@ def tag_specs(resource_type: str, inputs: dict[str, Any]) -> list[dict[str, Any]
     return [{"ResourceType": resource_type, "Tags": tags}] if tags else []
 
 
+def unwrap_secret(value: Any) -> Any:
+    """The plain value of a Pulumi secret as the mock monitor hands it over (or `value` itself)."""
+    from pulumi.runtime import rpc
+
+    return rpc.unwrap_rpc_secret(value) if rpc.is_rpc_secret(value) else value
+
+
 def physical_name(name: str, inputs: dict[str, Any], key: str = "name") -> str:
     """The resource's physical name: its explicit input, else a Pulumi-style autoname."""
     from finstack.engine.fake_cloud import digest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from finstack.emulator.handlers import REGISTRY, HandlerContext, physical_name, tag_list
+from finstack.emulator.handlers import REGISTRY, HandlerContext, physical_name, tag_list, unwrap_secret
 
 KMS = "kms"
 
@@ -77,3 +77,11 @@ def create_secret(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tup
         kwargs["Description"] = inputs["description"]
     secret = ctx.client("secretsmanager").create_secret(**kwargs)
     return secret["ARN"], {"arn": secret["ARN"], "name": secret["Name"]}
+
+
+@REGISTRY.register("aws:secretsmanager/secretVersion:SecretVersion", "secretsmanager")
+def put_secret_value(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A secret's value; deleted with its secret."""
+    value = unwrap_secret(inputs.get("secretString", ""))
+    version = ctx.client("secretsmanager").put_secret_value(SecretId=inputs["secretId"], SecretString=str(value))
+    return f"{inputs['secretId']}|{version['VersionId']}", {"versionId": version["VersionId"], "arn": version["ARN"]}

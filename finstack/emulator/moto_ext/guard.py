@@ -30,6 +30,7 @@ from finstack.emulator.moto_ext._install import install
 #: moto service names (as in `moto.backend_index`) the platform uses; everything else is refused.
 ALLOWED_SERVICES: tuple[str, ...] = (
     "acm",
+    "applicationautoscaling",
     "cloudwatch",
     "ec2",
     "eks",

@@ -1,0 +1,1 @@
+"""Subcommands that live outside finstack.cli; the group adds each with `main.add_command(...)`."""

@@ -1,0 +1,282 @@
+"""The analyzer protocol round trip against the fixture pack: what the pack sees and what comes back."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from finstack.check.pack import PolicyPackError
+from finstack.check.report import CheckReport, SourceRef
+from finstack.check.session import AnalyzerSession
+from finstack.engine.export import UNKNOWN
+from finstack.errors import UsageError
+from finstack.project import StackFiles
+from tests.check.conftest import (
+    GLOBAL_URN,
+    PROVIDER_URN,
+    ROOT_URN,
+    TESTPACK,
+    clean_export,
+    cluster_urn,
+    edited,
+    files_with,
+    resource,
+    write_json,
+)
+
+
+def found(report: CheckReport) -> set[tuple[str, str, str]]:
+    return {(v.policy, v.enforcement_level, v.urn) for v in report.violations}
+
+
+def test_check__clean_export_has_no_violations(testpack_session: AnalyzerSession) -> None:
+    report = testpack_session.check(clean_export())
+    assert report.violations == ()
+    assert report.exit_code == 0
+    assert report.resources_checked == len(clean_export()["resources"])
+
+
+def test_check__resource_violation_carries_policy_metadata_and_source(testpack_session: AnalyzerSession) -> None:
+    # Given one cluster with storage encryption off
+    export = edited(clean_export(), cluster_urn("aurora-use1"), storageEncrypted=False)
+    # When it is checked
+    report = testpack_session.check(export)
+    # Then exactly that cluster fails the mandatory policy, with the pack's metadata attached
+    assert found(report) == {("aurora-storage-encrypted", "mandatory", cluster_urn("aurora-use1"))}
+    (violation,) = report.violations
+    assert violation.message == "Aurora clusters must encrypt storage at rest."
+    assert violation.description == "Aurora clusters encrypt storage at rest."
+    assert (violation.pack, violation.pack_version) == ("finstack-testpack", "0.3.0")
+    assert violation.severity == "critical"
+    assert violation.type == "aws:rds/cluster:Cluster" and violation.name == "aurora-use1"
+    assert violation.source == SourceRef("components/aurora_global.py", 405)
+    assert violation.framework is not None and violation.framework.reference == "3.5.1"
+    assert report.exit_code == 1
+
+
+def test_check__stack_policy_names_the_resource_or_the_root_stack(testpack_session: AnalyzerSession) -> None:
+    # Given the us-west-2 member left out of the global cluster and moved to us-east-1
+    export = edited(clean_export(), cluster_urn("aurora-usw2"), globalClusterIdentifier="", region="us-east-1")
+    report = testpack_session.check(export)
+    # Then the stack policy reports the cluster by URN, and the region count against the stack
+    assert found(report) == {
+        ("aurora-global-cluster", "mandatory", cluster_urn("aurora-usw2")),
+        ("aurora-global-cluster", "mandatory", ROOT_URN),
+    }
+    stack_level = next(v for v in report.violations if v.urn == ROOT_URN)
+    assert stack_level.message == "The Aurora global cluster must span at least two regions."
+    assert stack_level.type == "pulumi:pulumi:Stack" and stack_level.source is None
+
+
+def test_check__stack_policy_sees_dependencies(testpack_session: AnalyzerSession) -> None:
+    # Given a cluster that names the global cluster but does not depend on it
+    export = clean_export()
+    member = next(r for r in export["resources"] if r["urn"] == cluster_urn("aurora-use1"))
+    member["dependencies"] = []
+    report = testpack_session.check(export)
+    assert found(report) == {("aurora-global-cluster", "mandatory", cluster_urn("aurora-use1"))}
+
+
+def test_check__explicit_provider_properties_reach_the_pack(testpack_session: AnalyzerSession) -> None:
+    export = edited(clean_export(), PROVIDER_URN, region="eu-west-1")
+    report = testpack_session.check(export)
+    violations = [v for v in report.violations if v.policy == "provider-region-allowed"]
+    # Every resource deployed through that provider, and none other, is reported
+    assert {v.urn for v in violations} == {GLOBAL_URN, cluster_urn("aurora-use1"), cluster_urn("aurora-usw2")}
+    assert violations[0].message == (
+        "Providers must target an allowed region (eu-west-1 is not one of us-east-1, us-west-2)."
+    )
+
+
+def test_check__default_provider_is_built_from_stack_config(prod_files: StackFiles) -> None:
+    # Given a resource without an explicit provider, in a stack whose aws:region is outside the allowed list
+    export = clean_export()
+    export["resources"].append(
+        resource("urn:pulumi:prod::finstack::aws:sns/topic:Topic::alerts", {"tags": {"owner": "x"}}, provider=None)
+    )
+    with AnalyzerSession(TESTPACK, files_with(prod_files, **{"aws:region": "eu-central-1"}), None) as session:
+        report = session.check(export)
+    # Then the engine's default provider (region from aws:region) is what the policy sees
+    assert found(report) == {
+        ("provider-region-allowed", "mandatory", "urn:pulumi:prod::finstack::aws:sns/topic:Topic::alerts")
+    }
+    # and, as under the engine, the default provider is itself a checked resource
+    assert report.resources_checked == len(export["resources"]) + 1
+
+
+def test_check__unknown_input_reaches_the_pack_as_unknown(testpack_session: AnalyzerSession) -> None:
+    # Given an input only known at `up`
+    export = edited(clean_export(), cluster_urn("aurora-use1"), storageEncrypted=UNKNOWN)
+    report = testpack_session.check(export)
+    # Then the SDK cannot run the policy during preview: an advisory note, not a pass or a failure
+    (violation,) = report.violations
+    assert (violation.policy, violation.enforcement_level, violation.urn) == (
+        "aurora-storage-encrypted",
+        "advisory",
+        cluster_urn("aurora-use1"),
+    )
+    assert "can't run policy 'aurora-storage-encrypted'" in violation.message
+    assert "during preview" in violation.message
+
+
+def test_check__session_is_reusable_across_exports(testpack_session: AnalyzerSession) -> None:
+    bad = edited(clean_export(), cluster_urn("aurora-use1"), storageEncrypted=False)
+    assert testpack_session.check(bad).exit_code == 1
+    assert testpack_session.check(clean_export()).exit_code == 0
+    assert testpack_session.check(bad).exit_code == 1
+
+
+def test_configure__config_levels_and_properties_override_defaults(prod_files: StackFiles, tmp_path: Path) -> None:
+    # Given a config that relaxes one policy, tightens another and changes its properties
+    config = write_json(
+        tmp_path / "config.prod.json",
+        {
+            "aurora-storage-encrypted": "advisory",
+            "resource-tags-required": {"enforcementLevel": "mandatory", "requiredTags": ["owner", "dataClass"]},
+        },
+    )
+    export = edited(clean_export(), cluster_urn("aurora-use1"), storageEncrypted=False)
+    with AnalyzerSession(TESTPACK, prod_files, config) as session:
+        report = session.check(export)
+    levels = {p.name: (p.default_level, p.enforcement_level) for p in report.packs[0].policies}
+    # Then the pack enforces the configured levels, and the policy reads the configured properties
+    assert levels["aurora-storage-encrypted"] == ("mandatory", "advisory")
+    assert levels["resource-tags-required"] == ("advisory", "mandatory")
+    assert levels["provider-region-allowed"] == ("mandatory", "mandatory")
+    assert ("aurora-storage-encrypted", "advisory", cluster_urn("aurora-use1")) in found(report)
+    tags = [v for v in report.violations if v.policy == "resource-tags-required"]
+    assert {v.enforcement_level for v in tags} == {"mandatory"}
+    assert {v.message for v in tags} == {"Resources must carry the tags dataClass."}
+
+
+def test_configure__all_key_sets_every_level(prod_files: StackFiles, tmp_path: Path) -> None:
+    config = write_json(tmp_path / "c.json", {"all": "disabled"})
+    export = edited(clean_export(), cluster_urn("aurora-use1"), storageEncrypted=False, tags={})
+    with AnalyzerSession(TESTPACK, prod_files, config) as session:
+        report = session.check(export)
+    assert report.violations == ()
+    assert {p.enforcement_level for p in report.packs[0].policies} == {"disabled"}
+
+
+def test_configure__schema_violation_is_a_usage_error_naming_the_property(
+    prod_files: StackFiles, tmp_path: Path
+) -> None:
+    config = write_json(tmp_path / "c.json", {"provider-region-allowed": {"allowedRegions": []}})
+    with AnalyzerSession(TESTPACK, prod_files, config) as session, pytest.raises(UsageError) as caught:
+        session.check(clean_export())
+    assert "c.json: provider-region-allowed.allowedRegions" in str(caught.value)
+
+
+def test_configure__waivers_in_config_are_reported(prod_files: StackFiles, tmp_path: Path) -> None:
+    waiver = {
+        "resource": cluster_urn("aurora-use1"),
+        "owner": "data-team",
+        "expires": "2027-03-31",
+        "reason": "tag backfill",
+        "ticket": "RISK-42",
+    }
+    config = write_json(tmp_path / "c.json", {"resource-tags-required": {"waivers": [waiver]}})
+    with AnalyzerSession(TESTPACK, prod_files, config) as session:
+        report = session.check(clean_export())
+    (listed,) = report.waivers
+    assert (listed.policy, listed.target, listed.owner, listed.expires, listed.reason, listed.ticket) == (
+        "resource-tags-required",
+        cluster_urn("aurora-use1"),
+        "data-team",
+        "2027-03-31",
+        "tag backfill",
+        "RISK-42",
+    )
+
+
+def test_check__export_of_another_stack_is_a_usage_error(testpack_session: AnalyzerSession) -> None:
+    export = clean_export() | {"stack": "dev"}
+    with pytest.raises(UsageError, match="--export is for stack 'dev', not --stack prod"):
+        testpack_session.check(export)
+
+
+# -- the pack process ----------------------------------------------------------------------------
+
+
+def assert_gone(pids: tuple[int, ...]) -> None:
+    assert pids
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_session__pack_process_is_gone_after_a_check(prod_files: StackFiles) -> None:
+    with AnalyzerSession(TESTPACK, prod_files, None) as session:
+        session.check(clean_export())
+        pids = session.pids
+        for pid in pids:
+            os.kill(pid, 0)  # running while the session is open
+    assert_gone(pids)
+
+
+@pytest.mark.parametrize("interruption", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_session__pack_process_is_gone_after_an_interruption(
+    prod_files: StackFiles, interruption: BaseException
+) -> None:
+    pids: tuple[int, ...] = ()
+    with pytest.raises(type(interruption)), AnalyzerSession(TESTPACK, prod_files, None) as session:
+        session.connect()
+        pids = session.pids
+        raise interruption
+    assert_gone(pids)
+
+
+def test_session__pack_is_in_its_own_process_group(prod_files: StackFiles) -> None:
+    # A Ctrl-C in the terminal goes to finstack's group only; finstack then stops the pack in order.
+    with AnalyzerSession(TESTPACK, prod_files, None) as session:
+        session.connect()
+        for pid in session.pids:
+            assert os.getpgid(pid) == pid != os.getpgid(0)
+
+
+def test_session__bad_input_starts_no_process(prod_files: StackFiles, tmp_path: Path) -> None:
+    bad = tmp_path / "c.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"c.json: not valid JSON \(.* line 1 column 2\); fix the syntax"):
+        AnalyzerSession(TESTPACK, prod_files, bad)
+
+
+def write_pack(directory: Path, main: str) -> Path:
+    directory.mkdir()
+    (directory / "PulumiPolicy.yaml").write_text("runtime: python\n", encoding="utf-8")
+    (directory / "__main__.py").write_text(main, encoding="utf-8")
+    return directory
+
+
+def test_session__pack_that_crashes_at_start_reports_its_error(prod_files: StackFiles, tmp_path: Path) -> None:
+    pack = write_pack(tmp_path / "broken", "raise ValueError('rules module is missing')\n")
+    with AnalyzerSession(pack, prod_files, None) as session, pytest.raises(PolicyPackError) as caught:
+        session.check(clean_export())
+    assert "exited before serving" in str(caught.value)
+    assert "ValueError: rules module is missing" in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+def test_session__pack_that_prints_before_serving_fails_like_the_cli(prod_files: StackFiles, tmp_path: Path) -> None:
+    pack = write_pack(tmp_path / "chatty", "print('loading rules')\nimport time\ntime.sleep(30)\n")
+    with AnalyzerSession(pack, prod_files, None) as session, pytest.raises(PolicyPackError) as caught:
+        session.check(clean_export())
+    assert "first line of stdout must be the port, got 'loading rules'" in str(caught.value)
+    assert_gone(session.pids)
+
+
+def test_session__policy_that_raises_is_a_pack_error(prod_files: StackFiles, tmp_path: Path) -> None:
+    pack = write_pack(
+        tmp_path / "raising",
+        "from pulumi_policy import PolicyPack, ResourceValidationPolicy, EnforcementLevel\n"
+        "def fail(args, report):\n"
+        "    raise KeyError('storageEncrypted')\n"
+        "PolicyPack('raising', [ResourceValidationPolicy('fails', 'Always fails.', fail,"
+        " EnforcementLevel.MANDATORY)])\n",
+    )
+    with AnalyzerSession(pack, prod_files, None) as session, pytest.raises(PolicyPackError) as caught:
+        session.check(clean_export())
+    assert f"Analyze({ROOT_URN}) failed" in str(caught.value)
+    assert "Exception calling application: 'storageEncrypted'" in str(caught.value)
