@@ -21,6 +21,13 @@ STEPS: list[tuple[str, list[str]]] = [
         "Preview the prod stack and write the plan export",
         ["preview", "--stack", "prod", "--json", ".finstack/prod/plan.json"],
     ),
+    ("Policy-check dev (CrossGuard pack over the analyzer protocol)", ["check", "--stack", "dev"]),
+    (
+        "Policy-check prod, SARIF for code scanning",
+        ["check", "--stack", "prod", "--format", "sarif", "--output", ".finstack/prod/finstack.sarif"],
+    ),
+    ("Policy-check prod (text)", ["check", "--stack", "prod"]),
+    ("Deploy prod into the embedded AWS emulator", ["up", "--stack", "prod", "--emulate"]),
 ]
 
 
