@@ -51,9 +51,19 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     results["preview prod"] = measure(["finstack.cli", "preview", "--stack", "prod"])
     results["preview dev"] = measure(["finstack.cli", "preview", "--stack", "dev"])
-    print(f"{'operation':<24} {'wall (s)':>9} {'peak (MiB)':>11}")
+    results["check prod"] = measure(["finstack.cli", "check", "--stack", "prod"])
+    # A fresh in-process emulator each run: the full deploy of prod into moto.
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    results["emulated up prod"] = measure(["finstack.cli", "up", "--stack", "prod", "--emulate"], runs=1)
+    state = json.loads((ROOT / ".finstack" / "prod" / "state.json").read_text())
+    created = sum(1 for r in state["resources"] if r["emulated"])
+    results["emulated up prod"]["resources_per_s"] = round(created / results["emulated up prod"]["wall_s"], 1)
+    print(f"{'operation':<24} {'wall (s)':>9} {'peak (MiB)':>11}  notes")
     for name, figures in results.items():
-        print(f"{name:<24} {figures['wall_s']:>9.2f} {figures['peak_mib']:>11.1f}")
+        notes = f"{figures['resources_per_s']} emulated resources/s" if "resources_per_s" in figures else ""
+        print(f"{name:<24} {figures['wall_s']:>9.2f} {figures['peak_mib']:>11.1f}  {notes}")
+    print("\ncheck overhead over preview (in-process, analyzer round trip only):")
+    subprocess.run([sys.executable, "-m", "benchmarks.check_overhead"], cwd=ROOT, check=True)
     RESULTS.write_text(json.dumps({"cpu_count": os.cpu_count(), "results": results}, indent=2) + "\n")
 
 

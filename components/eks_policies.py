@@ -360,12 +360,76 @@ def dr_scaler_rules() -> list[dict[str, list[str]]]:
             "resources": ["deployments/scale", "statefulsets/scale"],
             "verbs": ["get", "patch", "update"],
         },
+        # The ARC Region switch EKS resource scaling step reads a Deployment's status to see the
+        # scaled replicas become ready; AWS's AmazonARCRegionSwitchScalingPolicy access policy
+        # grants `get` on `*/status` for that. Read-only, and only the Deployments it scales.
+        {"apiGroups": ["apps"], "resources": ["deployments/status"], "verbs": ["get"]},
         {
             "apiGroups": ["autoscaling"],
             "resources": ["horizontalpodautoscalers"],
             "verbs": ["get", "list", "watch", "patch", "update"],
         },
     ]
+
+
+# -- egress allows ------------------------------------------------------------------------------
+
+# The ports a workload reaches inside its own cell; the same numbers as the security group
+# rules of `components.network` (POSTGRES, KAFKA_SASL_IAM, HTTPS), kept in step by a test.
+AURORA_PORT = 5432
+# MSK brokers, SASL/IAM over TLS: the only listener the workloads' IRSA grants can use.
+KAFKA_SASL_IAM_PORT = 9098
+HTTPS_PORT = 443
+
+
+@dataclass(frozen=True)
+class EgressAllow:
+    """One egress allow NetworkPolicy of a namespace: TCP to `ports` on `cidrs`, nothing else.
+
+    The policy is named `allow-<purpose>`; `cidrs` is never empty (an empty `to` would mean
+    every destination) and never holds 0.0.0.0/0.
+    """
+
+    purpose: str
+    cidrs: tuple[str, ...]
+    ports: tuple[int, ...]
+    why: str
+
+
+def _egress_cidrs(field_name: str, cidrs: Iterable[str]) -> tuple[str, ...]:
+    """The CIDRs as normalised strings; ValueError for a malformed, open or public block."""
+    networks: list[str] = []
+    for cidr in cidrs:
+        try:
+            network = IPv4Network(cidr)
+        except ValueError as err:
+            raise ValueError(f"kube baseline {field_name}: {cidr!r} is not an IPv4 CIDR ({err})") from None
+        if network.prefixlen == 0:
+            raise ValueError(f"kube baseline {field_name}: {cidr} would allow egress everywhere; pass the tier subnets")
+        if not network.is_private:
+            raise ValueError(f"kube baseline {field_name}: {cidr} is not private; pass the cell's tier subnets")
+        networks.append(str(network))
+    return tuple(networks)
+
+
+def egress_allows(data_cidrs: Iterable[str], endpoint_cidrs: Iterable[str]) -> tuple[EgressAllow, ...]:
+    """The egress a workload namespace needs past its default deny (besides DNS).
+
+    Aurora and MSK (IAM auth) in the data tier, and the AWS APIs (STS for IRSA, the RDS and
+    Kafka auth tokens' signing, KMS, ...) through the interface endpoints. A tier without
+    CIDRs gets no allow at all, rather than a policy with an empty, match-everything `to`.
+    """
+    data = _egress_cidrs("data_cidrs", data_cidrs)
+    endpoints = _egress_cidrs("endpoint_cidrs", endpoint_cidrs)
+    allows: list[EgressAllow] = []
+    if data:
+        allows.append(EgressAllow("aurora", data, (AURORA_PORT,), "PostgreSQL to Aurora in the data tier"))
+        allows.append(EgressAllow("kafka", data, (KAFKA_SASL_IAM_PORT,), "Kafka SASL/IAM to MSK in the data tier"))
+    if endpoints:
+        allows.append(
+            EgressAllow("aws-endpoints", endpoints, (HTTPS_PORT,), "HTTPS to the AWS APIs' interface endpoints")
+        )
+    return tuple(allows)
 
 
 # -- per-namespace IAM grants ------------------------------------------------------------------

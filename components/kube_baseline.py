@@ -1,9 +1,15 @@
 """The zero-trust Kubernetes baseline of one cell's cluster.
 
 One namespace per bounded context, each admitting only `restricted` pods, denying all traffic
-but DNS by default, bounded by a quota, and with one service account whose IAM role (IRSA)
-holds exactly that context's grants. Everything goes through an explicit Kubernetes provider
-built from the cluster's outputs; nothing reads the ambient kubeconfig.
+by default, bounded by a quota, and with one service account whose IAM role (IRSA) holds
+exactly that context's grants. Everything goes through an explicit Kubernetes provider built
+from the cluster's outputs; nothing reads the ambient kubeconfig.
+
+Past the default deny, each namespace may send only what its IRSA design needs: DNS to
+CoreDNS, and (when the cell's tier CIDRs are given) TCP to Aurora (5432) and MSK (9098, IAM
+auth) in the data tier and to the AWS APIs' interface endpoints (443). Ingress stays denied:
+which callers reach a workload is the owning app team's decision, declared in its own
+NetworkPolicies next to the workload, not here.
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ import pulumi_kubernetes as k8s
 from components.eks_policies import (
     DR_SCALER_GROUP,
     DR_SCALER_ROLE,
+    EgressAllow,
     Grant,
     NamespaceQuota,
     check_grants,
     default_namespace_grants,
     dr_scaler_rules,
+    egress_allows,
     irsa_trust_policy,
     kubeconfig,
     partition_of,
@@ -68,6 +76,13 @@ class KubeBaselineArgs:
     # The cell's `data` key: when set, a default gp3 StorageClass encrypts volumes with it.
     ebs_key_arn: pulumi.Input[str] | None = None
     quota: NamespaceQuota = field(default_factory=NamespaceQuota)
+    # The cell's data-tier subnet CIDRs (Aurora and MSK), e.g. "10.20.160.0/21", from
+    # `subnet_plan.tier_cidrs(cidr, azs, "data")`. Every namespace gets egress allows to them on
+    # 5432 and 9098 only. () = no Aurora or Kafka allow is declared (pods cannot reach them).
+    data_cidrs: tuple[str, ...] = ()
+    # The cell's endpoints-tier subnet CIDRs (interface VPC endpoints: STS for IRSA, KMS, ...),
+    # from `tier_cidrs(cidr, azs, "endpoints")`. Egress allowed on 443 only. () = no such allow.
+    endpoint_cidrs: tuple[str, ...] = ()
 
 
 class KubeBaseline(pulumi.ComponentResource):
@@ -88,6 +103,8 @@ class KubeBaseline(pulumi.ComponentResource):
             raise ValueError(f"kube baseline: grants for {', '.join(strangers)}, which is not in namespaces")
         for namespace, namespace_grants in grants.items():
             check_grants(namespace, namespace_grants)
+        # Refuse an open (0.0.0.0/0) or malformed egress CIDR the same way.
+        self._egress_allows = egress_allows(args.data_cidrs, args.endpoint_cidrs)
         super().__init__("finstack:kubernetes:KubeBaseline", name, None, opts)
 
         self._args = args
@@ -151,10 +168,11 @@ class KubeBaseline(pulumi.ComponentResource):
         )
 
     def _create_network_policies(self, namespace: str, ns: k8s.core.v1.Namespace, ns_name: pulumi.Output[str]) -> None:
-        """Deny every packet in and out, then allow only DNS to the cluster's CoreDNS.
+        """Deny every packet in and out, then allow DNS to CoreDNS and the cell's data and endpoints.
 
-        Enforced by the VPC CNI's network policy agent (turned on by `EksCluster`). Traffic a
-        workload needs (its database, Kafka, callers) is allowed by its own policies.
+        Enforced by the VPC CNI's network policy agent (turned on by `EksCluster`). Policies are
+        additive: each allow opens exactly its ports to its CIDRs and leaves the rest denied.
+        Ingress (the workload's callers) is allowed by the app team's own policies.
         """
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-{namespace}-default-deny",
@@ -185,6 +203,35 @@ class KubeBaseline(pulumi.ComponentResource):
                         ports=[
                             k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=53),
                             k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=53),
+                        ],
+                    )
+                ],
+            ),
+            opts=self._opts(ns),
+        )
+        for allow in self._egress_allows:
+            self._create_egress_allow(namespace, ns, ns_name, allow)
+
+    def _create_egress_allow(
+        self, namespace: str, ns: k8s.core.v1.Namespace, ns_name: pulumi.Output[str], allow: EgressAllow
+    ) -> k8s.networking.v1.NetworkPolicy:
+        """Every pod of the namespace may open TCP connections to `allow.ports` on `allow.cidrs`."""
+        return k8s.networking.v1.NetworkPolicy(
+            f"{self._name}-{namespace}-allow-{allow.purpose}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"allow-{allow.purpose}", namespace=ns_name, annotations={"finstack/why": allow.why}
+            ),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Egress"],
+                egress=[
+                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                        to=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr))
+                            for cidr in allow.cidrs
+                        ],
+                        ports=[
+                            k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=port) for port in allow.ports
                         ],
                     )
                 ],

@@ -186,6 +186,9 @@ def _kube_baseline(
         auth_role_arn=config.eks.admin_role_arn,
         kafka_cluster_name=msk_cluster_name(config.environment, cell.name),
         ebs_key_arn=foundation.keys.arn("data", cell.name),
+        # The cell's planned tier subnets: the namespaces' egress allows to Aurora, MSK and the endpoints.
+        data_cidrs=tuple(str(c) for c in tier_cidrs(cell.cidr, cell.azs, "data")),
+        endpoint_cidrs=tuple(str(c) for c in tier_cidrs(cell.cidr, cell.azs, "endpoints")),
     )
     return KubeBaseline(f"kube-{cell.name}", args, opts)
 

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from ipaddress import IPv4Network
 from typing import Any
 
 import pulumi
 import pytest
 
+from components import network
 from components.eks import EksCluster
 from components.eks_policies import (
+    AURORA_PORT,
     DR_SCALER_GROUP,
+    HTTPS_PORT,
+    KAFKA_SASL_IAM_PORT,
     Grant,
     check_grants,
+    egress_allows,
     kubeconfig,
     wildcard_actions,
 )
 from components.kube_baseline import KubeBaseline, KubeBaselineArgs
+from components.subnet_plan import Tier, tier_cidrs
 from finstack.engine.recording import ResourceRecord
-from finstack.engine.runner import run_callable
-from tests.plan import Plan, plan_of, shipped_config
+from finstack.engine.runner import ProgramError, run_callable
+from tests.plan import Plan, plan_of, shipped_config, shipped_plan
 from tests.test_eks import RegistrationLog, declare, eks_args
 
 ACCOUNT = "111122223333"
@@ -35,10 +42,17 @@ SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 PROVIDER = "pulumi:providers:kubernetes"
+RBAC_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+
+
+def cell_cidrs(stack: str, tier: Tier, region: str = REGION) -> tuple[str, ...]:
+    """The planned subnets of one tier of a shipped stack's cell, as the program computes them."""
+    [cell] = [c for c in shipped_config(stack).regions if c.name == region]
+    return tuple(str(c) for c in tier_cidrs(cell.cidr, cell.azs, tier))
 
 
 def baseline_args(stack: str = "prod", **changes: Any) -> KubeBaselineArgs:
-    """Namespaces and version from the shipped stack; cluster wiring shaped like EksCluster's outputs."""
+    """Namespaces, version and tier CIDRs from the shipped stack; cluster wiring like EksCluster's outputs."""
     config = shipped_config(stack)
     args = KubeBaselineArgs(
         region=REGION,
@@ -52,6 +66,8 @@ def baseline_args(stack: str = "prod", **changes: Any) -> KubeBaselineArgs:
         kubernetes_version=config.eks.version,
         auth_role_arn=config.eks.admin_role_arn,
         ebs_key_arn=DATA_KEY,
+        data_cidrs=cell_cidrs(stack, "data"),
+        endpoint_cidrs=cell_cidrs(stack, "endpoints"),
     )
     return dataclasses.replace(args, **changes)
 
@@ -97,6 +113,33 @@ def wired() -> Plan:
 
 def in_namespace(plan: Plan, type_: str, namespace: str) -> list[ResourceRecord]:
     return [r for r in plan.of_type(type_) if r.inputs["metadata"].get("namespace") == namespace]
+
+
+def egress_allows_of(plan: Plan, namespace: str, region: str = REGION) -> dict[str, ResourceRecord]:
+    """Policy name -> record of the namespace's policies that allow egress, in one cell."""
+    prefix = f"kube-{region}-{namespace}-"
+    return {
+        r.inputs["metadata"]["name"]: r
+        for r in in_namespace(plan, NETWORK_POLICY, namespace)
+        if r.name.startswith(prefix) and r.inputs["spec"].get("egress")
+    }
+
+
+def tcp_allows(record: ResourceRecord) -> tuple[list[str], list[tuple[str, int]]]:
+    """(CIDRs, (protocol, port)s) of an egress allow with one rule of ipBlock peers."""
+    spec = record.inputs["spec"]
+    assert spec["podSelector"] == {} and spec["policyTypes"] == ["Egress"], record.urn
+    assert "ingress" not in spec, record.urn
+    [rule] = spec["egress"]
+    assert all(set(peer) == {"ipBlock"} and set(peer["ipBlock"]) == {"cidr"} for peer in rule["to"]), record.urn
+    return [peer["ipBlock"]["cidr"] for peer in rule["to"]], [(p["protocol"], int(p["port"])) for p in rule["ports"]]
+
+
+EXPECTED_ALLOWS: dict[str, tuple[Tier, list[tuple[str, int]]]] = {
+    "allow-aurora": ("data", [("TCP", 5432)]),
+    "allow-kafka": ("data", [("TCP", 9098)]),
+    "allow-aws-endpoints": ("endpoints", [("TCP", 443)]),
+}
 
 
 def role_of(plan: Plan, namespace: str) -> ResourceRecord:
@@ -196,11 +239,9 @@ def test_kube_baseline__namespaces_deny_all_traffic_both_directions(prod: Plan) 
         assert len(deny) == 1, f"{namespace}: no default-deny among {[r.urn for r in policies]}"
 
 
-def test_kube_baseline__only_dns_to_kube_dns_is_allowed_out(prod: Plan) -> None:
+def test_kube_baseline__dns_allowed_out_only_to_kube_dns(prod: Plan) -> None:
     for namespace in shipped_config("prod").namespaces:
-        allows = [r for r in in_namespace(prod, NETWORK_POLICY, namespace) if r.inputs["spec"].get("egress")]
-        assert len(allows) == 1, [r.urn for r in allows]
-        record = allows[0]
+        record = egress_allows_of(prod, namespace)["allow-dns"]
         spec = record.inputs["spec"]
         assert spec["policyTypes"] == ["Egress"] and "ingress" not in spec, record.urn
         [rule] = spec["egress"]
@@ -211,6 +252,103 @@ def test_kube_baseline__only_dns_to_kube_dns_is_allowed_out(prod: Plan) -> None:
             }
         ], record.urn
         assert sorted((p["protocol"], p["port"]) for p in rule["ports"]) == [("TCP", 53), ("UDP", 53)], record.urn
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_kube_baseline__namespaces_reach_only_data_tier_and_endpoints_past_dns(stack: str) -> None:
+    plan = baseline_plan(stack)
+    for namespace in shipped_config(stack).namespaces:
+        allows = egress_allows_of(plan, namespace)
+        assert sorted(allows) == sorted([*EXPECTED_ALLOWS, "allow-dns"]), [r.urn for r in allows.values()]
+        for name, (tier, ports) in EXPECTED_ALLOWS.items():
+            record = allows[name]
+            assert record.name == f"kube-{REGION}-{namespace}-{name}", record.urn
+            cidrs, allowed = tcp_allows(record)
+            assert cidrs == list(cell_cidrs(stack, tier)), f"{record.urn} allows {cidrs}"
+            assert allowed == ports, f"{record.urn} allows {allowed}"
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_program__every_cell_allows_egress_to_its_own_tiers(stack: str) -> None:
+    plan = shipped_plan(stack)
+    config = shipped_config(stack)
+    for cell in config.regions:
+        for namespace in config.namespaces:
+            allows = egress_allows_of(plan, namespace, cell.name)
+            for name, (tier, ports) in EXPECTED_ALLOWS.items():
+                assert name in allows, f"{cell.name}/{namespace}: no {name} among {sorted(allows)}"
+                cidrs, allowed = tcp_allows(allows[name])
+                assert cidrs == list(cell_cidrs(stack, tier, cell.name)), f"{allows[name].urn} allows {cidrs}"
+                assert allowed == ports, allows[name].urn
+
+
+@pytest.mark.parametrize("fixture", ["prod", "wired"])
+def test_kube_baseline__no_network_policy_peer_means_everywhere(fixture: str, request: pytest.FixtureRequest) -> None:
+    plan: Plan = request.getfixturevalue(fixture)
+    policies = plan.of_type(NETWORK_POLICY)
+    assert len(policies) == 5 * len(shipped_config("prod").namespaces), [r.urn for r in policies]
+    for record in policies:
+        spec = record.inputs["spec"]
+        for direction, peers_key in (("egress", "to"), ("ingress", "from")):
+            for rule in spec.get(direction) or []:
+                # A missing or empty peer list admits every address (and every pod).
+                assert rule.get(peers_key), f"{record.urn}: {direction} rule without `{peers_key}` allows everywhere"
+                for peer in rule[peers_key]:
+                    assert peer, f"{record.urn}: empty {direction} peer allows everywhere"
+                    block = peer.get("ipBlock")
+                    if block is not None:
+                        cidr = IPv4Network(block["cidr"])
+                        assert cidr.prefixlen > 0 and cidr.is_private, f"{record.urn}: {direction} to {cidr}"
+
+
+def test_kube_baseline__no_ingress_allowed_past_the_default_deny(prod: Plan) -> None:
+    for record in prod.of_type(NETWORK_POLICY):
+        assert not record.inputs["spec"].get("ingress"), f"{record.urn} allows ingress (the app teams' policies do)"
+
+
+def test_kube_baseline__no_egress_allow_without_tier_cidrs() -> None:
+    # Given a cell without data or endpoint CIDRs
+    plan = baseline_plan("prod", data_cidrs=(), endpoint_cidrs=())
+    for namespace in shipped_config("prod").namespaces:
+        # Then only DNS is allowed out, and the default deny still covers both directions
+        allows = egress_allows_of(plan, namespace)
+        assert sorted(allows) == ["allow-dns"], [r.urn for r in allows.values()]
+        names = sorted(r.inputs["metadata"]["name"] for r in in_namespace(plan, NETWORK_POLICY, namespace))
+        assert names == ["allow-dns", "default-deny"], names
+
+
+def test_kube_baseline__endpoints_alone_allow_only_https() -> None:
+    plan = baseline_plan("dev", data_cidrs=())
+    allows = egress_allows_of(plan, "ledger")
+    assert sorted(allows) == ["allow-aws-endpoints", "allow-dns"], [r.urn for r in allows.values()]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"data_cidrs": ("0.0.0.0/0",)}, "would allow egress everywhere"),
+        ({"endpoint_cidrs": ("10.20.192.0/24", "0.0.0.0/0")}, "would allow egress everywhere"),
+        ({"endpoint_cidrs": ("52.94.0.0/22",)}, "is not private"),
+        ({"data_cidrs": ("10.20.160.1/21",)}, "is not an IPv4 CIDR"),
+    ],
+)
+def test_kube_baseline__open_egress_cidr_refused_before_anything_declared(
+    changes: dict[str, Any], message: str
+) -> None:
+    log = RegistrationLog()
+    args = baseline_args("prod", **changes)
+    with pytest.raises(ProgramError, match=message):
+        run_callable(lambda: declare(KubeBaseline, f"kube-{REGION}", args), shipped_config("prod"), mocks=log)
+    assert log.names == [], f"declared before refusing: {log.names}"
+
+
+def test_egress_allows__ports_match_the_cell_security_group_rules() -> None:
+    assert (AURORA_PORT, KAFKA_SASL_IAM_PORT, HTTPS_PORT) == (network.POSTGRES, network.KAFKA_SASL_IAM, network.HTTPS)
+    assert [a.purpose for a in egress_allows(("10.0.0.0/24",), ("10.0.1.0/24",))] == [
+        "aurora",
+        "kafka",
+        "aws-endpoints",
+    ]
 
 
 def test_kube_baseline__quota_and_limit_range_in_every_namespace(prod: Plan) -> None:
@@ -341,7 +479,8 @@ def test_kube_baseline__wildcard_grant_refused_before_anything_declared() -> Non
     log = RegistrationLog()
     grants = {"risk": (Grant("All", ("kafka-cluster:*",), ("arn:aws:kafka:us-west-2:1:cluster/x/*",)),)}
     args = baseline_args("prod", grants=grants)
-    with pytest.raises(ValueError, match="not one exact action"):
+    # The runner reports a component's ValueError as a ProgramError carrying its message.
+    with pytest.raises(ProgramError, match="not one exact action"):
         run_callable(lambda: declare(KubeBaseline, f"kube-{REGION}", args), shipped_config("prod"), mocks=log)
     assert log.names == [], f"declared before refusing: {log.names}"
 
@@ -356,7 +495,7 @@ def test_kube_baseline__grants_for_unknown_namespace_refused() -> None:
 
 def test_kube_baseline__dr_group_may_only_read_and_scale_workloads(prod: Plan) -> None:
     for namespace in shipped_config("prod").namespaces:
-        [role] = in_namespace(prod, "kubernetes:rbac.authorization.k8s.io/v1:Role", namespace)
+        [role] = in_namespace(prod, RBAC_ROLE, namespace)
         [binding] = in_namespace(prod, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", namespace)
         assert binding.inputs["subjects"] == [
             {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": DR_SCALER_GROUP}
@@ -366,6 +505,22 @@ def test_kube_baseline__dr_group_may_only_read_and_scale_workloads(prod: Plan) -
             assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"], role.urn
             assert set(rule["verbs"]) <= {"get", "list", "watch", "patch", "update"}, role.urn
             assert {"secrets", "pods/exec", "pods"}.isdisjoint(rule["resources"]), role.urn
+
+
+def test_kube_baseline__dr_group_may_read_deployment_status(prod: Plan) -> None:
+    # ARC Region switch's EKS scaling step reads it (AmazonARCRegionSwitchScalingPolicy: */status get).
+    for namespace in shipped_config("prod").namespaces:
+        [role] = in_namespace(prod, RBAC_ROLE, namespace)
+        granted = {
+            (group, resource, verb)
+            for rule in role.inputs["rules"]
+            for group in rule["apiGroups"]
+            for resource in rule["resources"]
+            for verb in rule["verbs"]
+        }
+        assert ("apps", "deployments/status", "get") in granted, role.urn
+        status = {(g, r, v) for g, r, v in granted if r.endswith("/status")}
+        assert status == {("apps", "deployments/status", "get")}, f"{role.urn}: {status}"
 
 
 def test_kube_baseline__default_storage_class_encrypts_with_data_key(prod: Plan) -> None:
