@@ -26,6 +26,7 @@ from components.eks_policies import (
 from finstack.engine.fake_cloud import FakeCloud
 from finstack.engine.recording import ResourceRecord
 from finstack.engine.runner import run_callable
+from finstack.errors import ProgramError
 from tests.plan import Plan, plan_of, shipped_config
 
 ACCOUNT = "111122223333"
@@ -190,7 +191,7 @@ class RegistrationLog(FakeCloud):
 def test_eks_cluster__prod_public_cidrs_refused_before_anything_declared() -> None:
     log = RegistrationLog()
     args = eks_args("prod", "us-east-1", public_access_cidrs=("203.0.113.0/24",))
-    with pytest.raises(ValueError, match="prod keeps the Kubernetes API private"):
+    with pytest.raises(ProgramError, match="prod keeps the Kubernetes API private"):
         run_callable(lambda: declare(EksCluster, "eks-us-east-1", args), shipped_config("prod"), mocks=log)
     assert log.names == [], f"declared before refusing: {log.names}"
 

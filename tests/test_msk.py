@@ -19,6 +19,7 @@ from components.msk import (
 )
 from components.naming import short_region
 from finstack.engine.recording import ResourceRecord
+from finstack.errors import ProgramError
 from tests.plan import Plan, plan_of, shipped_config
 
 ACCOUNT = "111122223333"
@@ -413,7 +414,7 @@ def test_three_regions__each_cluster_policy_admits_both_readers() -> None:
 def test_component__brokers_too_small_to_replicate_are_refused_with_the_fix_named() -> None:
     # Given two kafka.t3.small brokers per cell, When the platform is declared, Then it refuses
     args = _args("dev", broker_instance_type="kafka.t3.small", brokers_per_az=1)
-    with pytest.raises(ValueError, match=r"kafka\.t3\.small does not support multi-VPC.*raise brokersPerAz"):
+    with pytest.raises(ProgramError, match=r"kafka\.t3\.small does not support multi-VPC.*raise brokersPerAz"):
         _plan(args, "dev")
 
 
@@ -440,6 +441,6 @@ def test_cells__more_data_subnets_than_msk_accepts_is_refused() -> None:
     args = _args("prod")
     first = args.cells[0]
     wide = dataclasses.replace(first, data_subnet_ids=[*first.data_subnet_ids, "subnet-0fedcba9876543210"])
-    with pytest.raises(ValueError, match="4 data subnets given; MSK spreads brokers over 2 or 3 AZs"):
+    with pytest.raises(ProgramError, match="4 data subnets given; MSK spreads brokers over 2 or 3 AZs"):
         _plan(dataclasses.replace(args, cells=(wide, args.cells[1])))
 
