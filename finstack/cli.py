@@ -104,9 +104,10 @@ def preview(stack: str, json_file: Path | None) -> None:
 def _add_commands() -> None:
     """Subcommands that live in their own modules."""
     from finstack.commands.check import check
+    from finstack.commands.drill import drill
     from finstack.commands.emulate import destroy, emulator, up
 
-    for command in (check, up, destroy, emulator):
+    for command in (check, up, destroy, emulator, drill):
         main.add_command(command)
 
 

@@ -28,6 +28,18 @@ STEPS: list[tuple[str, list[str]]] = [
     ),
     ("Policy-check prod (text)", ["check", "--stack", "prod"]),
     ("Deploy prod into the embedded AWS emulator", ["up", "--stack", "prod", "--emulate"]),
+    (
+        "Plan a switchover (dry run: reads state, changes nothing)",
+        ["drill", "switchover", "--stack", "prod", "--emulate"],
+    ),
+    (
+        "Execute the planned switchover us-east-1 -> us-west-2",
+        ["drill", "switchover", "--stack", "prod", "--emulate", "--execute", "--yes"],
+    ),
+    (
+        "Fail back to us-east-1 and restore capacity",
+        ["drill", "failback", "--stack", "prod", "--emulate", "--execute", "--yes"],
+    ),
 ]
 
 
@@ -50,6 +62,8 @@ def main() -> None:
     for title, argv in STEPS:
         run_step(title, argv)
     console.print(Rule("[bold green]demo complete[/]"))
+    for report in sorted(Path(".finstack/prod/drills").glob("*/report.md")):
+        console.print(f"drill evidence: {report} (and {report.with_name('report.json')})")
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ from finstack.project import find_project_dir, load_stack
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Soft wrap: long lines (ARNs, paths, the resume command) stay whole, so they can be copied.
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 BLAST_RADIUS = """
 Blast radius with --execute: the stack's Aurora global cluster (writer moves), the EKS node groups
@@ -57,7 +58,8 @@ def _options(func: F) -> F:
             type=click.Choice(["direct", "arc"]),
             default="direct",
             show_default=True,
-            help="arc: start and follow the stack's ARC Region switch plan instead of orchestrating directly.",
+            help="arc: start and follow the stack's ARC Region switch plan instead of orchestrating directly "
+            "(AWS only: the emulator has no Region switch API, so --emulate --via arc exits 2).",
         ),
         click.option(
             "--yes", is_flag=True, help="Do not ask for confirmation (automation); the approval is still recorded."
@@ -149,8 +151,9 @@ def _run(
     )
     setup, project_dir = _setup(stack, emulate)
     if resume_dir is not None:
-        _confirm(f"resume drill {resume_dir.name} of stack {stack}", setup, yes)
-        result, json_path, md_path = session.resume(setup, resume_dir)
+        operator = session.operator_identity(setup)
+        _confirm(f"resume drill {resume_dir.name} of stack {stack} as {operator['callerArn']}", setup, yes)
+        result, json_path, md_path = session.resume(setup, resume_dir, operator, on_progress=_progress)
         _finish(result, json_path, md_path)
         return
     preview = session.prepare(setup, kind, to=to, via=via, thresholds=thresholds)  # type: ignore[arg-type]
@@ -182,6 +185,7 @@ def _run(
         approval_method="--yes" if yes else "prompt",
         override_fence=override_fence,
         thresholds=thresholds,
+        on_progress=_progress,
     )
     _finish(result, json_path, md_path)
 
@@ -191,13 +195,13 @@ def _setup(stack: str, emulate: bool) -> tuple[Any, Path]:
     if not emulate:
         return session.real(stack, dr.load_pulumi(stack, project_dir)), project_dir
     # The emulator (moto, pulumi for the in-process deploy) loads only with --emulate.
-    from finstack.emulator import session as emulator  # noqa: PLC0415
+    from finstack.emulator import session as emulator
 
     active = emulator.start()
     outputs = project_dir / ".finstack" / stack / "outputs.json"
     if active.in_process:
         # An in-process emulator starts empty: deploy the stack into it first, as `finstack up --emulate` would.
-        from finstack.emulator.deploy import up  # noqa: PLC0415
+        from finstack.emulator.deploy import up
 
         err_console.print(
             f"in-process emulator: deploying stack {stack} first (set AWS_ENDPOINT_URL to drill a running one)"
@@ -223,7 +227,7 @@ def _print_preview(preview: Any, mode: str) -> None:
     )
     checks = Table(title="Preconditions (read now)", show_edge=False)
     for column in ("check", "expected", "found", "result"):
-        checks.add_column(column)
+        checks.add_column(column, overflow="fold")
     for check in preview.checks:
         verdict = "ok" if check.ok else ("[bold red]FAILED[/]" if check.blocking else "[yellow]note[/]")
         checks.add_row(
@@ -232,10 +236,20 @@ def _print_preview(preview: Any, mode: str) -> None:
     console.print(checks)
     steps = Table(title="Plan", show_edge=False)
     for column in ("#", "step", "region", "API calls"):
-        steps.add_column(column)
+        steps.add_column(column, overflow="fold")
     for step in plan.steps:
         steps.add_row(step.id[:2], step.title, step.region, "\n".join(step.api_calls))
     console.print(steps)
+
+
+def _progress(event: str, step: Any, seconds: float) -> None:
+    """One line per step as the drill runs: an operator watching a failover must see where it is."""
+    if event == "start":
+        console.print(f"  [bold]{step.id[:2]}[/] {step.title} ({step.region}) ...")
+    elif event == "done":
+        console.print(f"  [green]ok[/] {step.id[:2]} in {seconds:.1f} s")
+    else:
+        console.print(f"  [dim]{step.id[:2]} {step.title}: already completed, skipped[/]")
 
 
 def _finish(result: Any, json_path: Path, md_path: Path) -> None:

@@ -1,0 +1,137 @@
+"""The real-AWS code paths, exercised against the emulator: control-plane invariant, Data API
+canaries that cannot be verified, the ARC Region switch (`--via arc`), and journal guards."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from finstack.drills import errors, session
+from finstack.drills.clock import ManualClock
+from finstack.drills.dataplane import DataApiPlane
+from finstack.emulator.moto_ext import aurora
+from tests.drills import helpers
+from tests.drills import platform as builder
+from tests.drills.platform import EAST, GLOBAL_ID, WEST
+
+
+def _as_aws(setup: session.DrillSetup) -> session.DrillSetup:
+    """The setup a real-AWS drill gets: no view into the database, the control plane only."""
+    return replace(setup, data_plane=DataApiPlane(setup.gateway), mode="aws")
+
+
+def test_switchover__on_aws_semantics_records_what_it_cannot_verify_instead_of_pretending(
+    arc_platform: builder.Platform, tmp_path: Path
+) -> None:
+    setup = _as_aws(builder.setup_for(arc_platform))
+
+    outcome = helpers.start(setup, arc_platform, "switchover", tmp_path / "drill")
+
+    assert outcome.result.status == "completed", outcome.result.reason
+    assert arc_platform.writer_region() == WEST
+    canary = outcome.report["canary"]
+    assert canary["target"]["verified"] is False and "Data API is not enabled" in canary["target"]["detail"]
+    rpo = outcome.report["rpo"]
+    assert rpo["committedWritesLost"] is None and rpo["method"].startswith("not measured"), rpo
+    assert {c["observedThrough"] for c in outcome.report["invariantChecks"]} == {"control-plane"}
+    assert all(c["ok"] for c in outcome.report["invariantChecks"])
+    assert "CloudWatch" in outcome.step("capture-positions")["details"]["targetLagSource"]
+
+
+class FakeRegionSwitch:
+    """ARC Region switch as a botocore before-call responder, executing the plan on the emulator.
+
+    StartPlanExecution drains the deactivated cell and starts the Aurora switchover, as the plan's
+    deactivate workflow does; GetPlanExecution waits at a manual approval step, then reports
+    completed once the writer has moved.
+    """
+
+    def __init__(self, platform: builder.Platform) -> None:
+        self.platform = platform
+        self.started: list[dict[str, Any]] = []
+        self.approved: list[str] = []
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> Any:
+        if model.service_model.service_name != "arc-region-switch":
+            return None
+        import json
+
+        body = json.loads(params["body"] or b"{}")
+        if model.name == "StartPlanExecution":
+            self.started.append(body)
+            source = body["targetRegion"]
+            target = next(r for r in builder.REGIONS if r != source)
+            arc_backend_states = builder.client("route53-recovery-cluster", WEST)
+            arc_backend_states.update_routing_control_state(
+                RoutingControlArn=self.platform.cell(source)["routingControlArn"], RoutingControlState="Off"
+            )
+            builder.client("rds", target).switchover_global_cluster(
+                GlobalClusterIdentifier=GLOBAL_ID,
+                TargetDbClusterIdentifier=self.platform.cell(target)["auroraClusterArn"],
+            )
+            return self._answer({"executionId": "exec-1"})
+        if model.name == "ApprovePlanExecutionStep":
+            self.approved.append(body["stepName"])
+            return self._answer({})
+        if model.name == "GetPlanExecution":
+            moved = aurora.global_database(GLOBAL_ID).snapshot()["writerRegion"] == WEST
+            if not self.approved:
+                state, steps = "pendingManualApproval", [{"name": "approve-writer-switch", "status": "pendingApproval"}]
+            else:
+                state = "completed" if moved else "inProgress"
+                steps = [{"name": "approve-writer-switch", "status": "completed"}]
+            return self._answer({"executionId": "exec-1", "executionState": state, "stepStates": steps})
+        raise AssertionError(f"unexpected ARC Region switch call {model.name}")
+
+    @staticmethod
+    def _answer(body: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("https://arc-region-switch.invalid", 200, {}, None), {
+            **body,
+            "ResponseMetadata": {"RequestId": "arc-fake", "HTTPStatusCode": 200},
+        }
+
+
+def test_via_arc__starts_follows_and_approves_the_plan_and_still_verifies_everything(
+    arc_platform: builder.Platform, tmp_path: Path
+) -> None:
+    fake = FakeRegionSwitch(arc_platform)
+    setup = _as_aws(builder.setup_for(arc_platform, hooks=[("before-call", fake)]))
+    preview = session.prepare(setup, "switchover", via="arc")
+    assert isinstance(setup.clock, ManualClock)
+
+    result, _, _ = session.start(
+        setup,
+        preview,
+        tmp_path / "drill",
+        drill_id=session.new_drill_id("switchover", setup.clock),
+        operator=helpers.OPERATOR,
+        approval_method="--yes",
+    )
+    outcome = helpers.read(tmp_path / "drill", result)
+
+    assert result.status == "completed", result.reason
+    assert fake.started == [{**fake.started[0], "targetRegion": EAST, "action": "deactivate", "mode": "graceful"}]
+    assert fake.approved == ["approve-writer-switch"], "the operator's approval covers the plan's approval step"
+    assert outcome.report["promotion"] == "arc-region-switch"
+    assert outcome.report["fence"]["confirmed"] is True, "the plan's fence is read back independently"
+    assert arc_platform.writer_region() == WEST and arc_platform.routing(WEST) == "On"
+    assert outcome.report["rto"]["seconds"] is not None
+    assert outcome.step("region-switch")["details"]["executionId"] == "exec-1"
+
+
+def test_resume__refuses_a_drill_that_already_completed(arc_platform: builder.Platform, tmp_path: Path) -> None:
+    helpers.run(arc_platform, "switchover", tmp_path / "drill")
+
+    with pytest.raises(errors.DocumentError, match="already ended"):
+        session.resume(builder.setup_for(arc_platform), tmp_path / "drill")
+
+
+def test_start__refuses_to_overwrite_another_drills_journal(arc_platform: builder.Platform, tmp_path: Path) -> None:
+    helpers.run(arc_platform, "switchover", tmp_path / "drill")
+
+    with pytest.raises(errors.DocumentError, match="already exists: resume that drill"):
+        helpers.run(arc_platform, "failback", tmp_path / "drill")
