@@ -64,6 +64,8 @@ def main() -> None:
         print(f"{name:<24} {figures['wall_s']:>9.2f} {figures['peak_mib']:>11.1f}  {notes}")
     print("\ncheck overhead over preview (in-process, analyzer round trip only):")
     subprocess.run([sys.executable, "-m", "benchmarks.check_overhead"], cwd=ROOT, check=True)
+    print("\ndrill orchestration overhead (measured RTO minus the emulator's modelled AWS time):")
+    subprocess.run([sys.executable, "-m", "benchmarks.drills"], cwd=ROOT, check=True)
     RESULTS.write_text(json.dumps({"cpu_count": os.cpu_count(), "results": results}, indent=2) + "\n")
 
 
