@@ -1,20 +1,28 @@
-"""What `finstack check` adds to an offline preview: wall time, overhead and resources checked per second.
+"""What `finstack check` adds to an offline preview: wall time, CPU time and overhead.
 
-Two views, each the median of --runs runs:
+Two views, each the median of --runs rounds:
 
 - in process (imports already paid): the program run + plan export alone, against the same
-  followed by the policy check (`run_check`: the pack boots while the program runs, then
-  Analyze for every resource and AnalyzeStack), with one and with two pack processes;
+  with the policy check (`run_check`: the pack starts and is configured while the program
+  runs, Analyze is streamed as resources are registered, AnalyzeStack follows the program)
+  with 1, 2 and 3 pack processes, and against the unstreamed order (program, then check);
 - end to end: `finstack preview --stack S` against `finstack check --stack S`, each a fresh
   process, as an operator or CI runs them.
 
-Usage: python -m benchmarks.check_overhead [--stack prod] [--runs 3] [--json FILE]
+Every round runs each variant once, in turn, so a change in the machine's load (other jobs
+share it) hits all of them alike; the load average is recorded before and after. CPU time is
+this process's plus its finished children's (the pack processes), so it does not depend on
+load: it shows what the check costs in total, the wall time what it costs the operator.
+
+Usage: python -m benchmarks.check_overhead [--stack prod] [--runs 5] [--processes 1,2,3] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,19 +35,38 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_OVERHEAD = 0.15
 
 
-def _median_seconds(action: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    walls: list[float] = []
-    result: Any = None
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _rounds(variants: dict[str, Callable[[], Any]], runs: int) -> dict[str, dict[str, Any]]:
+    """Run every variant once per round, in turn; per variant the median wall and CPU seconds."""
+    walls: dict[str, list[float]] = {name: [] for name in variants}
+    cpus: dict[str, list[float]] = {name: [] for name in variants}
+    results: dict[str, Any] = {}
     for _ in range(runs):
-        start = time.perf_counter()
-        result = action()
-        walls.append(time.perf_counter() - start)
-    return statistics.median(walls), result
+        for name, action in variants.items():
+            cpu, start = _cpu_seconds(), time.perf_counter()
+            results[name] = action()
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(_cpu_seconds() - cpu)
+    return {
+        name: {
+            "seconds": statistics.median(walls[name]),
+            "cpuSeconds": statistics.median(cpus[name]),
+            "walls": [round(w, 3) for w in walls[name]],
+            "result": results[name],
+        }
+        for name in variants
+    }
 
 
-def in_process(stack: str, runs: int) -> list[dict[str, Any]]:
-    """Preview alone, then preview + check with 1 and 2 pack processes, imports excluded."""
+def in_process(stack: str, runs: int, processes: list[int]) -> list[dict[str, Any]]:
+    """Preview alone, then preview + check streamed (per process count) and unstreamed."""
     from finstack.check.runner import DEFAULT_PACK_DIR, default_config_file, run_check
+    from finstack.check.session import DEFAULT_PROCESSES, AnalyzerSession
     from finstack.engine.export import plan_export
     from finstack.engine.runner import run_program
     from finstack.project import load_stack
@@ -47,17 +74,44 @@ def in_process(stack: str, runs: int) -> list[dict[str, Any]]:
     files = load_stack(stack, ROOT)
     pack = ROOT / DEFAULT_PACK_DIR
     config = default_config_file(files, pack)
-    preview, export = _median_seconds(lambda: plan_export(run_program(files), ROOT), runs)
-    rows = [{"what": "preview (program + export)", "seconds": preview, "resources": len(export["resources"])}]
-    for processes in (1, 2):
-        seconds, report = _median_seconds(lambda p=processes: run_check(files, pack, config, processes=p), runs)
+
+    def unstreamed() -> Any:
+        with AnalyzerSession(pack, files, config, processes=DEFAULT_PROCESSES) as session:
+            return session.check(plan_export(run_program(files), ROOT))
+
+    preview = "preview (program + export)"
+    variants: dict[str, Callable[[], Any]] = {preview: lambda: plan_export(run_program(files), ROOT)}
+
+    def streamed(count: int) -> Callable[[], Any]:
+        return lambda: run_check(files, pack, config, processes=count)
+
+    for count in processes:
+        variants[f"preview + check, streamed ({count} pack process{'es' if count > 1 else ''})"] = streamed(count)
+    variants[f"preview, then check ({DEFAULT_PROCESSES} processes, not streamed)"] = unstreamed
+    variants[preview]()  # warm-up: the program's imports and the pack's .pyc files
+    measured = _rounds(variants, runs)
+    base = measured[preview]
+    rows = [
+        {
+            "what": preview,
+            "seconds": base["seconds"],
+            "cpuSeconds": base["cpuSeconds"],
+            "walls": base["walls"],
+            "resources": len(base["result"]["resources"]),
+        }
+    ]
+    for name, figures in measured.items():
+        if name == preview:
+            continue
         rows.append(
             {
-                "what": f"preview + check ({processes} pack process{'es' if processes > 1 else ''})",
-                "seconds": seconds,
-                "resources": report.resources_checked,
-                "overhead": (seconds - preview) / preview,
-                "checkedPerSecond": report.resources_checked / max(seconds - preview, 1e-9),
+                "what": name,
+                "seconds": figures["seconds"],
+                "cpuSeconds": figures["cpuSeconds"],
+                "walls": figures["walls"],
+                "resources": figures["result"].resources_checked,
+                "overhead": (figures["seconds"] - base["seconds"]) / base["seconds"],
+                "cpuOverhead": (figures["cpuSeconds"] - base["cpuSeconds"]) / base["cpuSeconds"],
             }
         )
     return rows
@@ -76,54 +130,71 @@ def end_to_end(stack: str, runs: int) -> list[dict[str, Any]]:
 
         return run
 
-    preview, _ = _median_seconds(cli("preview", "--stack", stack), runs)
-    checked, _ = _median_seconds(cli("check", "--stack", stack, "--format", "json"), runs)
+    preview, check = "finstack preview (fresh process)", "finstack check (fresh process)"
+    measured = _rounds({preview: cli("preview", "--stack", stack), check: cli("check", "--stack", stack)}, runs)
+    base = measured[preview]
     return [
-        {"what": "finstack preview (fresh process)", "seconds": preview},
-        {"what": "finstack check (fresh process)", "seconds": checked, "overhead": (checked - preview) / preview},
+        {"what": preview, "seconds": base["seconds"], "cpuSeconds": base["cpuSeconds"], "walls": base["walls"]},
+        {
+            "what": check,
+            "seconds": measured[check]["seconds"],
+            "cpuSeconds": measured[check]["cpuSeconds"],
+            "walls": measured[check]["walls"],
+            "overhead": (measured[check]["seconds"] - base["seconds"]) / base["seconds"],
+            "cpuOverhead": (measured[check]["cpuSeconds"] - base["cpuSeconds"]) / base["cpuSeconds"],
+        },
     ]
 
 
 def _table(title: str, rows: list[dict[str, Any]]) -> str:
-    lines = [title, f"  {'':44} {'seconds':>8} {'overhead':>9} {'checked/s':>10}"]
+    lines = [title, f"  {'':56} {'wall s':>7} {'overhead':>9} {'CPU s':>6} {'CPU +':>6}"]
     for row in rows:
         overhead = f"{row['overhead']:+.0%}" if "overhead" in row else ""
-        rate = f"{row['checkedPerSecond']:.0f}" if "checkedPerSecond" in row else ""
-        lines.append(f"  {row['what']:44} {row['seconds']:8.2f} {overhead:>9} {rate:>10}")
+        cpu_overhead = f"{row['cpuOverhead']:+.0%}" if "cpuOverhead" in row else ""
+        lines.append(
+            f"  {row['what']:56} {row['seconds']:7.2f} {overhead:>9} {row['cpuSeconds']:6.2f} {cpu_overhead:>6}"
+        )
     return "\n".join(lines)
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Measure, print the tables, optionally write the figures as JSON; returns them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="prod")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--processes", default="1,2,3", help="pack process counts to measure, comma-separated")
+    parser.add_argument("--no-end-to-end", action="store_true", help="only the in-process figures")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if (
-        "check"
-        not in subprocess.run(
-            [sys.executable, "-m", "finstack.cli", "--help"], cwd=ROOT, capture_output=True, text=True, check=False
-        ).stdout
-    ):
-        end_to_end_rows: list[dict[str, Any]] = []
-    else:
-        end_to_end_rows = end_to_end(args.stack, args.runs)
-    figures = {"stack": args.stack, "runs": args.runs, "inProcess": in_process(args.stack, args.runs)}
-    figures["endToEnd"] = end_to_end_rows
+    try:
+        processes = [int(p) for p in args.processes.split(",") if p.strip()]
+    except ValueError:
+        parser.error("--processes takes numbers, e.g. 1,2,3")
+    if not processes or min(processes) < 1:
+        parser.error("--processes takes numbers of at least 1")
+    figures: dict[str, Any] = {"stack": args.stack, "runs": args.runs, "cpuCount": os.cpu_count()}
+    figures["loadBefore"] = _load()
+    figures["inProcess"] = in_process(args.stack, args.runs, processes)
+    figures["endToEnd"] = [] if args.no_end_to_end else end_to_end(args.stack, args.runs)
+    figures["loadAfter"] = _load()
     resources = figures["inProcess"][0]["resources"]
     print(
         _table(
-            f"finstack check overhead, stack {args.stack}, {resources} resources, median of {args.runs}",
+            f"finstack check overhead, stack {args.stack}, {resources} resources, median of {args.runs}, "
+            f"{figures['cpuCount']} CPUs, load {figures['loadBefore'][0]} -> {figures['loadAfter'][0]}",
             figures["inProcess"],
         )
     )
-    if end_to_end_rows:
-        print(_table("end to end", end_to_end_rows))
+    if figures["endToEnd"]:
+        print(_table("end to end", figures["endToEnd"]))
     best = min(row["overhead"] for row in figures["inProcess"] if "overhead" in row)
-    print(f"best in-process overhead {best:.0%} (target < {TARGET_OVERHEAD:.0%})")
+    print(f"best in-process overhead {best:+.0%} (target < {TARGET_OVERHEAD:.0%})")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return figures

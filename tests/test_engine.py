@@ -162,3 +162,20 @@ def test_runner__component_refusal_surfaces_as_program_error_with_its_cause() ->
 
     with pytest.raises(ProgramError, match=r"^vpc-[0-9a-f]{17} is not acceptable here$"):
         run_callable(program, shipped_config("dev"))
+
+
+def test_runner__every_run_gets_its_own_pending_outputs() -> None:
+    # The SDK's pending-outputs set defaults to one process-wide set; a run that failed midway
+    # would leave tasks of its closed event loop there for the next run to await.
+    from pulumi.runtime import settings as pulumi_settings
+
+    seen: list[int] = []
+
+    def program() -> None:
+        seen.append(id(pulumi_settings.SETTINGS.outputs))
+        _options_program()
+
+    plan_of(program)
+    plan_of(program)
+    assert len(set(seen)) == 2, "two runs shared one pending-outputs set"
+    assert id(pulumi_settings.SETTINGS.outputs) not in seen, "a run used the process-wide default set"

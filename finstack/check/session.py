@@ -5,24 +5,33 @@ Python SDK answers UNIMPLEMENTED, which the CLI accepts), ConfigureStack, GetAna
 Configure with the reconciled policy config, then Remediate (only when a policy runs at
 `remediate`) and Analyze for every resource, and AnalyzeStack once with all of them.
 
-Two differences from the CLI, neither visible in the results: the pack may run as several
-identical processes, each started and configured exactly as the CLI starts one, sharing the
-Analyze calls; and AnalyzeStack runs alongside the Analyze calls instead of after them. Both
-are sound because the SDK answers every call from the request and the configuration alone;
+Where this differs from the CLI, none of it visible in the results:
+
+- the pack may run as several identical processes, each started as the CLI starts one and
+  sharing the Analyze calls (the pack's work is GIL-bound, so a process is the unit of
+  parallelism);
+- with several processes, each one's Configure leaves only its share of the *stack* policies
+  enabled (resource policies are configured identically everywhere), and AnalyzeStack goes to
+  every process: the SDK runs each stack policy independently and re-reads every resource for
+  each, so the shares add up to exactly one AnalyzeStack and its cost is split;
+- `stream()` lets Analyze start as soon as the program registers a resource, as the engine's
+  step generator does, instead of after the program; only AnalyzeStack waits for the end.
+
+All are sound because the SDK answers every call from the request and the configuration alone;
 benchmarks/check_overhead.py measures what they buy. One session can check many exports (the
 pack is configured once), which the mutation tests rely on.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
 import queue
 import threading
-from collections.abc import Collection, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -50,10 +59,12 @@ from finstack.project import StackFiles
 log = logging.getLogger(__name__)
 
 # Pack processes per session: one per core, at most two (the pack's own work is GIL-bound,
-# so a process is the unit of parallelism; a third brought nothing on the 2-core CI machine).
+# so a process is the unit of parallelism; a third only added start-up and GIL contention on
+# the 2-core CI machine: see benchmarks/check_overhead.py).
 DEFAULT_PROCESSES = max(1, min(2, os.cpu_count() or 1))
-# Calls kept in flight per process: the SDK serves with a pool of 4 threads.
-CALLS_PER_PROCESS = 4
+# Calls kept in flight per process: two keep the pack busy (one is answered while the next one
+# travels); more only make its serving threads contend for its GIL.
+CALLS_PER_PROCESS = 2
 # The CLI raises gRPC's message limit to 400 MiB for analyzers (AnalyzeStack carries every resource).
 _MAX_MESSAGE = 400 * 1024 * 1024
 _CHANNEL_OPTIONS = [
@@ -75,8 +86,6 @@ _POLICY_TYPE = {
     analyzer_pb2.POLICY_TYPE_STACK: "stack",
 }
 
-Analyzed = tuple[dict[str, Any], Any]  # (export resource, AnalyzeResponse)
-
 
 @dataclass
 class _Analyzer:
@@ -85,6 +94,19 @@ class _Analyzer:
     process: PackProcess
     channel: grpc.Channel | None = None
     stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+    # The stack policies this process runs in AnalyzeStack; None = all of them (not split).
+    stack_share: frozenset[str] | None = None
+
+
+@dataclass
+class _Answer:
+    """What the pack said about one resource, and the exact input it was asked about."""
+
+    resource: dict[str, Any]
+    provider: wire.ProviderRef | None
+    response: Any  # AnalyzeResponse
+    # Remediate's diagnostics (policies at `remediate` that could not fix the resource).
+    notes: list[Any] = field(default_factory=list)
 
 
 class AnalyzerSession:
@@ -111,9 +133,14 @@ class AnalyzerSession:
         self._engine: EngineService | None = None
         self._analyzers: list[_Analyzer] = []
         self._meta: PackMeta | None = None
-        # AnalyzeStack goes to each pack process in turn, so concurrent checks share the work.
+        # Unsplit, AnalyzeStack goes to each pack process in turn, so concurrent checks share the work.
         self._stack_turn = itertools.count()
         self._config: dict[str, policy_config.PolicyConfig] = {}
+        self._remediating = False
+        # connect() runs once, from whichever thread needs the pack first; a failure is kept and re-raised.
+        self._connect_lock = threading.Lock()
+        self._connect_error: BaseException | None = None
+        self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -147,6 +174,7 @@ class AnalyzerSession:
 
     def close(self) -> None:
         """Close the channels, stop the packs and the engine service. Safe to call twice."""
+        self._closed = True
         for analyzer in self._analyzers:
             if analyzer.channel is not None:
                 analyzer.channel.close()
@@ -157,9 +185,26 @@ class AnalyzerSession:
             self._engine = None
 
     def connect(self) -> PackMeta:
-        """Wait for the packs; Handshake, ConfigureStack, GetAnalyzerInfo and Configure each."""
-        if self._meta is not None:
+        """Wait for the packs; Handshake, ConfigureStack, GetAnalyzerInfo and Configure each.
+
+        Thread-safe: the first caller does the work, the others wait for it; a failure is
+        raised again to every later caller.
+        """
+        with self._connect_lock:
+            if self._meta is not None:
+                return self._meta
+            if self._connect_error is not None:
+                raise self._connect_error
+            if self._closed:
+                raise PolicyPackError(f"policy pack {self.pack.path}: the session is closed")
+            try:
+                self._meta = self._connect()
+            except BaseException as err:
+                self._connect_error = err
+                raise
             return self._meta
+
+    def _connect(self) -> PackMeta:
         self.start()
         assert self._engine is not None
         for analyzer in self._analyzers:
@@ -174,8 +219,9 @@ class AnalyzerSession:
             self._configure_stack(analyzer.stub)
         stub = self._stub(0)
         info = self._call("GetAnalyzerInfo", stub.GetAnalyzerInfo, empty_pb2.Empty())
-        self._meta, self._config = self._configure(info)
-        return self._meta
+        meta, self._config = self._configure(info)
+        self._remediating = any(p.enforcement_level == "remediate" for p in meta.policies)
+        return meta
 
     def _stub(self, position: int) -> analyzer_pb2_grpc.AnalyzerStub:
         stub = self._analyzers[position].stub
@@ -237,11 +283,15 @@ class AnalyzerSession:
         config: dict[str, policy_config.PolicyConfig] = {}
         if info.supportsConfig:
             config = policy_config.reconcile(schemas, initial, self.given_config, label, source)
-            request = analyzer_pb2.ConfigureAnalyzerRequest(
-                policyConfig={name: entry.to_wire() for name, entry in config.items()}
-            )
-            for position in range(len(self._analyzers)):
-                self._call("Configure", self._stub(position).Configure, request)
+            shares = _stack_shares(info, config, len(self._analyzers))
+            for analyzer, share in zip(self._analyzers, shares, strict=True):
+                analyzer.stack_share = share
+                per_process = config if share is None else _with_stack_share(config, shares, share)
+                request = analyzer_pb2.ConfigureAnalyzerRequest(
+                    policyConfig={name: entry.to_wire() for name, entry in per_process.items()}
+                )
+                assert analyzer.stub is not None
+                self._call("Configure", analyzer.stub.Configure, request)
         elif self.given_config:
             raise UsageError(f"{source}: pack {label} does not support config; remove the file or its entries")
         policies = tuple(
@@ -257,11 +307,29 @@ class AnalyzerSession:
         log.debug("pack %s: %d policies configured", label, len(policies))
         return meta, config
 
-    def check(self, export: Mapping[str, Any], only: Collection[str] | None = None) -> CheckReport:
+    def stream(self, convert: Callable[[Any], dict[str, Any]] | None = None) -> AnalysisStream:
+        """Analyze resources as they are `submit`ted, while the caller is still producing them.
+
+        `with session.stream() as stream:` connects to the pack in the background at once;
+        `stream.finish()` then hands `check(export, streamed=...)` the answers to reuse.
+        `convert` turns what is submitted (e.g. a program's resource record) into an export
+        resource, on the stream's own thread.
+        """
+        return AnalysisStream(self, convert)
+
+    def check(
+        self,
+        export: Mapping[str, Any],
+        only: Collection[str] | None = None,
+        *,
+        streamed: Mapping[str, _Answer] | None = None,
+    ) -> CheckReport:
         """Analyze the resources of `export` and the stack as a whole; the findings as a report.
 
         `only` limits Analyze to those URNs (AnalyzeStack always sees every resource): for
         re-checking an export after editing a few resources, as the mutation tests do.
+        `streamed` are answers an `AnalysisStream` already has: one is reused only when it was
+        given exactly this resource and provider, so the report is the same as without them.
         """
         meta = self.connect()
         _check_export_shape(export, self.files.stack)
@@ -269,17 +337,26 @@ class AnalyzerSession:
         resources = list(index.all_resources())
         wanted = None if only is None else set(only)
         selected = resources if wanted is None else [r for r in resources if r["urn"] in wanted]
+        answers: list[_Answer] = []
+        todo: list[tuple[dict[str, Any], wire.ProviderRef | None]] = []
+        for resource in selected:
+            provider = index.provider_of(resource)
+            known = streamed.get(resource["urn"]) if streamed else None
+            if known is not None and known.resource == resource and known.provider == provider:
+                answers.append(known)
+            else:
+                todo.append((resource, provider))
+        if streamed is not None:
+            log.debug("check: %d of %d Analyze answers streamed", len(answers), len(selected))
+        analyzed, stack_diagnostics = self._analyze(todo, index)
+        answers.extend(analyzed)
         violations: list[Violation] = []
-        remediated: dict[str, dict[str, Any]] = {}
-        if any(p.enforcement_level == "remediate" for p in meta.policies):
-            remediated, notes = self._remediate_all(selected, index, meta)
-            violations.extend(notes)
-        analyzed, stack_response = self._analyze(selected, index, remediated)
-        for resource, response in analyzed:
+        for answer in answers:
             # The engine attributes a resource diagnostic to the analyzed resource, whatever URN it names.
-            violations.extend(self._violation(d, resource, meta) for d in response.diagnostics)
+            violations.extend(self._violation(d, answer.resource, meta) for d in answer.notes)
+            violations.extend(self._violation(d, answer.resource, meta) for d in answer.response.diagnostics)
         everything = {r["urn"]: r for r in resources}
-        for diagnostic in stack_response.diagnostics:
+        for diagnostic in stack_diagnostics:
             # Empty or unknown URNs are the stack's, as the engine reports them.
             target = everything.get(diagnostic.urn) or everything.get(index.root_urn) or _root(index)
             violations.append(self._violation(diagnostic, target, meta))
@@ -288,85 +365,63 @@ class AnalyzerSession:
             stack=self.files.stack,
             packs=(meta,),
             resources_checked=len(selected),
-            violations=tuple(sorted(violations, key=Violation.sort_key)),
+            violations=tuple(sorted(violations, key=_report_order)),
             waivers=policy_config.waivers_of(self._config),
             config_file=_shown(self.config_file, self.files.project_dir),
             stack_config_file=_shown(self.files.config_file, self.files.project_dir),
         )
 
     def _analyze(
-        self, resources: list[dict[str, Any]], index: wire.ResourceIndex, remediated: Mapping[str, dict[str, Any]]
-    ) -> tuple[list[Analyzed], Any]:
-        """AnalyzeStack on one pack process while workers on every process drain the Analyze queue.
+        self, todo: list[tuple[dict[str, Any], wire.ProviderRef | None]], index: wire.ResourceIndex
+    ) -> tuple[list[_Answer], list[Any]]:
+        """AnalyzeStack on the pack processes while they answer Analyze for `todo`.
 
-        Safe to call from several threads at once (after `connect`): each call has its own queue.
+        Safe to call from several threads at once (after `connect`): each call has its own calls.
         """
-        work: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-        for resource in resources:
-            work.put(resource)
-        stop = threading.Event()
-
-        def drain(stub: analyzer_pb2_grpc.AnalyzerStub) -> list[Analyzed]:
-            done: list[Analyzed] = []
-            try:
-                while not stop.is_set():
-                    try:
-                        resource = work.get_nowait()
-                    except queue.Empty:
-                        break
-                    request = wire.analyze_request(resource, index, remediated.get(resource["urn"]))
-                    done.append((resource, self._call(f"Analyze({resource['urn']})", stub.Analyze, request)))
-            except BaseException:
-                stop.set()  # one failure ends the check: the other workers stop after their call
-                raise
-            return done
-
-        stubs = [self._stub(position) for position in range(len(self._analyzers))]
-        executor = ThreadPoolExecutor(max_workers=1 + len(stubs) * CALLS_PER_PROCESS, thread_name_prefix="analyze")
+        request = wire.stack_request(index)
+        if any(a.stack_share is not None for a in self._analyzers):
+            targets = [position for position, a in enumerate(self._analyzers) if a.stack_share]
+        else:
+            targets = [next(self._stack_turn) % len(self._analyzers)]
+        dispatch = _Dispatch(self)
         try:
-            stack: Future[Any] = executor.submit(
-                self._call,
-                "AnalyzeStack",
-                stubs[next(self._stack_turn) % len(stubs)].AnalyzeStack,
-                wire.stack_request(index),
-            )
-            workers = [executor.submit(drain, stub) for stub in stubs for _ in range(CALLS_PER_PROCESS)]
-            analyzed = [item for worker in workers for item in worker.result()]
-            return analyzed, stack.result()
+            for resource, provider in todo:
+                dispatch.send(resource, provider)
+            stack_calls = [
+                self._stub(position).AnalyzeStack.future(request, timeout=_CALL_TIMEOUT_S) for position in targets
+            ]
+            answers = dispatch.finish()
+            responses = [self._result("AnalyzeStack", call) for call in stack_calls]
         finally:
-            stop.set()  # on an error or Ctrl-C the workers finish their current call and stop
-            executor.shutdown(wait=True, cancel_futures=True)
+            dispatch.abort()  # on an error or Ctrl-C the calls still queued are cancelled
+        return list(answers.values()), [d for response in responses for d in response.diagnostics]
 
-    def _remediate_all(
-        self, resources: list[dict[str, Any]], index: wire.ResourceIndex, meta: PackMeta
-    ) -> tuple[dict[str, dict[str, Any]], list[Violation]]:
-        """The engine's first pass: remediations rewrite inputs before Analyze sees them."""
-        stub = self._stub(0)
-        remediated: dict[str, dict[str, Any]] = {}
-        notes: list[Violation] = []
-        for resource in resources:
+    def _answer(
+        self, stub: analyzer_pb2_grpc.AnalyzerStub, resource: dict[str, Any], provider: wire.ProviderRef | None
+    ) -> _Answer:
+        """Remediate (when a policy runs at `remediate`: its result is what Analyze sees), then Analyze."""
+        notes: list[Any] = []
+        properties: dict[str, Any] | None = None
+        if self._remediating:
             response = self._call(
-                f"Remediate({resource['urn']})", stub.Remediate, wire.analyze_request(resource, index)
+                f"Remediate({resource['urn']})", stub.Remediate, wire.analyze_request_with(resource, provider)
             )
             for remediation in response.remediations:
                 if remediation.diagnostic:
                     notes.append(
-                        self._violation(
-                            analyzer_pb2.AnalyzeDiagnostic(
-                                policyName=remediation.policyName,
-                                policyPackName=remediation.policyPackName,
-                                policyPackVersion=remediation.policyPackVersion,
-                                description=remediation.description,
-                                message=remediation.diagnostic,
-                                enforcementLevel=analyzer_pb2.ADVISORY,
-                            ),
-                            resource,
-                            meta,
+                        analyzer_pb2.AnalyzeDiagnostic(
+                            policyName=remediation.policyName,
+                            policyPackName=remediation.policyPackName,
+                            policyPackVersion=remediation.policyPackVersion,
+                            description=remediation.description,
+                            message=remediation.diagnostic,
+                            enforcementLevel=analyzer_pb2.ADVISORY,
                         )
                     )
                 elif remediation.HasField("properties"):
-                    remediated[resource["urn"]] = json_format.MessageToDict(remediation.properties)
-        return remediated, notes
+                    properties = json_format.MessageToDict(remediation.properties)
+        request = wire.analyze_request_with(resource, provider, properties)
+        return _Answer(resource, provider, self._call(f"Analyze({resource['urn']})", stub.Analyze, request), notes)
 
     def _violation(self, diagnostic: Any, resource: Mapping[str, Any], meta: PackMeta) -> Violation:
         level = _level(diagnostic.enforcementLevel)
@@ -400,6 +455,13 @@ class AnalyzerSession:
         except grpc.RpcError as err:
             raise self._rpc_failure(what, err) from None
 
+    def _result(self, what: str, call: grpc.Future) -> Any:
+        """The response of a call sent as a future (`method.future(...)`)."""
+        try:
+            return call.result()
+        except grpc.RpcError as err:
+            raise self._rpc_failure(what, err) from None
+
     def _optional_call(self, what: str, method: Any, request: Any) -> None:
         """A call the CLI tolerates being UNIMPLEMENTED (older SDKs)."""
         try:
@@ -417,6 +479,225 @@ class AnalyzerSession:
         return PolicyPackError(
             f"policy pack {self.pack.path}: {what} failed{state}: {last}; fix the pack (-v shows its traceback)"
         )
+
+
+class _Dispatch:
+    """Analyze calls in flight, each sent to the pack process with the fewest unanswered calls.
+
+    Calls are sent at once, from the sending thread (gRPC futures, no thread hand-off): the pack
+    queues what it cannot serve yet, so it is never idle for want of a request. A session whose
+    policies run at `remediate` needs Remediate's answer before Analyze; those go through
+    `_Workers` threads instead. `finish` raises the failure of the earliest resource sent, so
+    the error a broken pack produces does not depend on timing.
+    """
+
+    def __init__(self, session: AnalyzerSession) -> None:
+        self._session = session
+        self._lock = threading.Lock()
+        self._sent: list[tuple[dict[str, Any], wire.ProviderRef | None, grpc.Future]] = []
+        self._unanswered: list[collections.deque[grpc.Future]] = [collections.deque() for _ in range(session.processes)]
+        self._workers = _Workers(session) if session._remediating else None
+
+    def send(self, resource: dict[str, Any], provider: wire.ProviderRef | None) -> None:
+        """Send Analyze for one resource (with its resolved provider)."""
+        if self._workers is not None:
+            self._workers.put(resource, provider)
+            return
+        request = wire.analyze_request_with(resource, provider)
+        with self._lock:
+            for calls in self._unanswered:
+                while calls and calls[0].done():
+                    calls.popleft()
+            position = min(range(len(self._unanswered)), key=lambda p: len(self._unanswered[p]))
+            call = self._session._stub(position).Analyze.future(request, timeout=_CALL_TIMEOUT_S)
+            self._unanswered[position].append(call)
+            self._sent.append((resource, provider, call))
+
+    def finish(self) -> dict[str, _Answer]:
+        """Wait for every call sent; the answers by URN, or the earliest failure raised."""
+        with self._lock:
+            sent = list(self._sent)
+        answers: dict[str, _Answer] = {}
+        for resource, provider, call in sent:
+            response = self._session._result(f"Analyze({resource['urn']})", call)
+            answers[resource["urn"]] = _Answer(resource, provider, response)
+        if self._workers is not None:
+            answers.update(self._workers.finish())
+        return answers
+
+    def abort(self) -> None:
+        """Cancel what is still unanswered (the pack may already be gone)."""
+        with self._lock:
+            for _, _, call in self._sent:
+                call.cancel()
+        if self._workers is not None:
+            self._workers.abort()
+
+
+class _Workers:
+    """Threads that answer resources as they are `put`, CALLS_PER_PROCESS per pack process.
+
+    For Remediate-then-Analyze, where each resource needs two calls in turn. The first failure
+    stops them all; `finish` raises the failure of the earliest resource.
+    """
+
+    def __init__(self, session: AnalyzerSession) -> None:
+        self._session = session
+        self._queue: queue.SimpleQueue[tuple[int, dict[str, Any], wire.ProviderRef | None] | None] = queue.SimpleQueue()
+        self._seq = itertools.count()
+        self._stop = threading.Event()
+        self._errors: list[tuple[int, BaseException]] = []
+        self._lock = threading.Lock()
+        self.answers: dict[str, _Answer] = {}
+        self._threads = [
+            threading.Thread(target=self._work, args=(position,), name=f"analyze-{position}", daemon=True)
+            for _ in range(CALLS_PER_PROCESS)
+            for position in range(session.processes)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def put(self, resource: dict[str, Any], provider: wire.ProviderRef | None) -> None:
+        """Queue one resource (with its resolved provider)."""
+        self._queue.put((next(self._seq), resource, provider))
+
+    def _work(self, position: int) -> None:
+        stub = self._session._stub(position)
+        while (item := self._queue.get()) is not None:
+            if self._stop.is_set():
+                continue  # drain to the end marker without calling the pack
+            seq, resource, provider = item
+            try:
+                answer = self._session._answer(stub, resource, provider)
+            except BaseException as err:
+                with self._lock:
+                    self._errors.append((seq, err))
+                self._stop.set()
+                continue
+            with self._lock:
+                self.answers[resource["urn"]] = answer
+
+    def finish(self) -> dict[str, _Answer]:
+        """Wait for every queued resource; the answers by URN, or the earliest failure raised."""
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+        if self._errors:
+            raise min(self._errors, key=lambda e: e[0])[1]
+        return self.answers
+
+    def abort(self) -> None:
+        """Stop after the calls in flight, without waiting (the session's close ends a stuck one)."""
+        if not self._stop.is_set():
+            self._stop.set()
+            for _ in self._threads:
+                self._queue.put(None)
+
+
+class AnalysisStream:
+    """Analyze calls made while the program still runs; `check(export, streamed=...)` reuses them.
+
+    `submit` only queues (it runs on the program's registering thread, which must not wait); one
+    sender thread connects to the pack, then turns what was submitted into export resources
+    (`convert`), in submission order, and sends each one's Analyze. A resource it could not
+    take is simply analyzed at the end, by `check`.
+    """
+
+    def __init__(self, session: AnalyzerSession, convert: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        files = session.files
+        self._session = session
+        self._convert = convert
+        self._index = wire.ResourceIndex(
+            {"project": files.project, "stack": files.stack, "resources": []}, files.pulumi_config()
+        )
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._dispatch: _Dispatch | None = None
+        self._error: BaseException | None = None
+        self._aborted = False
+        self._sender = threading.Thread(target=self._send, name="analyze-stream", daemon=True)
+        self._sender.start()
+
+    def __enter__(self) -> AnalysisStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._sender.is_alive():
+            self._aborted = True
+            self._queue.put(_END)
+        elif self._dispatch is not None:
+            self._dispatch.abort()
+
+    def submit(self, item: Any) -> None:
+        """Queue one resource (or what `convert` turns into one); never blocks, never raises."""
+        self._queue.put(item)
+
+    def _send(self) -> None:
+        try:
+            self._session.connect()
+            self._dispatch = _Dispatch(self._session)
+        except BaseException as err:
+            self._error = err
+            return
+        while (item := self._queue.get()) is not _END:
+            if self._aborted:
+                break
+            try:
+                resource = self._convert(item) if self._convert is not None else item
+                defaults = self._index.add(resource)
+                self._dispatch.send(resource, self._index.provider_of(resource))
+                for default in defaults:
+                    self._dispatch.send(default, None)
+            except Exception:  # e.g. the pack went away: `check` analyzes it again and reports why
+                log.debug("stream: resource not analyzed yet; analyzed at the end", exc_info=True)
+        if self._aborted:
+            self._dispatch.abort()
+
+    def finish(self) -> dict[str, _Answer]:
+        """Wait for the submitted resources; their answers by URN (a pack failure is raised)."""
+        self._queue.put(_END)
+        self._sender.join()
+        if self._error is not None:
+            raise self._error
+        assert self._dispatch is not None
+        return self._dispatch.finish()
+
+
+_END = object()  # ends an AnalysisStream's queue
+
+
+def _stack_shares(
+    info: Any, config: Mapping[str, policy_config.PolicyConfig], processes: int
+) -> list[frozenset[str] | None]:
+    """Which enabled stack policies each process runs: round-robin by name, or None each (no split)."""
+    if processes < 2 or any(p.policy_type not in _POLICY_TYPE for p in info.policies):
+        return [None] * processes  # an older SDK that does not say which policies are stack policies
+    enabled = sorted(
+        p.name
+        for p in info.policies
+        if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK and config[p.name].enforcement_level != "disabled"
+    )
+    if len(enabled) < 2:
+        return [None] * processes
+    return [frozenset(enabled[position::processes]) for position in range(processes)]
+
+
+def _with_stack_share(
+    config: Mapping[str, policy_config.PolicyConfig],
+    shares: list[frozenset[str] | None],
+    share: frozenset[str],
+) -> dict[str, policy_config.PolicyConfig]:
+    """`config` with the enabled stack policies outside `share` disabled (their properties kept)."""
+    split = frozenset().union(*(s for s in shares if s))
+    return {
+        name: policy_config.PolicyConfig("disabled", entry.properties) if name in split - share else entry
+        for name, entry in config.items()
+    }
+
+
+def _report_order(violation: Violation) -> tuple[Any, ...]:
+    """Violation.sort_key, then every other field: the same report whatever order answers came in."""
+    return (*violation.sort_key(), repr(violation))
 
 
 def _level(value: int) -> EnforcementLevel:

@@ -60,10 +60,14 @@ class ProviderRef:
     properties: Mapping[str, Any]
 
     def to_wire(self) -> analyzer_pb2.AnalyzerProviderResource:
-        """The protobuf AnalyzerProviderResource."""
-        return analyzer_pb2.AnalyzerProviderResource(
-            urn=self.urn, type=self.type, name=self.name, properties=to_struct(self.properties)
-        )
+        """The protobuf AnalyzerProviderResource (built once: every resource it serves carries a copy)."""
+        wired: analyzer_pb2.AnalyzerProviderResource | None = self.__dict__.get("_wire")
+        if wired is None:
+            wired = analyzer_pb2.AnalyzerProviderResource(
+                urn=self.urn, type=self.type, name=self.name, properties=to_struct(self.properties)
+            )
+            object.__setattr__(self, "_wire", wired)  # a cache, not state: equality ignores it
+        return wired
 
 
 class ResourceIndex:
@@ -72,18 +76,41 @@ class ResourceIndex:
     A custom resource registered without an explicit provider gets the package's *default*
     provider, which the engine creates from the stack's `<package>:*` config (e.g. `aws:region`)
     and names `default_<version>`; the export has no record of it, so it is synthesised here.
+
+    The index also grows one resource at a time (`add`), in registration order, which is how
+    `finstack check` analyzes resources while the program still runs: a provider is registered
+    before the resources it serves, so each one's provider is resolved as from the whole export.
     """
 
     def __init__(self, export: Mapping[str, Any], stack_config: Mapping[str, str]):
         self.project: str = export["project"]
         self.stack: str = export["stack"]
-        self.resources: list[dict[str, Any]] = list(export["resources"])
-        self.by_urn: dict[str, dict[str, Any]] = {r["urn"]: r for r in self.resources}
-        roots = [r["urn"] for r in self.resources if r["type"] == ROOT_STACK_TYPE and not r.get("parent")]
-        self.root_urn: str = roots[0] if roots else root_stack_urn(self.project, self.stack)
+        self.resources: list[dict[str, Any]] = []
+        self.by_urn: dict[str, dict[str, Any]] = {}
+        self.root_urn: str = root_stack_urn(self.project, self.stack)
+        self._root_seen = False
         self._stack_config = stack_config
         self.default_providers: dict[str, ProviderRef] = {}
-        self._providers: dict[str, ProviderRef | None] = {r["urn"]: self._resolve(r) for r in self.resources}
+        self._providers: dict[str, ProviderRef | None] = {}
+        self._explicit: dict[str, ProviderRef] = {}
+        resources = list(export.get("resources") or [])
+        for resource in resources:
+            self._index(resource)
+        for resource in resources:
+            self._providers[resource["urn"]] = self._resolve(resource)
+
+    def add(self, resource: dict[str, Any]) -> list[dict[str, Any]]:
+        """Index one more resource; the default providers it made the engine create, as resources."""
+        self._index(resource)
+        known = len(self.default_providers)
+        self._providers[resource["urn"]] = self._resolve(resource)
+        return [_provider_resource(p, self.root_urn) for p in list(self.default_providers.values())[known:]]
+
+    def _index(self, resource: dict[str, Any]) -> None:
+        self.resources.append(resource)
+        self.by_urn[resource["urn"]] = resource
+        if not self._root_seen and resource["type"] == ROOT_STACK_TYPE and not resource.get("parent"):
+            self.root_urn, self._root_seen = resource["urn"], True
 
     def provider_of(self, resource: Mapping[str, Any]) -> ProviderRef | None:
         """The provider the engine would hand the pack with this resource."""
@@ -93,10 +120,16 @@ class ResourceIndex:
         reference = resource.get("provider")
         if reference:
             provider_urn = reference.rsplit("::", 1)[0]
+            known = self._explicit.get(provider_urn)
+            if known is not None:
+                return known
             record = self.by_urn.get(provider_urn)
-            if record is not None:
-                return ProviderRef(provider_urn, record["type"], urn_name(provider_urn), record.get("inputs") or {})
-            return ProviderRef(provider_urn, provider_urn.split("::")[-2].split("$")[-1], urn_name(provider_urn), {})
+            if record is None:  # not in the export: type and name from its URN, no inputs
+                provider_type = provider_urn.split("::")[-2].split("$")[-1]
+                return ProviderRef(provider_urn, provider_type, urn_name(provider_urn), {})
+            provider = ProviderRef(provider_urn, record["type"], urn_name(provider_urn), record.get("inputs") or {})
+            self._explicit[provider_urn] = provider
+            return provider
         if not resource.get("custom") or resource["type"].startswith(PROVIDER_TYPE_PREFIX):
             return None
         return self._default_provider(resource["type"].split(":", 1)[0])
@@ -130,20 +163,25 @@ class ResourceIndex:
         """The export's resources plus the synthesised default providers (the engine's `news`)."""
         yield from self.resources
         for provider in self.default_providers.values():
-            yield {
-                "urn": provider.urn,
-                "type": provider.type,
-                "name": provider.name,
-                "custom": True,
-                "parent": self.root_urn,
-                "provider": None,
-                "inputs": dict(provider.properties),
-                "outputs": dict(provider.properties),
-                "options": {},
-                "dependencies": [],
-                "propertyDependencies": {},
-                "source": None,
-            }
+            yield _provider_resource(provider, self.root_urn)
+
+
+def _provider_resource(provider: ProviderRef, root_urn: str) -> dict[str, Any]:
+    """A synthesised default provider as an export resource."""
+    return {
+        "urn": provider.urn,
+        "type": provider.type,
+        "name": provider.name,
+        "custom": True,
+        "parent": root_urn,
+        "provider": None,
+        "inputs": dict(provider.properties),
+        "outputs": dict(provider.properties),
+        "options": {},
+        "dependencies": [],
+        "propertyDependencies": {},
+        "source": None,
+    }
 
 
 def _package_version(package: str) -> str:
@@ -175,7 +213,13 @@ def analyze_request(
     resource: Mapping[str, Any], index: ResourceIndex, properties: Mapping[str, Any] | None = None
 ) -> analyzer_pb2.AnalyzeRequest:
     """`Analyze` for one resource: its inputs (or remediated `properties`), options and provider."""
-    provider = index.provider_of(resource)
+    return analyze_request_with(resource, index.provider_of(resource), properties)
+
+
+def analyze_request_with(
+    resource: Mapping[str, Any], provider: ProviderRef | None, properties: Mapping[str, Any] | None = None
+) -> analyzer_pb2.AnalyzeRequest:
+    """`Analyze` for one resource whose provider is already resolved (`ResourceIndex.provider_of`)."""
     return analyzer_pb2.AnalyzeRequest(
         urn=resource["urn"],
         type=resource["type"],

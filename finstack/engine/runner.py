@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import heapq
 import runpy
 from collections.abc import Callable
@@ -51,20 +52,36 @@ def program_dir_of(files: StackFiles) -> Path:
     return path
 
 
-def run_program(files: StackFiles, mocks: Mocks | None = None, preview: bool = True) -> ProgramRun:
-    """Validate the stack's config (nothing is declared when it is invalid), then run the program."""
+OnRecord = Callable[[ResourceRecord], None]
+
+
+def run_program(
+    files: StackFiles, mocks: Mocks | None = None, preview: bool = True, *, on_record: OnRecord | None = None
+) -> ProgramRun:
+    """Validate the stack's config (nothing is declared when it is invalid), then run the program.
+
+    `on_record` sees each resource as soon as it is registered, its `region` already resolved
+    (see `RecordingMonitor`); `finstack check` uses it to analyze while the program still runs.
+    """
     config = files.validated()
     program_dir = program_dir_of(files)
     fake = mocks or FakeCloud(default_region=config.aws_region)
-    return contextvars.Context().run(_run_isolated, files, config, fake, program_dir, preview)
+    return contextvars.Context().run(_run_isolated, files, config, fake, program_dir, preview, on_record)
 
 
-def _run_isolated(files: StackFiles, config: StackConfig, mocks: Mocks, program_dir: Path, preview: bool) -> ProgramRun:
+def _run_isolated(
+    files: StackFiles,
+    config: StackConfig,
+    mocks: Mocks,
+    program_dir: Path,
+    preview: bool,
+    on_record: OnRecord | None,
+) -> ProgramRun:
     def program() -> None:
         runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
 
     records, outputs = _run_under_mocks(
-        program, files.project, files.stack, files.pulumi_config(), mocks, config.aws_region, preview
+        program, files.project, files.stack, files.pulumi_config(), mocks, config.aws_region, preview, on_record
     )
     return ProgramRun(files.project, files.stack, config, records, outputs, program_dir)
 
@@ -76,11 +93,13 @@ def run_callable(
     project: str = "finstack",
     stack: str = "test",
     preview: bool = True,
+    *,
+    on_record: OnRecord | None = None,
 ) -> ProgramRun:
     """Run `func` (e.g. one component with literal inputs) like a program: for unit tests."""
     fake = mocks or FakeCloud(default_region=config.aws_region)
     records, outputs = contextvars.Context().run(
-        _run_under_mocks, func, project, stack, {}, fake, config.aws_region, preview
+        _run_under_mocks, func, project, stack, {}, fake, config.aws_region, preview, on_record
     )
     return ProgramRun(project, stack, config, records, outputs, Path.cwd())
 
@@ -93,13 +112,29 @@ def _run_under_mocks(
     mocks: Mocks,
     default_region: str,
     preview: bool,
+    on_record: OnRecord | None = None,
 ) -> tuple[tuple[ResourceRecord, ...], dict[str, Any]]:
+    region_of = getattr(mocks, "region_of", None)
+    hook: OnRecord | None = None
+    if on_record is not None:
+        callback = on_record
+
+        def hook(record: ResourceRecord) -> None:
+            # Resolved now for the hook, and again below: a provider is registered before the
+            # resources it serves, so both give the same answer.
+            record.region = _region(record, region_of, default_region)
+            callback(record)
+
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         pulumi_config.set_all_config(config_bag, [])
-        monitor = RecordingMonitor(mocks)
+        monitor = RecordingMonitor(mocks, on_record=hook)
         set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+        # The SDK's pending-outputs set is a context property whose default is one process-wide
+        # set: a run that failed midway leaves tasks of its (closed) loop there, and the next run
+        # would await them. Every run gets its own.
+        pulumi_settings.SETTINGS.outputs = set()
 
         async def program() -> None:
             func()
@@ -117,14 +152,25 @@ def _run_under_mocks(
     finally:
         asyncio.set_event_loop(None)
         loop.close()
-    region_of = getattr(mocks, "region_of", None)
+        # Collect the run's tasks, coroutines and gRPC objects now: left for a later, random GC
+        # pass, their finalizers can run inside the parser of an unrelated import and trip
+        # CPython 3.11's "AST constructor recursion depth mismatch" (gh-106905).
+        gc.collect()
     records = _ordered(list(monitor.records.values()))
     for record in records:
-        if record.type.startswith("pulumi:providers:aws"):
-            record.region = record.inputs.get("region") or default_region
-        elif record.type.startswith("aws:"):
-            record.region = region_of(record.inputs, record.provider) if region_of else default_region
+        record.region = _region(record, region_of, default_region)
     return tuple(records), outputs
+
+
+def _region(
+    record: ResourceRecord, region_of: Callable[[dict[str, Any], str | None], str] | None, default_region: str
+) -> str | None:
+    """The region of an AWS resource or provider (None for anything else)."""
+    if record.type.startswith("pulumi:providers:aws"):
+        return record.inputs.get("region") or default_region
+    if record.type.startswith("aws:"):
+        return region_of(record.inputs, record.provider) if region_of else default_region
+    return record.region
 
 
 async def _stack_outputs() -> dict[str, Any]:
