@@ -20,9 +20,6 @@ from finstack.emulator.state import DeployState, StateEntry
 from finstack.engine.runner import ProgramRun, run_program
 from finstack.project import StackFiles
 
-# In-process emulators die with their process: their states live here, not on disk.
-_IN_PROCESS_STATES: dict[str, DeployState] = {}
-
 
 def stack_dir(files: StackFiles) -> Path:
     """`.finstack/<stack>/` in the project: outputs, state, plan exports, drill reports."""
@@ -53,7 +50,8 @@ class UpReport:
 
 def _state_for(files: StackFiles, session: EmulatorSession) -> DeployState:
     if session.in_process:
-        return _IN_PROCESS_STATES.setdefault(files.stack, DeployState(files.stack, session.endpoint))
+        # In-process moto state dies with its session: so does what we know was deployed there.
+        return session.deployments.setdefault(files.stack, DeployState(files.stack, session.endpoint))
     state = DeployState.load(state_path(files), files.stack, session.endpoint)
     if state.entries and not _still_there(state, session):
         # The server was restarted since this state was written: start afresh.
@@ -143,7 +141,7 @@ def destroy(files: StackFiles, session: EmulatorSession) -> DestroyReport:
         report.deleted.append(entry)
         state.remove(entry.key)
     if session.in_process and not state.entries:
-        _IN_PROCESS_STATES.pop(files.stack, None)
+        session.deployments.pop(files.stack, None)
     state.save(state_path(files))
     if not state.entries and outputs_path(files).exists():
         outputs_path(files).unlink()

@@ -12,10 +12,11 @@ import os
 import threading
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from finstack.emulator.gateway import AwsGateway
+from finstack.emulator.state import DeployState
 from finstack.errors import UsageError
 
 # Credentials that only the emulator accepts; never real ones.
@@ -28,11 +29,15 @@ FAKE_CREDENTIALS = {
 
 @dataclass
 class EmulatorSession:
-    """A started emulator: its endpoint (or "in-process") and a gateway to it."""
+    """A started emulator: its endpoint (or "in-process") and a gateway to it.
+
+    An in-process emulator's deployments live on the session: they die with its moto state.
+    """
 
     endpoint: str
     gateway: AwsGateway
     in_process: bool
+    deployments: dict[str, DeployState] = field(default_factory=dict)
 
 
 class _ProcessEmulator:
