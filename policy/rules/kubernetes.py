@@ -89,11 +89,21 @@ def _is_default_deny(props: Mapping[str, Any]) -> bool:
     return {"Ingress", "Egress"} <= set(types) and not as_list(spec.get("ingress")) and not as_list(spec.get("egress"))
 
 
+def _cluster_of(resource: PolicyResource) -> str | None:
+    """The Kubernetes provider a resource is declared with: which cluster it lives in.
+
+    Namespace names repeat across a stack's clusters (every cell has a `ledger`), so a
+    NetworkPolicy only covers the namespace of that name in its own cluster.
+    """
+    return resource.provider.urn if resource.provider is not None else None
+
+
 def _policy_namespace(
     view: StackView, policy: PolicyResource, namespaces: list[PolicyResource]
 ) -> list[PolicyResource]:
     declared = get(view.props(policy), "metadata.namespace")
-    found = [n for n in namespaces if namespace_name(view.props(n), n.name) == declared]
+    cluster = _cluster_of(policy)
+    found = [n for n in namespaces if namespace_name(view.props(n), n.name) == declared and _cluster_of(n) == cluster]
     return found or [n for n in view.references(policy, "metadata", (NAMESPACE,)) if n in namespaces]
 
 

@@ -688,8 +688,6 @@ MUTATIONS: tuple[Mutation, ...] = (
         "risk namespace without its default-deny policy",
         Select("kubernetes:networking.k8s.io/v1:NetworkPolicy", r"kube-us-east-1-risk-default-deny"),
         reported_on=(Select("kubernetes:core/v1:Namespace", r"kube-us-east-1-risk-namespace"),),
-        known_gap="k8s-namespace-default-deny matches namespaces by name across clusters: us-west-2's "
-        "policy for the same namespace name covers us-east-1's",
     ),
     Mutation(
         "default-deny-ingress-only",
@@ -698,8 +696,6 @@ MUTATIONS: tuple[Mutation, ...] = (
         Select("kubernetes:networking.k8s.io/v1:NetworkPolicy", r"kube-us-east-1-ledger-default-deny"),
         set_input("spec.policyTypes", ["Ingress"]),
         reported_on=(Select("kubernetes:core/v1:Namespace", r"kube-us-east-1-ledger-namespace"),),
-        known_gap="k8s-namespace-default-deny matches namespaces by name across clusters: us-west-2's "
-        "policy for the same namespace name covers us-east-1's",
     ),
     # -- residency -------------------------------------------------------------------------------
     Mutation(

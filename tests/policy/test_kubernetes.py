@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pulumi_policy import PolicyProviderResource, PolicyResource
 
 from tests.policy import factories as f
 from tests.policy.helpers import DELETE, UNKNOWN, UNKNOWN_BOOL, UNKNOWN_OBJECT, check, check_stack, edit, urn
@@ -98,6 +99,45 @@ def test_k8s_namespace_default_deny__unknown_namespace_resolved_through_dependen
     name = "kube-ledger-default-deny"
     resources = stack.replace(name, edit(stack.props(name), {"metadata.namespace": UNKNOWN}))
     assert check_stack("k8s-namespace-default-deny", resources) == []
+
+
+def _in_cluster(resource: PolicyResource, region: str) -> PolicyResource:
+    """Declare `resource` with the explicit Kubernetes provider of `region`'s cluster."""
+    name = f"kube-{region}-provider"
+    resource.provider = PolicyProviderResource(
+        "pulumi:providers:kubernetes", {}, urn("pulumi:providers:kubernetes", name), name
+    )
+    return resource
+
+
+def _two_clusters(*, west_policy: bool = True, east_policy: bool = True) -> list[PolicyResource]:
+    """The same `ledger` namespace in two clusters, each with (or without) its own default-deny."""
+    resources = []
+    for region, with_policy in (("us-east-1", east_policy), ("us-west-2", west_policy)):
+        namespace = _in_cluster(f.resource(f.T_NAMESPACE, f"kube-{region}-ledger-ns", f.namespace("ledger")), region)
+        resources.append(namespace)
+        if with_policy:
+            policy = _in_cluster(
+                f.resource(f.T_NETPOL, f"kube-{region}-ledger-default-deny", f.default_deny("ledger")), region
+            )
+            resources.append(policy)
+    return resources
+
+
+def test_k8s_namespace_default_deny__each_cluster_covered_by_its_own_policy_passes():
+    assert check_stack("k8s-namespace-default-deny", _two_clusters()) == []
+
+
+@pytest.mark.parametrize("missing", ["us-east-1", "us-west-2"])
+def test_k8s_namespace_default_deny__policy_in_other_cluster_does_not_count(missing):
+    resources = _two_clusters(east_policy=missing != "us-east-1", west_policy=missing != "us-west-2")
+    assert check_stack("k8s-namespace-default-deny", resources) == [
+        (
+            "Namespace ledger must have a default-deny NetworkPolicy "
+            "(empty podSelector, policyTypes Ingress and Egress, no rules).",
+            urn(f.T_NAMESPACE, f"kube-{missing}-ledger-ns"),
+        )
+    ]
 
 
 # --- k8s-workload-no-privilege ---------------------------------------------------------------------------
