@@ -1,7 +1,11 @@
 """Serve the finstack policy pack to the Pulumi engine (the SDK call below blocks)."""
 
+import conversion_cache
 from pulumi_policy import EnforcementLevel, PolicyPack
 from rules import ALL_POLICIES, PACK_DESCRIPTION, PACK_DISPLAY_NAME, PACK_NAME, PACK_TAGS
+
+# Convert each resource once per analyzer call rather than once per policy (why: conversion_cache.py).
+conversion_cache.install()
 
 PolicyPack(
     name=PACK_NAME,

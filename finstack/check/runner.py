@@ -1,8 +1,7 @@
 """`finstack check`'s runner: run the program offline (or read an export) and check it.
 
-The pack is spawned and configured while the program runs, and each resource is analyzed as
-soon as the program registers it (the engine's step generator does the same): the pack works
-on another core while the program runs, and only AnalyzeStack waits for the program's end.
+The pack is spawned and configured on another core while the program runs; the export is then
+analyzed as a whole, its Analyze calls and AnalyzeStack shared among the pack processes.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ from finstack.check.formats import render
 from finstack.check.formats.text import summary_line
 from finstack.check.report import CheckReport
 from finstack.check.session import DEFAULT_PROCESSES, AnalyzerSession
-from finstack.engine.export import plan_export, resource_entry
+from finstack.engine.export import plan_export
 from finstack.engine.runner import run_program
 from finstack.errors import UsageError
 from finstack.project import StackFiles, load_stack
@@ -59,11 +57,8 @@ def run_check(
     with AnalyzerSession(pack_dir, files, config_file, processes=processes) as session:
         if export is not None:
             return session.check(export)
-        with session.stream(partial(resource_entry, project_dir=files.project_dir)) as stream:
-            # The whole export is still built from the finished run: `check` reuses a streamed
-            # answer only for a resource that came out exactly as it was streamed.
-            document = plan_export(run_program(files, on_record=stream.submit), files.project_dir)
-            return session.check(document, streamed=stream.finish())
+        session.connect_in_background()  # the pack starts on the other core while the program runs
+        return session.check(plan_export(run_program(files), files.project_dir))
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ Where this differs from the CLI, none of it visible in the results:
   enabled (resource policies are configured identically everywhere), and AnalyzeStack goes to
   every process: the SDK runs each stack policy independently and re-reads every resource for
   each, so the shares add up to exactly one AnalyzeStack and its cost is split;
-- `stream()` lets Analyze start as soon as the program registers a resource, as the engine's
-  step generator does, instead of after the program; only AnalyzeStack waits for the end.
+- `connect_in_background()` starts and configures the pack while the program still runs, so
+  that only the calls themselves wait for the program's end. (Sending Analyze while the program
+  ran, as the engine's step generator does, was tried and measured slower on two cores: the
+  sending contends with the program for this process's GIL, see benchmarks/check_overhead.py.)
 
 All are sound because the SDK answers every call from the request and the configuration alone;
 benchmarks/check_overhead.py measures what they buy. One session can check many exports (the
@@ -25,12 +27,13 @@ pack is configured once), which the mutation tests rely on.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import logging
 import os
 import queue
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -65,6 +68,8 @@ DEFAULT_PROCESSES = max(1, min(2, os.cpu_count() or 1))
 # Calls kept in flight per process: two keep the pack busy (one is answered while the next one
 # travels); more only make its serving threads contend for its GIL.
 CALLS_PER_PROCESS = 2
+# How long `close` waits for a background connect to notice that its packs are gone.
+_CONNECTOR_JOIN_S = 5.0
 # The CLI raises gRPC's message limit to 400 MiB for analyzers (AnalyzeStack carries every resource).
 _MAX_MESSAGE = 400 * 1024 * 1024
 _CHANNEL_OPTIONS = [
@@ -141,6 +146,7 @@ class AnalyzerSession:
         self._connect_lock = threading.Lock()
         self._connect_error: BaseException | None = None
         self._closed = False
+        self._connector: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -173,13 +179,18 @@ class AnalyzerSession:
             raise PolicyPackError(f"policy pack {self.pack.path}: cannot start {self.pack.python()}: {err}") from None
 
     def close(self) -> None:
-        """Close the channels, stop the packs and the engine service. Safe to call twice."""
+        """Stop the packs, close the channels and the engine service. Safe to call twice."""
         self._closed = True
+        for analyzer in self._analyzers:
+            analyzer.process.stop()
+        if self._connector is not None:
+            # With its packs gone a background connect fails at once; it must not hand out a
+            # channel after this.
+            self._connector.join(timeout=_CONNECTOR_JOIN_S)
         for analyzer in self._analyzers:
             if analyzer.channel is not None:
                 analyzer.channel.close()
                 analyzer.channel = None
-            analyzer.process.stop()
         if self._engine is not None:
             self._engine.stop()
             self._engine = None
@@ -307,29 +318,31 @@ class AnalyzerSession:
         log.debug("pack %s: %d policies configured", label, len(policies))
         return meta, config
 
-    def stream(self, convert: Callable[[Any], dict[str, Any]] | None = None) -> AnalysisStream:
-        """Analyze resources as they are `submit`ted, while the caller is still producing them.
+    def connect_in_background(self) -> None:
+        """Start connecting now, on a daemon thread; the next `connect` (or `check`) waits for it.
 
-        `with session.stream() as stream:` connects to the pack in the background at once;
-        `stream.finish()` then hands `check(export, streamed=...)` the answers to reuse.
-        `convert` turns what is submitted (e.g. a program's resource record) into an export
-        resource, on the stream's own thread.
+        A failure is kept and raised by that call, on the caller's thread.
         """
-        return AnalysisStream(self, convert)
+
+        def connect_quietly() -> None:
+            with contextlib.suppress(BaseException):  # raised again by the next connect()
+                self.connect()
+
+        # The processes are spawned here, on the caller's thread, so that `close` always sees
+        # every process it has to stop.
+        self.start()
+        self._connector = threading.Thread(target=connect_quietly, name="pack-connect", daemon=True)
+        self._connector.start()
 
     def check(
         self,
         export: Mapping[str, Any],
         only: Collection[str] | None = None,
-        *,
-        streamed: Mapping[str, _Answer] | None = None,
     ) -> CheckReport:
         """Analyze the resources of `export` and the stack as a whole; the findings as a report.
 
         `only` limits Analyze to those URNs (AnalyzeStack always sees every resource): for
         re-checking an export after editing a few resources, as the mutation tests do.
-        `streamed` are answers an `AnalysisStream` already has: one is reused only when it was
-        given exactly this resource and provider, so the report is the same as without them.
         """
         meta = self.connect()
         _check_export_shape(export, self.files.stack)
@@ -337,19 +350,8 @@ class AnalyzerSession:
         resources = list(index.all_resources())
         wanted = None if only is None else set(only)
         selected = resources if wanted is None else [r for r in resources if r["urn"] in wanted]
-        answers: list[_Answer] = []
-        todo: list[tuple[dict[str, Any], wire.ProviderRef | None]] = []
-        for resource in selected:
-            provider = index.provider_of(resource)
-            known = streamed.get(resource["urn"]) if streamed else None
-            if known is not None and known.resource == resource and known.provider == provider:
-                answers.append(known)
-            else:
-                todo.append((resource, provider))
-        if streamed is not None:
-            log.debug("check: %d of %d Analyze answers streamed", len(answers), len(selected))
-        analyzed, stack_diagnostics = self._analyze(todo, index)
-        answers.extend(analyzed)
+        todo = [(resource, index.provider_of(resource)) for resource in selected]
+        answers, stack_diagnostics = self._analyze(todo, index)
         violations: list[Violation] = []
         for answer in answers:
             # The engine attributes a resource diagnostic to the analyzed resource, whatever URN it names.
@@ -593,77 +595,6 @@ class _Workers:
             self._stop.set()
             for _ in self._threads:
                 self._queue.put(None)
-
-
-class AnalysisStream:
-    """Analyze calls made while the program still runs; `check(export, streamed=...)` reuses them.
-
-    `submit` only queues (it runs on the program's registering thread, which must not wait); one
-    sender thread connects to the pack, then turns what was submitted into export resources
-    (`convert`), in submission order, and sends each one's Analyze. A resource it could not
-    take is simply analyzed at the end, by `check`.
-    """
-
-    def __init__(self, session: AnalyzerSession, convert: Callable[[Any], dict[str, Any]] | None = None) -> None:
-        files = session.files
-        self._session = session
-        self._convert = convert
-        self._index = wire.ResourceIndex(
-            {"project": files.project, "stack": files.stack, "resources": []}, files.pulumi_config()
-        )
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._dispatch: _Dispatch | None = None
-        self._error: BaseException | None = None
-        self._aborted = False
-        self._sender = threading.Thread(target=self._send, name="analyze-stream", daemon=True)
-        self._sender.start()
-
-    def __enter__(self) -> AnalysisStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._sender.is_alive():
-            self._aborted = True
-            self._queue.put(_END)
-        elif self._dispatch is not None:
-            self._dispatch.abort()
-
-    def submit(self, item: Any) -> None:
-        """Queue one resource (or what `convert` turns into one); never blocks, never raises."""
-        self._queue.put(item)
-
-    def _send(self) -> None:
-        try:
-            self._session.connect()
-            self._dispatch = _Dispatch(self._session)
-        except BaseException as err:
-            self._error = err
-            return
-        while (item := self._queue.get()) is not _END:
-            if self._aborted:
-                break
-            try:
-                resource = self._convert(item) if self._convert is not None else item
-                defaults = self._index.add(resource)
-                self._dispatch.send(resource, self._index.provider_of(resource))
-                for default in defaults:
-                    self._dispatch.send(default, None)
-            except Exception:  # e.g. the pack went away: `check` analyzes it again and reports why
-                log.debug("stream: resource not analyzed yet; analyzed at the end", exc_info=True)
-        if self._aborted:
-            self._dispatch.abort()
-
-    def finish(self) -> dict[str, _Answer]:
-        """Wait for the submitted resources; their answers by URN (a pack failure is raised)."""
-        self._queue.put(_END)
-        self._sender.join()
-        if self._error is not None:
-            raise self._error
-        assert self._dispatch is not None
-        return self._dispatch.finish()
-
-
-_END = object()  # ends an AnalysisStream's queue
 
 
 def _stack_shares(

@@ -8,7 +8,6 @@ provider, source position), so this monitor keeps the whole `RegisterResourceReq
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -49,19 +48,12 @@ class ResourceRecord:
 
 
 class RecordingMonitor(MockMonitor):
-    """MockMonitor that keeps a ResourceRecord per registration, in registration order.
+    """MockMonitor that keeps a ResourceRecord per registration, in registration order."""
 
-    `on_record`, when given, is called with each new record once it is stored, on the thread
-    that registered it and before the registration returns (so a provider's record is always
-    seen before the records of the resources it serves). It should be quick and must not
-    raise: an exception fails that registration, and with it the program.
-    """
-
-    def __init__(self, mocks: Mocks, on_record: Callable[[ResourceRecord], None] | None = None):
+    def __init__(self, mocks: Mocks):
         super().__init__(mocks)
         self.records: dict[str, ResourceRecord] = {}
         self._lock = threading.Lock()
-        self._on_record = on_record
 
     def RegisterResource(self, request: Any) -> Any:
         """Record the full request, then let MockMonitor ask the mocks for id and outputs."""
@@ -97,8 +89,6 @@ class RecordingMonitor(MockMonitor):
         )
         with self._lock:
             self.records[urn] = record
-        if self._on_record is not None:
-            self._on_record(record)
         return response
 
 

@@ -52,21 +52,12 @@ def program_dir_of(files: StackFiles) -> Path:
     return path
 
 
-OnRecord = Callable[[ResourceRecord], None]
-
-
-def run_program(
-    files: StackFiles, mocks: Mocks | None = None, preview: bool = True, *, on_record: OnRecord | None = None
-) -> ProgramRun:
-    """Validate the stack's config (nothing is declared when it is invalid), then run the program.
-
-    `on_record` sees each resource as soon as it is registered, its `region` already resolved
-    (see `RecordingMonitor`); `finstack check` uses it to analyze while the program still runs.
-    """
+def run_program(files: StackFiles, mocks: Mocks | None = None, preview: bool = True) -> ProgramRun:
+    """Validate the stack's config (nothing is declared when it is invalid), then run the program."""
     config = files.validated()
     program_dir = program_dir_of(files)
     fake = mocks or FakeCloud(default_region=config.aws_region)
-    return contextvars.Context().run(_run_isolated, files, config, fake, program_dir, preview, on_record)
+    return contextvars.Context().run(_run_isolated, files, config, fake, program_dir, preview)
 
 
 def _run_isolated(
@@ -75,13 +66,12 @@ def _run_isolated(
     mocks: Mocks,
     program_dir: Path,
     preview: bool,
-    on_record: OnRecord | None,
 ) -> ProgramRun:
     def program() -> None:
         runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
 
     records, outputs = _run_under_mocks(
-        program, files.project, files.stack, files.pulumi_config(), mocks, config.aws_region, preview, on_record
+        program, files.project, files.stack, files.pulumi_config(), mocks, config.aws_region, preview
     )
     return ProgramRun(files.project, files.stack, config, records, outputs, program_dir)
 
@@ -93,13 +83,11 @@ def run_callable(
     project: str = "finstack",
     stack: str = "test",
     preview: bool = True,
-    *,
-    on_record: OnRecord | None = None,
 ) -> ProgramRun:
     """Run `func` (e.g. one component with literal inputs) like a program: for unit tests."""
     fake = mocks or FakeCloud(default_region=config.aws_region)
     records, outputs = contextvars.Context().run(
-        _run_under_mocks, func, project, stack, {}, fake, config.aws_region, preview, on_record
+        _run_under_mocks, func, project, stack, {}, fake, config.aws_region, preview
     )
     return ProgramRun(project, stack, config, records, outputs, Path.cwd())
 
@@ -112,24 +100,13 @@ def _run_under_mocks(
     mocks: Mocks,
     default_region: str,
     preview: bool,
-    on_record: OnRecord | None = None,
 ) -> tuple[tuple[ResourceRecord, ...], dict[str, Any]]:
     region_of = getattr(mocks, "region_of", None)
-    hook: OnRecord | None = None
-    if on_record is not None:
-        callback = on_record
-
-        def hook(record: ResourceRecord) -> None:
-            # Resolved now for the hook, and again below: a provider is registered before the
-            # resources it serves, so both give the same answer.
-            record.region = _region(record, region_of, default_region)
-            callback(record)
-
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         pulumi_config.set_all_config(config_bag, [])
-        monitor = RecordingMonitor(mocks, on_record=hook)
+        monitor = RecordingMonitor(mocks)
         set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
         # The SDK's pending-outputs set is a context property whose default is one process-wide
         # set: a run that failed midway leaves tasks of its (closed) loop there, and the next run

@@ -127,7 +127,11 @@ def waivable_resource(
     """Wrap a resource validator: skip waived resources, report expired or malformed waivers."""
 
     def run(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        waivers, problems = parse_waivers(args.get_config())
+        config = args.get_config()
+        if not (config or {}).get("waivers"):  # nothing waived (the usual case): no clock, no parsing
+            validate(args, report_violation)
+            return
+        waivers, problems = parse_waivers(config)
         for resource, message in problems:
             if resource in (args.urn, args.name):
                 report_violation(message, None)

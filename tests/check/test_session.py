@@ -280,3 +280,39 @@ def test_session__policy_that_raises_is_a_pack_error(prod_files: StackFiles, tmp
         session.check(clean_export())
     assert f"Analyze({ROOT_URN}) failed" in str(caught.value)
     assert "Exception calling application: 'storageEncrypted'" in str(caught.value)
+
+
+# --- connecting in the background (run_check starts the pack while the program runs) ---------------
+
+
+def test_connect_in_background__check_gets_the_same_report_as_connecting_in_line(prod_files: StackFiles) -> None:
+    export = edited(clean_export(), cluster_urn("aurora-use1"), storageEncrypted=False)
+    with AnalyzerSession(TESTPACK, prod_files, None) as session:
+        in_line = session.check(export)
+    with AnalyzerSession(TESTPACK, prod_files, None) as session:
+        session.connect_in_background()
+        assert session.pids, "the pack processes are spawned at once, on the caller's thread"
+        background = session.check(export)
+    assert background == in_line
+    assert found(background), "the edited export must have a violation to compare"
+
+
+def test_connect_in_background__a_pack_failure_is_raised_by_check_on_the_callers_thread(
+    prod_files: StackFiles, tmp_path: Path
+) -> None:
+    pack = write_pack(tmp_path / "broken", "raise ValueError('rules module is missing')\n")
+    with AnalyzerSession(pack, prod_files, None) as session:
+        session.connect_in_background()
+        with pytest.raises(PolicyPackError, match="ValueError: rules module is missing"):
+            session.check(clean_export())
+
+
+def test_connect_in_background__closing_midway_leaves_no_process_and_no_open_channel(prod_files: StackFiles) -> None:
+    # e.g. the program fails while the pack is still starting: the session closes under the connect.
+    with AnalyzerSession(TESTPACK, prod_files, None) as session:
+        session.connect_in_background()
+        pids = session.pids
+    assert_gone(pids)
+    assert all(analyzer.channel is None for analyzer in session._analyzers)
+    with pytest.raises(PolicyPackError):
+        session.connect()
