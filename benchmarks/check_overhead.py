@@ -16,6 +16,9 @@ drifts by tens of percent over minutes, pairing within a round is what makes it 
 this process's plus its finished children's (the pack processes), so it does not depend on
 load: it shows what the check costs in total, the wall time what it costs the operator.
 
+Then the analyzer's throughput: resources checked per second when a finished export goes
+through pack processes that are already running.
+
 Usage: python -m benchmarks.check_overhead [--stack prod] [--runs 5] [--processes 1,2,3] [--json FILE]
 """
 
@@ -156,6 +159,39 @@ def end_to_end(stack: str, runs: int) -> list[dict[str, Any]]:
     ]
 
 
+def throughput(stack: str, runs: int, processes: list[int]) -> list[dict[str, Any]]:
+    """Resources checked per second: a finished export through connected, warmed-up pack processes."""
+    from finstack.check.runner import DEFAULT_PACK_DIR, default_config_file
+    from finstack.check.session import AnalyzerSession
+    from finstack.engine.export import plan_export
+    from finstack.engine.runner import run_program
+    from finstack.project import load_stack
+
+    files = load_stack(stack, ROOT)
+    pack = ROOT / DEFAULT_PACK_DIR
+    document = plan_export(run_program(files), ROOT)
+    rows = []
+    for count in processes:
+        with AnalyzerSession(pack, files, default_config_file(files, pack), processes=count) as session:
+            session.check(document)  # connects, and warms the pack up
+            walls = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                report = session.check(document)
+                walls.append(time.perf_counter() - start)
+        seconds = statistics.median(walls)
+        rows.append(
+            {
+                "what": f"check of a finished export ({count} pack process{'es' if count > 1 else ''})",
+                "seconds": seconds,
+                "walls": [round(w, 3) for w in walls],
+                "resources": report.resources_checked,
+                "resourcesPerSecond": report.resources_checked / seconds,
+            }
+        )
+    return rows
+
+
 def _table(title: str, rows: list[dict[str, Any]]) -> str:
     lines = [title, f"  {'':56} {'wall s':>7} {'overhead':>9} {'CPU s':>6} {'CPU +':>6}"]
     for row in rows:
@@ -192,6 +228,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     figures["loadBefore"] = _load()
     figures["inProcess"] = in_process(args.stack, args.runs, processes)
     figures["endToEnd"] = [] if args.no_end_to_end else end_to_end(args.stack, args.runs)
+    figures["throughput"] = throughput(args.stack, args.runs, processes)
     figures["loadAfter"] = _load()
     resources = figures["inProcess"][0]["resources"]
     print(
@@ -203,6 +240,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     if figures["endToEnd"]:
         print(_table("end to end", figures["endToEnd"]))
+    print("analyzer throughput")
+    for row in figures["throughput"]:
+        print(f"  {row['what']:56} {row['seconds']:7.2f} s  {row['resourcesPerSecond']:6.0f} resources/s")
     best = min(row["overhead"] for row in figures["inProcess"] if "overhead" in row)
     verdict = f"overhead: in process, best variant {best:+.0%}"
     if figures["endToEnd"]:

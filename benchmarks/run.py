@@ -62,7 +62,7 @@ def main() -> None:
     for name, figures in results.items():
         notes = f"{figures['resources_per_s']} emulated resources/s" if "resources_per_s" in figures else ""
         print(f"{name:<24} {figures['wall_s']:>9.2f} {figures['peak_mib']:>11.1f}  {notes}")
-    print("\ncheck overhead over preview (in-process, analyzer round trip only):")
+    print("\ncheck overhead over preview (in process and end to end) and analyzer throughput:")
     subprocess.run([sys.executable, "-m", "benchmarks.check_overhead"], cwd=ROOT, check=True)
     print("\ndrill orchestration overhead (measured RTO minus the emulator's modelled AWS time):")
     subprocess.run([sys.executable, "-m", "benchmarks.drills"], cwd=ROOT, check=True)
