@@ -105,3 +105,24 @@ def test_cli__console_script_prints_no_traceback(project: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_cli__every_subcommand_resolves_to_a_command() -> None:
+    import click
+
+    context = click.Context(main)
+    names = main.list_commands(context)
+    assert {"preview", "check", "up", "destroy", "emulator", "drill"} <= set(names)
+    unresolved = [name for name in names if not isinstance(main.get_command(context, name), click.Command)]
+    assert unresolved == []
+
+
+def test_cli__preview_does_not_import_the_drill_tooling() -> None:
+    # Subcommands load on first use: `drill` pulls in boto3, which preview and check never need.
+    probe = (
+        "import sys; from click.testing import CliRunner; from finstack.cli import main; "
+        "result = CliRunner().invoke(main, ['preview', '--help']); assert result.exit_code == 0, result.output; "
+        "print(sorted(m for m in ('boto3', 'finstack.commands.drill') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_DIR)
+    assert done.stdout.strip() == "[]"
