@@ -76,10 +76,6 @@ class ResourceIndex:
     A custom resource registered without an explicit provider gets the package's *default*
     provider, which the engine creates from the stack's `<package>:*` config (e.g. `aws:region`)
     and names `default_<version>`; the export has no record of it, so it is synthesised here.
-
-    The index also grows one resource at a time (`add`), in registration order, which is how
-    `finstack check` analyzes resources while the program still runs: a provider is registered
-    before the resources it serves, so each one's provider is resolved as from the whole export.
     """
 
     def __init__(self, export: Mapping[str, Any], stack_config: Mapping[str, str]):
@@ -98,13 +94,6 @@ class ResourceIndex:
             self._index(resource)
         for resource in resources:
             self._providers[resource["urn"]] = self._resolve(resource)
-
-    def add(self, resource: dict[str, Any]) -> list[dict[str, Any]]:
-        """Index one more resource; the default providers it made the engine create, as resources."""
-        self._index(resource)
-        known = len(self.default_providers)
-        self._providers[resource["urn"]] = self._resolve(resource)
-        return [_provider_resource(p, self.root_urn) for p in list(self.default_providers.values())[known:]]
 
     def _index(self, resource: dict[str, Any]) -> None:
         self.resources.append(resource)
