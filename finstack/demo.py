@@ -59,10 +59,12 @@ def main() -> None:
     from pathlib import Path
 
     Path(".finstack/prod").mkdir(parents=True, exist_ok=True)
+    drills = Path(".finstack/prod/drills")
+    earlier = set(drills.glob("*/report.md"))  # evidence of earlier runs stays, but is not this run's
     for title, argv in STEPS:
         run_step(title, argv)
     console.print(Rule("[bold green]demo complete[/]"))
-    for report in sorted(Path(".finstack/prod/drills").glob("*/report.md")):
+    for report in sorted(set(drills.glob("*/report.md")) - earlier):
         console.print(f"drill evidence: {report} (and {report.with_name('report.json')})")
 
 
