@@ -217,9 +217,15 @@ def build(
         promotion = "managed-failover"
     if via == "arc":
         promotion = "arc-region-switch"
-    gc = document.global_cluster_id
     target_arn = document.cell(target).aurora_cluster_arn
     source_arn = document.cell(source).aurora_cluster_arn
+    # What the promotion and its confirmation both act on.
+    writer_move = {
+        "strategy": promotion,
+        "globalClusterId": document.global_cluster_id,
+        "targetArn": target_arn,
+        "sourceArn": source_arn,
+    }
     target_groups = observed.nodegroups.get(target, [])
     scale = [_nodegroup_params(g, whole_load(g, observed.nodegroups, i)) for i, g in enumerate(target_groups)]
 
@@ -304,10 +310,7 @@ def build(
             target,
             calls,
             "only after the fence is confirmed",
-            strategy=promotion,
-            globalClusterId=gc,
-            targetArn=target_arn,
-            sourceArn=source_arn,
+            **writer_move,
         )
 
     def confirm_writer() -> None:
@@ -317,10 +320,7 @@ def build(
             target,
             ("rds:DescribeGlobalClusters", "rds:DescribeDBClusters"),
             "a promotion is asynchronous; nothing moves until the new writer is confirmed",
-            strategy=promotion,
-            globalClusterId=gc,
-            targetArn=target_arn,
-            sourceArn=source_arn,
+            **writer_move,
         )
 
     def verify_and_move() -> None:
