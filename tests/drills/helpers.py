@@ -79,6 +79,18 @@ def start(
 ) -> Outcome:
     """Prepare and execute one drill with `setup`."""
     preview = session.prepare(setup, kind, to=to)  # type: ignore[arg-type]
+    return execute(setup, preview, kind, directory, override_fence=override_fence)
+
+
+def execute(
+    setup: session.DrillSetup,
+    preview: session.Preview,
+    kind: str,
+    directory: Path,
+    *,
+    override_fence: str | None = None,
+) -> Outcome:
+    """Execute the dry run `preview` with `setup`, approved as `--yes`; its outcome."""
     assert isinstance(setup.clock, ManualClock)
     result, _, _ = session.start(
         setup,

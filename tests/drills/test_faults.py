@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from finstack.drills import session
-from finstack.drills.clock import ManualClock
 from finstack.emulator.moto_ext import route53_health
 from tests.drills import helpers
 from tests.drills import platform as builder
@@ -42,16 +41,7 @@ def _start(
     setup = builder.setup_for(platform, workload, hooks=hooks)
     if on_setup is not None:
         on_setup(setup)
-    assert isinstance(setup.clock, ManualClock)
-    result, _, _ = session.start(
-        setup,
-        preview,
-        directory,
-        drill_id=session.new_drill_id(kind, setup.clock),  # type: ignore[arg-type]
-        operator=helpers.OPERATOR,
-        approval_method="--yes",
-    )
-    return helpers.read(directory, result)
+    return helpers.execute(setup, preview, kind, directory)
 
 
 def _assert_safe(platform: builder.Platform, workload: builder.Workload, where: str) -> None:

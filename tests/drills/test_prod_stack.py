@@ -61,16 +61,7 @@ def _setup(document: dr.DrDocument, clock: VirtualClock) -> session.DrillSetup:
 def _run(setup: session.DrillSetup, kind: str, directory: Path) -> helpers.Outcome:
     preview = session.prepare(setup, kind)  # type: ignore[arg-type]
     assert preview.executable, [c for c in preview.checks if c.blocking and not c.ok]
-    assert isinstance(setup.clock, ManualClock)
-    result, _, _ = session.start(
-        setup,
-        preview,
-        directory,
-        drill_id=session.new_drill_id(kind, setup.clock),  # type: ignore[arg-type]
-        operator=helpers.OPERATOR,
-        approval_method="--yes",
-    )
-    return helpers.read(directory, result)
+    return helpers.execute(setup, preview, kind, directory)
 
 
 def test_prod_stack__switchover_and_failback_on_the_deployed_program(
