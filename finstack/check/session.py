@@ -105,10 +105,9 @@ class _Analyzer:
 
 @dataclass
 class _Answer:
-    """What the pack said about one resource, and the exact input it was asked about."""
+    """What the pack said about one resource."""
 
     resource: dict[str, Any]
-    provider: wire.ProviderRef | None
     response: Any  # AnalyzeResponse
     # Remediate's diagnostics (policies at `remediate` that could not fix the resource).
     notes: list[Any] = field(default_factory=list)
@@ -423,7 +422,7 @@ class AnalyzerSession:
                 elif remediation.HasField("properties"):
                     properties = json_format.MessageToDict(remediation.properties)
         request = wire.analyze_request_with(resource, provider, properties)
-        return _Answer(resource, provider, self._call(f"Analyze({resource['urn']})", stub.Analyze, request), notes)
+        return _Answer(resource, self._call(f"Analyze({resource['urn']})", stub.Analyze, request), notes)
 
     def _violation(self, diagnostic: Any, resource: Mapping[str, Any], meta: PackMeta) -> Violation:
         level = _level(diagnostic.enforcementLevel)
@@ -496,7 +495,7 @@ class _Dispatch:
     def __init__(self, session: AnalyzerSession) -> None:
         self._session = session
         self._lock = threading.Lock()
-        self._sent: list[tuple[dict[str, Any], wire.ProviderRef | None, grpc.Future]] = []
+        self._sent: list[tuple[dict[str, Any], grpc.Future]] = []
         self._unanswered: list[collections.deque[grpc.Future]] = [collections.deque() for _ in range(session.processes)]
         self._workers = _Workers(session) if session._remediating else None
 
@@ -513,16 +512,16 @@ class _Dispatch:
             position = min(range(len(self._unanswered)), key=lambda p: len(self._unanswered[p]))
             call = self._session._stub(position).Analyze.future(request, timeout=_CALL_TIMEOUT_S)
             self._unanswered[position].append(call)
-            self._sent.append((resource, provider, call))
+            self._sent.append((resource, call))
 
     def finish(self) -> dict[str, _Answer]:
         """Wait for every call sent; the answers by URN, or the earliest failure raised."""
         with self._lock:
             sent = list(self._sent)
         answers: dict[str, _Answer] = {}
-        for resource, provider, call in sent:
+        for resource, call in sent:
             response = self._session._result(f"Analyze({resource['urn']})", call)
-            answers[resource["urn"]] = _Answer(resource, provider, response)
+            answers[resource["urn"]] = _Answer(resource, response)
         if self._workers is not None:
             answers.update(self._workers.finish())
         return answers
@@ -530,7 +529,7 @@ class _Dispatch:
     def abort(self) -> None:
         """Cancel what is still unanswered (the pack may already be gone)."""
         with self._lock:
-            for _, _, call in self._sent:
+            for _, call in self._sent:
                 call.cancel()
         if self._workers is not None:
             self._workers.abort()
