@@ -22,20 +22,35 @@ behave exactly as before, only the repeated work is skipped:
   policy writes to them (tests/policy/test_conversion_cache.py compares every response of the
   stock and the memoized analyzer over both shipped stacks and every mutation).
 
+`AnalyzeStack` needs more than a memo: for every stack policy the SDK rebuilds the whole stack
+as `PolicyResource` objects, then links each one's parent and dependencies, which costs more than
+the policies themselves. `install()` replaces it with `analyze_stack_once`, the same method
+building that graph once per call (on the first enabled stack policy) and handing each policy
+its own list of the shared resources. It is installed only over the SDK method it was written
+from (a fingerprint of its source, `SDK_ANALYZE_STACK_SHA256`): any other SDK version keeps its
+own AnalyzeStack.
+
 Installing is idempotent and a no-op for an SDK that no longer calls the functions through
 these module names: the pack then runs at the stock speed, with the same results.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import inspect
 import threading
 from collections.abc import Callable
+from inspect import isawaitable
 from typing import Any
 
 MAX_ENTRIES = 8192
 _INSTALLED_FLAG = "_finstack_conversion_cache"
 # Servicer methods that build a policy's view of a request from the request alone.
 _PURE_METHODS = ("_get_resource_options", "_get_provider_resource")
+# sha256 of the source of pulumi-policy 1.21.0's `_PolicyAnalyzerServicer.AnalyzeStack`, the
+# method `analyze_stack_once` reproduces; a different source keeps the SDK's own.
+SDK_ANALYZE_STACK_SHA256 = "3917a008482c2387d7da37f65d889970933e8df8efc57270559e20b36be837bf"
 
 
 class IdentityMemo:
@@ -107,6 +122,101 @@ class _JsonFormat:
         return getattr(self.original, name)
 
 
+def analyze_stack_once(self: Any, request: Any, _context: Any) -> Any:
+    """pulumi-policy 1.21.0's AnalyzeStack, with the stack's resources built once per call.
+
+    Line for line the SDK's method, except that the stack's `PolicyResource` graph is built on
+    the first enabled stack policy instead of for each one, and each policy gets its own list
+    of those shared resources (so one that reorders its list cannot affect the next).
+    """
+    from pulumi_policy import policy as analyzer
+
+    proto = analyzer.proto
+    level_of = analyzer.EnforcementLevel
+    self._configure_runtime_settings()
+    response = proto.AnalyzeResponse()
+    resources: list[Any] | None = None
+    pack_name = self._PolicyAnalyzerServicer__policy_pack_name
+    pack_version = self._PolicyAnalyzerServicer__policy_pack_version
+    for policy in self._PolicyAnalyzerServicer__policies:
+        enforcement_level = self._get_enforcement_level(policy)
+        if enforcement_level == level_of.DISABLED or not isinstance(policy, analyzer.StackValidationPolicy):
+            continue
+        if enforcement_level == level_of.REMEDIATE:
+            enforcement_level = level_of.MANDATORY  # stack policies cannot be remediated
+        report_violation = self._create_report_violation(
+            response, policy.name, policy.description, enforcement_level, policy.severity
+        )
+        if resources is None:
+            resources = _stack_resources(self, request)
+        config = self._get_policy_config(policy.name)
+        args = analyzer.StackValidationArgs(list(resources), config, self._PolicyAnalyzerServicer__stack_tags)
+        try:
+            result = policy.validate(args, report_violation)
+            if isawaitable(result):
+                loop = asyncio.new_event_loop()
+                task: asyncio.Task[Any] = asyncio.Task(result, loop=loop)  # type: ignore[arg-type]
+                loop.run_until_complete(task)
+                loop.close()
+        except analyzer.UnknownValueError as e:
+            response.diagnostics.append(
+                proto.AnalyzeDiagnostic(
+                    policyName=policy.name,
+                    policyPackName=pack_name,
+                    policyPackVersion=pack_version,
+                    message=(
+                        f"can't run policy '{policy.name}' from policy pack "
+                        f"'{pack_name}@v{pack_version}' during preview: {e.message}"
+                    ),
+                    urn="",
+                    description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(level_of.ADVISORY),
+                )
+            )
+        except analyzer._NotApplicableError as e:
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
+    return response
+
+
+def _stack_resources(self: Any, request: Any) -> list[Any]:
+    """The request's resources as the SDK builds them for a stack policy, parents and dependencies linked."""
+    from pulumi_policy import policy as analyzer
+
+    built = []
+    for r in request.resources:
+        props = analyzer.unknown_checking_proxy(
+            analyzer.deserialize_properties(analyzer.json_format.MessageToDict(r.properties))
+        )
+        resource = analyzer.PolicyResource(
+            r.type,
+            props,
+            r.urn,
+            r.name,
+            self._get_resource_options(r),
+            self._get_provider_resource(r),
+            None,
+            [],
+            {},
+        )
+        property_dependencies = {k: list(v.urns) for k, v in r.propertyDependencies.items()}
+        built.append((resource, r.parent, list(r.dependencies), property_dependencies))
+    by_urn = {resource.urn: resource for resource, *_ in built}
+    for resource, parent, dependencies, property_dependencies in built:
+        if parent is not None and parent in by_urn:
+            resource.parent = by_urn[parent]
+        resource.dependencies.extend(by_urn[d] for d in dependencies if d in by_urn)
+        for key, urns in property_dependencies.items():
+            resource.property_dependencies[key] = [by_urn[d] for d in urns if d in by_urn]
+    return [resource for resource, *_ in built]
+
+
+def _fingerprint(method: Any) -> str | None:
+    try:
+        return hashlib.sha256(inspect.getsource(method).encode()).hexdigest()
+    except (OSError, TypeError):  # no source shipped: treat as unknown
+        return None
+
+
 def install() -> bool:
     """Memoize the SDK analyzer's property conversion; True if it is (now or already) memoized."""
     from pulumi_policy import policy as analyzer
@@ -124,6 +234,9 @@ def install() -> bool:
     analyzer.unknown_checking_proxy = memoized(analyzer.unknown_checking_proxy)
     for name in _PURE_METHODS:
         setattr(servicer, name, memoized_method(getattr(servicer, name)))
+    if _fingerprint(servicer.AnalyzeStack) == SDK_ANALYZE_STACK_SHA256:
+        analyze_stack_once.original = servicer.AnalyzeStack  # type: ignore[attr-defined]
+        servicer.AnalyzeStack = analyze_stack_once  # type: ignore[method-assign]
     setattr(analyzer, _INSTALLED_FLAG, True)
     return True
 
@@ -138,4 +251,7 @@ def uninstall() -> None:
         setattr(analyzer, name, getattr(analyzer, name).original)
     for name in _PURE_METHODS:
         setattr(analyzer._PolicyAnalyzerServicer, name, getattr(analyzer._PolicyAnalyzerServicer, name).original)
+    if analyzer._PolicyAnalyzerServicer.AnalyzeStack is analyze_stack_once:
+        original = analyze_stack_once.original  # type: ignore[attr-defined]
+        analyzer._PolicyAnalyzerServicer.AnalyzeStack = original  # type: ignore[method-assign]
     setattr(analyzer, _INSTALLED_FLAG, False)

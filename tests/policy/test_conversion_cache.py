@@ -3,17 +3,29 @@
 The equivalence tests run the SDK's own analyzer servicer in process, once stock and once
 memoized, over every resource of both shipped stacks and over a prod plan with every mutation of
 tests/check/mutations.py applied at once, and compare the serialized responses byte for byte.
+The pack's policies run alongside two probes that report everything a policy can see of a
+resource (its props, options, provider, parent and dependencies), so that a difference in what
+the memo hands a policy shows even where no finstack policy reads it.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 from pulumi_policy import policy as sdk
 
 from finstack.check import wire
@@ -23,6 +35,7 @@ from finstack.project import load_stack
 from policy import conversion_cache
 from policy.conversion_cache import IdentityMemo, memoized
 from policy.rules import ALL_POLICIES, PACK_NAME
+from policy.rules._util import plain
 from tests.check.mutations import MUTATIONS, SelectorMatchedNothing
 from tests.plan import PROJECT_DIR, shipped_plan
 
@@ -37,8 +50,54 @@ def stock_sdk() -> Iterator[None]:
         conversion_cache.install()
 
 
+def _seen(props: Any, opts: Any, provider: Any) -> dict[str, Any]:
+    """What a policy sees of a resource besides its graph, as plain JSON-able values."""
+    return {
+        "props": plain(props),
+        "opts": {name: _fields(value) for name, value in vars(opts).items()},
+        "provider": None
+        if provider is None
+        else [provider.resource_type, provider.urn, provider.name, plain(provider.props)],
+    }
+
+
+def _fields(value: Any) -> Any:
+    """An option's value: plain objects (custom timeouts) as their fields, sequences as lists."""
+    if hasattr(value, "__dict__"):
+        return {name: _fields(field) for name, field in vars(value).items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__.endswith("Container"):
+        return [_fields(item) for item in value]
+    return value
+
+
+def _probe_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    report_violation(json.dumps(_seen(args.props, args.opts, args.provider), sort_keys=True, default=repr), None)
+
+
+def _probe_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    def urn(resource: PolicyResource | None) -> str | None:
+        return None if resource is None else resource.urn
+
+    for resource in args.resources:
+        seen = _seen(resource.props, resource.opts, resource.provider) | {
+            "type": resource.resource_type,
+            "name": resource.name,
+            "parent": urn(resource.parent),
+            "dependencies": [urn(d) for d in resource.dependencies],
+            "propertyDependencies": {k: [urn(d) for d in v] for k, v in resource.property_dependencies.items()},
+        }
+        report_violation(json.dumps(seen, sort_keys=True, default=repr), resource.urn)
+
+
+_PROBES = [
+    ResourceValidationPolicy(name="probe-resource", description="Everything Analyze shows.", validate=_probe_resource),
+    StackValidationPolicy(name="probe-stack", description="Everything AnalyzeStack shows.", validate=_probe_stack),
+]
+
+
 def _servicer(stack: str) -> Any:
-    servicer = sdk._PolicyAnalyzerServicer(PACK_NAME, "0.0.1", ALL_POLICIES, EnforcementLevel.MANDATORY)
+    policies = [*ALL_POLICIES, *_PROBES]
+    servicer = sdk._PolicyAnalyzerServicer(PACK_NAME, "0.0.1", policies, EnforcementLevel.MANDATORY)
     config = load_policy_config(PROJECT_DIR / "policy" / f"config.{stack}.json")
     request = analyzer_pb2.ConfigureAnalyzerRequest(
         policyConfig={
@@ -104,18 +163,31 @@ def test_conversion_cache__same_answers_as_the_stock_sdk_with_every_mutation_app
 
 
 def test_conversion_cache__install_is_idempotent_and_uninstall_restores(stock_sdk: None) -> None:
+    servicer = sdk._PolicyAnalyzerServicer
     originals = (sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy)
-    methods = (sdk._PolicyAnalyzerServicer._get_resource_options, sdk._PolicyAnalyzerServicer._get_provider_resource)
+    methods = (servicer._get_resource_options, servicer._get_provider_resource, servicer.AnalyzeStack)
     assert conversion_cache.install()
     memo = sdk.deserialize_properties
+    assert servicer.AnalyzeStack is conversion_cache.analyze_stack_once
     assert conversion_cache.install()
     assert sdk.deserialize_properties is memo, "a second install must not wrap the wrappers"
     conversion_cache.uninstall()
     assert (sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy) == originals
-    assert (
-        sdk._PolicyAnalyzerServicer._get_resource_options,
-        sdk._PolicyAnalyzerServicer._get_provider_resource,
-    ) == methods
+    assert (servicer._get_resource_options, servicer._get_provider_resource, servicer.AnalyzeStack) == methods
+
+
+def test_conversion_cache__keeps_an_sdk_analyze_stack_it_was_not_written_from(
+    stock_sdk: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock = sdk._PolicyAnalyzerServicer.AnalyzeStack
+    monkeypatch.setattr(conversion_cache, "SDK_ANALYZE_STACK_SHA256", "0" * 64)  # as if the SDK had changed
+    assert conversion_cache.install()
+    try:
+        assert sdk._PolicyAnalyzerServicer.AnalyzeStack is stock
+        assert hasattr(sdk.deserialize_properties, "memo"), "the conversion memos are installed all the same"
+    finally:
+        conversion_cache.uninstall()
+    assert sdk._PolicyAnalyzerServicer.AnalyzeStack is stock
 
 
 def test_identity_memo__computes_once_per_object_not_per_equal_value() -> None:
