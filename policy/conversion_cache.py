@@ -125,7 +125,7 @@ class _JsonFormat:
 def analyze_stack_once(self: Any, request: Any, _context: Any) -> Any:
     """pulumi-policy 1.21.0's AnalyzeStack, with the stack's resources built once per call.
 
-    Line for line the SDK's method, except that the stack's `PolicyResource` graph is built on
+    The SDK's method step for step, except that the stack's `PolicyResource` graph is built on
     the first enabled stack policy instead of for each one, and each policy gets its own list
     of those shared resources (so one that reorders its list cannot affect the next).
     """

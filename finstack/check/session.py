@@ -16,8 +16,9 @@ Where this differs from the CLI, none of it visible in the results:
   each, so the shares add up to exactly one AnalyzeStack and its cost is split;
 - `connect_in_background()` starts and configures the pack while the program still runs, so
   that only the calls themselves wait for the program's end. (Sending Analyze while the program
-  ran, as the engine's step generator does, was tried and measured slower on two cores: the
-  sending contends with the program for this process's GIL, see benchmarks/check_overhead.py.)
+  ran, as the engine's step generator does, was tried and measured slower on two cores: from
+  this process the sending contends with the program for its GIL; from a relay process, the
+  relay and the packs took the program's CPU and slowed it by as much as they saved.)
 
 All are sound because the SDK answers every call from the request and the configuration alone;
 benchmarks/check_overhead.py measures what they buy. One session can check many exports (the
