@@ -179,3 +179,34 @@ def test_runner__every_run_gets_its_own_pending_outputs() -> None:
     plan_of(program)
     assert len(set(seen)) == 2, "two runs shared one pending-outputs set"
     assert id(pulumi_settings.SETTINGS.outputs) not in seen, "a run used the process-wide default set"
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["completes", "fails midway"])
+def test_runner__leaves_no_open_event_loop_or_registration_thread(fails: bool) -> None:
+    # Under mocks the SDK registers each resource from an executor thread that needs its own
+    # event loop; a run must close those loops and end those threads, whether it completes or not.
+    import asyncio
+    import gc
+    import threading
+
+    def open_loops() -> set[int]:
+        gc.collect()
+        return {id(o) for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and not o.is_closed()}
+
+    before = open_loops()
+
+    def program() -> None:
+        vpc = aws.ec2.Vpc("probe-vpc", cidr_block="10.0.0.0/16")
+        aws.ec2.Subnet("probe-subnet", vpc_id=vpc.id, cidr_block="10.0.1.0/24")
+        if fails:
+            raise pulumi.RunError("boom")
+
+    if fails:
+        with pytest.raises(ProgramError, match="boom"):
+            run_callable(program, shipped_config("dev"))
+    else:
+        run_callable(program, shipped_config("dev"))
+    left = open_loops() - before
+    assert left == set(), f"{len(left)} event loop(s) left open by the run"
+    threads = [t.name for t in threading.enumerate() if t.name.startswith("finstack-registration")]
+    assert threads == [], f"registration threads still running: {threads}"

@@ -11,7 +11,9 @@ import contextvars
 import gc
 import heapq
 import runpy
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,8 @@ def _run_under_mocks(
 ) -> tuple[tuple[ResourceRecord, ...], dict[str, Any]]:
     region_of = getattr(mocks, "region_of", None)
     loop = asyncio.new_event_loop()
+    executor = _LoopPerThreadExecutor()
+    loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     try:
         pulumi_config.set_all_config(config_bag, [])
@@ -129,6 +133,7 @@ def _run_under_mocks(
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+        executor.close()
         # Collect the run's tasks, coroutines and gRPC objects now: left for a later, random GC
         # pass, their finalizers can run inside the parser of an unrelated import and trip
         # CPython 3.11's "AST constructor recursion depth mismatch" (gh-106905).
@@ -148,6 +153,36 @@ def _region(
     if record.type.startswith("aws:"):
         return region_of(record.inputs, record.provider) if region_of else default_region
     return record.region
+
+
+class _LoopPerThreadExecutor(ThreadPoolExecutor):
+    """The run loop's default executor: each thread gets an event loop, closed with the executor.
+
+    The SDK sends every registration from an executor thread, and under mocks the monitor
+    `_sync_await`s there, which gives that thread an event loop (`_ensure_event_loop`) that
+    nothing closes. Each run then left one open loop per thread (a socket pair and an epoll
+    descriptor) to the garbage collector, whose late finalizers fail noisily ("Invalid file
+    descriptor: -1"). A loop set up front is the one the SDK finds and uses, and the run closes it.
+    """
+
+    def __init__(self) -> None:
+        self._loops: list[asyncio.AbstractEventLoop] = []
+        self._loops_lock = threading.Lock()
+        super().__init__(thread_name_prefix="finstack-registration", initializer=self._give_thread_a_loop)
+
+    def _give_thread_a_loop(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        with self._loops_lock:
+            self._loops.append(loop)
+
+    def close(self) -> None:
+        """Wait for the threads to finish, then close their loops."""
+        self.shutdown(wait=True, cancel_futures=True)
+        with self._loops_lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            loop.close()
 
 
 async def _stack_outputs() -> dict[str, Any]:
