@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,6 +205,12 @@ class PackProcess:
         """True while the pack process runs."""
         return self._proc is not None and self._proc.poll() is None
 
+    def terminate(self) -> None:
+        """Ask the pack's process group to exit (SIGTERM) and return; `stop` waits for it."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            _signal_group(proc.pid, signal.SIGTERM)
+
     def stop(self) -> None:
         """Terminate the pack's process group; kill it if it outlives STOP_GRACE_S. Idempotent."""
         proc = self._proc
@@ -213,12 +218,11 @@ class PackProcess:
             return
         if proc.poll() is None:
             _signal_group(proc.pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_GRACE_S
-            while proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            if proc.poll() is None:
+            try:
+                proc.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
                 _signal_group(proc.pid, signal.SIGKILL)
-            proc.wait()
+                proc.wait()
         for thread in self._threads:
             thread.join(timeout=STOP_GRACE_S)
         for stream in (proc.stdout, proc.stderr):

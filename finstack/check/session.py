@@ -182,6 +182,8 @@ class AnalyzerSession:
         """Stop the packs, close the channels and the engine service. Safe to call twice."""
         self._closed = True
         for analyzer in self._analyzers:
+            analyzer.process.terminate()  # all at once, so that they exit side by side
+        for analyzer in self._analyzers:
             analyzer.process.stop()
         if self._connector is not None:
             # With its packs gone a background connect fails at once; it must not hand out a

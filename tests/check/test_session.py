@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
+from finstack.check import pack as pack_module
 from finstack.check.pack import PolicyPackError
 from finstack.check.report import CheckReport, SourceRef
 from finstack.check.session import AnalyzerSession
@@ -264,6 +266,21 @@ def test_session__pack_that_prints_before_serving_fails_like_the_cli(prod_files:
     with AnalyzerSession(pack, prod_files, None) as session, pytest.raises(PolicyPackError) as caught:
         session.check(clean_export())
     assert "first line of stdout must be the port, got 'loading rules'" in str(caught.value)
+    assert_gone(session.pids)
+
+
+def test_session__pack_that_ignores_sigterm_is_killed_after_the_grace_period(
+    prod_files: StackFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint(1)\ntime.sleep(60)\n"
+    monkeypatch.setattr(pack_module, "STOP_GRACE_S", 0.3)
+    session = AnalyzerSession(write_pack(tmp_path / "stubborn", main), prod_files, None, processes=2)
+    session.start()
+    processes = [analyzer.process for analyzer in session._analyzers]
+    for process in processes:
+        process.wait_for_port()  # printed once SIGTERM is ignored
+    session.close()
+    assert [process._proc.returncode for process in processes if process._proc] == [-signal.SIGKILL] * 2
     assert_gone(session.pids)
 
 
