@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +32,30 @@ def quiet_libraries() -> None:
     """botocore, moto and grpc talk too much for an operator's terminal."""
     for name in ("botocore", "boto3", "urllib3", "moto", "werkzeug", "grpc", "pulumi"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def exit_cleanly_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM (a cancelled or timed-out CI job, `kill`) unwind like Ctrl-C does; returns the undo.
+
+    Python's default SIGTERM ends the process on the spot: no `finally`, no `with` exit. The
+    policy pack processes run in their own process group (so that a Ctrl-C reaches finstack
+    first) and would outlive finstack for good, and a drill could not save its journal. As a
+    SystemExit, the signal runs every cleanup on the way out; the exit status is the shell's
+    128 + 15. The undo puts the previous handler back (for a process that runs finstack's CLI
+    in-process, such as the tests).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # only the main thread may install handlers
+
+    def leave(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+
+    def undo() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return undo
 
 
 def stack_option(func: F) -> F:
@@ -98,6 +124,7 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     quiet_libraries()
+    click.get_current_context().call_on_close(exit_cleanly_on_sigterm())
 
 
 @main.command()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from finstack.check.session import DEFAULT_PROCESSES
 from finstack.cli import main
 from tests.plan import PROJECT_DIR
 
@@ -126,3 +130,72 @@ def test_cli__preview_does_not_import_the_drill_tooling() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_DIR)
     assert done.stdout.strip() == "[]"
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_cli__sigterm_stops_the_policy_pack_processes_too(tmp_path: Path) -> None:
+    # A cancelled CI job sends SIGTERM. The pack processes live in their own process group, so
+    # finstack must stop them itself on the way out. This pack never serves, which keeps
+    # finstack waiting for its port until the signal comes.
+    pack = tmp_path / "slow-pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n", encoding="utf-8")
+    (pack / "__main__.py").write_text("import time\ntime.sleep(120)\n", encoding="utf-8")
+    export = tmp_path / "plan.json"
+    export.write_text(json.dumps({"project": "finstack", "stack": "prod", "resources": []}), encoding="utf-8")
+    config = PROJECT_DIR / "policy" / "config.prod.json"
+    command = ["check", "--stack", "prod", "--export", str(export), "--policy-pack", str(pack)]
+    finstack = subprocess.Popen(
+        [sys.executable, "-m", "finstack.cli", *command, "--policy-pack-config", str(config)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    packs: set[int] = set()
+    try:
+        deadline = time.monotonic() + 30
+        while len(packs) < DEFAULT_PROCESSES and time.monotonic() < deadline and finstack.poll() is None:
+            packs = _children(finstack.pid)
+            time.sleep(0.05)
+        if finstack.poll() is not None:
+            pytest.fail(f"finstack exited before the signal: {finstack.communicate()[1]}")
+        assert len(packs) == DEFAULT_PROCESSES, f"finstack started {len(packs)} pack processes"
+        finstack.send_signal(signal.SIGTERM)
+        assert finstack.wait(timeout=30) == 128 + signal.SIGTERM
+        survivors = [pid for pid in packs if _running(pid)]
+        assert survivors == [], f"pack processes {survivors} outlived finstack"
+    finally:
+        finstack.kill()
+        for pid in packs:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_cli__puts_the_sigterm_handler_back_when_run_in_process(project: Path) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    code, _, _ = invoke("preview", "--stack", "dev")
+    assert code == 0
+    assert signal.getsignal(signal.SIGTERM) == before
