@@ -24,6 +24,8 @@ from finstack.errors import ProgramError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+INTERRUPTED_EXIT_CODE = 128 + signal.SIGINT  # Ctrl-C, as a shell reports it
+
 err_console = Console(stderr=True, highlight=False)
 console = Console(highlight=False)
 
@@ -109,6 +111,11 @@ class FinstackGroup(click.Group):
             # The stack program itself failed (a component refused its inputs): its message, no traceback.
             err_console.print(f"[bold red]error:[/] the stack program failed: {err}", markup=True, soft_wrap=True)
             sys.exit(1)
+        except KeyboardInterrupt:
+            # Everything on the way here has cleaned up. Exit with the shell's 128 + SIGINT, not
+            # click's 1, which CI would read as "the operation found a problem".
+            err_console.print("interrupted", soft_wrap=True)
+            sys.exit(INTERRUPTED_EXIT_CODE)
 
 
 @click.group(cls=FinstackGroup, lazy_commands=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})

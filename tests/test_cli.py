@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -199,3 +200,17 @@ def test_cli__puts_the_sigterm_handler_back_when_run_in_process(project: Path) -
     code, _, _ = invoke("preview", "--stack", "dev")
     assert code == 0
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_cli__ctrl_c_exits_130_with_one_line_not_1() -> None:
+    # 1 means "the operation found a problem" (a mandatory violation, a refused drill): an
+    # interrupted run must not look like one to CI.
+    from finstack.cli import FinstackGroup
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    group = FinstackGroup(commands={"work": click.Command("work", callback=interrupted)})
+    result = CliRunner().invoke(group, ["work"])
+    assert result.exit_code == 128 + signal.SIGINT
+    assert result.stderr == "interrupted\n"
