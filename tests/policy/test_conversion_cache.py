@@ -10,6 +10,7 @@ the memo hands a policy shows even where no finstack policy reads it.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 from collections.abc import Iterator
@@ -224,3 +225,15 @@ def test_memoized__calls_with_more_arguments_are_never_shared() -> None:
     props = {"a": 1}
     assert convert(props) is convert(props)
     assert convert(props, True) is not convert(props, True)
+
+
+def test_conversion_cache__fast_analyze_stack_matches_the_pinned_sdk(stock_sdk: None) -> None:
+    # policy/requirements.txt pins the SDK whose AnalyzeStack analyze_stack_once reproduces. A
+    # different SDK keeps its own (slower) method: review the new one, then update the pin and
+    # SDK_ANALYZE_STACK_SHA256 together.
+    fingerprint = conversion_cache._fingerprint(sdk._PolicyAnalyzerServicer.AnalyzeStack)
+    assert fingerprint == conversion_cache.SDK_ANALYZE_STACK_SHA256, (
+        "pulumi-policy's AnalyzeStack is not the one analyze_stack_once was written from"
+    )
+    pinned = [line for line in (PROJECT_DIR / "policy" / "requirements.txt").read_text().splitlines() if "==" in line]
+    assert pinned == [f"pulumi-policy=={importlib.metadata.version('pulumi-policy')}"], pinned
