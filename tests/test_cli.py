@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from finstack.check.session import DEFAULT_PROCESSES
 from finstack.cli import main
+from tests.check.conftest import write_pack
 from tests.plan import PROJECT_DIR
 
 
@@ -160,10 +161,7 @@ def test_cli__sigterm_stops_the_policy_pack_processes_too(tmp_path: Path) -> Non
     # A cancelled CI job sends SIGTERM. The pack processes live in their own process group, so
     # finstack must stop them itself on the way out. This pack never serves, which keeps
     # finstack waiting for its port until the signal comes.
-    pack = tmp_path / "slow-pack"
-    pack.mkdir()
-    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n", encoding="utf-8")
-    (pack / "__main__.py").write_text("import time\ntime.sleep(120)\n", encoding="utf-8")
+    pack = write_pack(tmp_path / "slow-pack", "import time\ntime.sleep(120)\n")
     export = tmp_path / "plan.json"
     export.write_text(json.dumps({"project": "finstack", "stack": "prod", "resources": []}), encoding="utf-8")
     config = PROJECT_DIR / "policy" / "config.prod.json"

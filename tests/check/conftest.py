@@ -116,6 +116,14 @@ def write_json(path: Path, document: Any) -> Path:
     return path
 
 
+def write_pack(directory: Path, main: str) -> Path:
+    """A minimal Python policy pack in `directory` whose `__main__.py` is `main`."""
+    directory.mkdir()
+    (directory / "PulumiPolicy.yaml").write_text("runtime: python\n", encoding="utf-8")
+    (directory / "__main__.py").write_text(main, encoding="utf-8")
+    return directory
+
+
 @pytest.fixture(scope="module")
 def testpack_session(prod_files: StackFiles) -> Iterator[AnalyzerSession]:
     """One test pack with its defaults, shared by a module's tests (the protocol allows many checks)."""

@@ -26,6 +26,7 @@ from tests.check.conftest import (
     files_with,
     resource,
     write_json,
+    write_pack,
 )
 
 
@@ -243,13 +244,6 @@ def test_session__bad_input_starts_no_process(prod_files: StackFiles, tmp_path: 
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(UsageError, match=r"c.json: not valid JSON \(.* line 1 column 2\); fix the syntax"):
         AnalyzerSession(TESTPACK, prod_files, bad)
-
-
-def write_pack(directory: Path, main: str) -> Path:
-    directory.mkdir()
-    (directory / "PulumiPolicy.yaml").write_text("runtime: python\n", encoding="utf-8")
-    (directory / "__main__.py").write_text(main, encoding="utf-8")
-    return directory
 
 
 def test_session__pack_that_crashes_at_start_reports_its_error(prod_files: StackFiles, tmp_path: Path) -> None:
