@@ -71,6 +71,11 @@ def _rounds(variants: dict[str, Callable[[], Any]], runs: int) -> dict[str, dict
     }
 
 
+def _pack_processes(count: int) -> str:
+    """"1 pack process", "2 pack processes": how the variants name their process count."""
+    return f"{count} pack process{'es' if count > 1 else ''}"
+
+
 def _paired(values: list[float], base: list[float]) -> float:
     """The median of each round's relative difference to the same round's base."""
     return statistics.median(value / reference - 1 for value, reference in zip(values, base, strict=True))
@@ -99,7 +104,7 @@ def in_process(stack: str, runs: int, processes: list[int]) -> list[dict[str, An
         return lambda: run_check(files, pack, config, processes=count)
 
     for count in processes:
-        variants[f"preview + check ({count} pack process{'es' if count > 1 else ''})"] = checked(count)
+        variants[f"preview + check ({_pack_processes(count)})"] = checked(count)
     variants[f"preview, then start the pack and check ({DEFAULT_PROCESSES} processes)"] = in_sequence
     variants[preview]()  # warm-up: the program's imports and the pack's .pyc files
     measured = _rounds(variants, runs)
@@ -182,7 +187,7 @@ def throughput(stack: str, runs: int, processes: list[int]) -> list[dict[str, An
         seconds = statistics.median(walls)
         rows.append(
             {
-                "what": f"check of a finished export ({count} pack process{'es' if count > 1 else ''})",
+                "what": f"check of a finished export ({_pack_processes(count)})",
                 "seconds": seconds,
                 "walls": [round(w, 3) for w in walls],
                 "resources": report.resources_checked,
