@@ -1,18 +1,38 @@
-"""Convert each resource's properties once per call, not once per policy.
+"""Do the SDK analyzer's repeated work once per call, not once per policy.
 
 The pulumi-policy SDK's analyzer turns a resource's protobuf properties into the proxy a policy
 sees (`MessageToDict`, then `deserialize_properties`, then `unknown_checking_proxy`) inside its
 loop over policies: `Analyze` converts a resource and its provider once for each of the pack's
 resource policies, and `AnalyzeStack` converts every resource of the stack once for each stack
-policy. With ~40 resource and ~20 stack policies that conversion is three quarters of the pack's
-CPU time (benchmarks/check_overhead.py), which is what `finstack check` and a policy-checked
+policy. Before either, it re-reads the runtime settings from the environment. With ~40 resource
+and ~20 stack policies this repeated work was most of the pack's CPU time
+(benchmarks/check_overhead.py), which is what `finstack check` and a policy-checked
 `pulumi preview` wait for.
 
-`install()` wraps the three functions, as the SDK's analyzer module refers to them, and the
-servicer's two helpers that build a request's options and provider, in memos keyed by the
-identity of their argument: the same protobuf message (the SDK reads `request.properties` from
-the one request for every policy) yields the same converted object. The SDK and its policies
-behave exactly as before, only the repeated work is skipped:
+For the SDK version policy/requirements.txt pins, `install()` replaces three methods of the
+SDK's servicer with copies that do the repeated work once. Each copy is installed only over the
+exact source it was written from (a sha256 in `_OVERRIDES`); any other SDK keeps its own method.
+
+- `analyze_once` (`Analyze`): the request's properties, options and provider are converted on
+  the first enabled policy and shared by the rest;
+- `analyze_stack_once` (`AnalyzeStack`): the SDK rebuilds the whole stack as `PolicyResource`
+  objects for every stack policy and links each one's parent and dependencies, which costs more
+  than the policies themselves; the copy builds that graph once per call and hands each policy
+  its own list of the shared resources (so one that reorders its list cannot affect the next);
+- `configure_runtime_settings_once` (`_configure_runtime_settings`, which both call first): the
+  SDK parses `PULUMI_CONFIG` as JSON and inspects the signature of `pulumi.runtime.Settings` on
+  every call, a quarter of the pack's time per `Analyze`. The copy parses each distinct
+  `PULUMI_CONFIG` once and inspects the signature once, and still sets the config and a fresh
+  `Settings` on every call, as the SDK does (they live in context variables, so each of the
+  server's threads needs its own).
+
+Where `Analyze` or `AnalyzeStack` stays the SDK's own, `install()` wraps the three conversion
+functions, as the SDK's analyzer module refers to them, and the servicer's two helpers that build
+a request's options and provider, in memos keyed by the identity of their argument: the same
+protobuf message (the SDK reads `request.properties` from the one request for every policy)
+yields the same converted object.
+
+Either way the SDK and its policies behave exactly as before, only the repeated work is skipped:
 
 - a memo keeps a strong reference to its key, so an id cannot be reused while it is cached;
   past MAX_ENTRIES (a stack of a few thousand resources) it starts over;
@@ -20,27 +40,25 @@ behave exactly as before, only the repeated work is skipped:
   preserved and gets a fresh object, because a remediation may rewrite it;
 - the policies of one call share the converted properties, options and provider; no finstack
   policy writes to them (tests/policy/test_conversion_cache.py compares every response of the
-  stock and the memoized analyzer over both shipped stacks and every mutation).
+  stock and the faster analyzer, copies and memos alike, over both shipped stacks and every
+  mutation).
 
-`AnalyzeStack` needs more than a memo: for every stack policy the SDK rebuilds the whole stack
-as `PolicyResource` objects, then links each one's parent and dependencies, which costs more than
-the policies themselves. `install()` replaces it with `analyze_stack_once`, the same method
-building that graph once per call (on the first enabled stack policy) and handing each policy
-its own list of the shared resources. It is installed only over the SDK method it was written
-from (a fingerprint of its source, `SDK_ANALYZE_STACK_SHA256`): any other SDK version keeps its
-own AnalyzeStack.
-
-Installing is idempotent and a no-op for an SDK that no longer calls the functions through
-these module names: the pack then runs at the stock speed, with the same results.
+Installing is idempotent, and a no-op for an SDK that neither matches a fingerprint nor calls
+the conversion functions through these module names: the pack then runs at the stock speed,
+with the same results.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import inspect
+import json
+import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from inspect import isawaitable
 from typing import Any
 
@@ -48,9 +66,14 @@ MAX_ENTRIES = 8192
 _INSTALLED_FLAG = "_finstack_conversion_cache"
 # Servicer methods that build a policy's view of a request from the request alone.
 _PURE_METHODS = ("_get_resource_options", "_get_provider_resource")
-# sha256 of the source of pulumi-policy 1.21.0's `_PolicyAnalyzerServicer.AnalyzeStack`, the
-# method `analyze_stack_once` reproduces; a different source keeps the SDK's own.
+_CONVERSIONS = ("json_format", "deserialize_properties", "unknown_checking_proxy")
+# sha256 of the source of each method a copy below reproduces: pulumi-policy 1.21.0's
+# `_PolicyAnalyzerServicer` methods, and pulumi's `get_config_env`, which
+# `configure_runtime_settings_once` inlines. A different source keeps the SDK's own method.
+SDK_ANALYZE_SHA256 = "75db9cf8fc9d158596909b9b3f77bf48815990a6f513f2bb35728a67e4d8a515"
 SDK_ANALYZE_STACK_SHA256 = "3917a008482c2387d7da37f65d889970933e8df8efc57270559e20b36be837bf"
+SDK_CONFIGURE_RUNTIME_SETTINGS_SHA256 = "da0923ff3a404f3633b701587071091c98432f5d7c70856eb8be6a6ee6c4c845"
+PULUMI_GET_CONFIG_ENV_SHA256 = "428a3ad39b87cd4ecf22387337e9ac9cac2d57e2be6a2d2e4eae029db92fe3dd"
 
 
 class IdentityMemo:
@@ -122,6 +145,54 @@ class _JsonFormat:
         return getattr(self.original, name)
 
 
+def analyze_once(self: Any, request: Any, _context: Any) -> Any:
+    """pulumi-policy 1.21.0's Analyze, with the request converted once per call.
+
+    The SDK's method step for step, except that the resource's properties proxy, options and
+    provider are built on the first enabled policy that validates, and shared by the rest.
+    """
+    from pulumi_policy import policy as analyzer
+
+    proto = analyzer.proto
+    level_of = analyzer.EnforcementLevel
+    self._configure_runtime_settings()
+    response = proto.AnalyzeResponse()
+    seen: tuple[Any, Any, Any] | None = None
+    for policy in self._PolicyAnalyzerServicer__policies:
+        enforcement_level = self._get_enforcement_level(policy)
+        if enforcement_level == level_of.DISABLED or not isinstance(policy, analyzer.ResourceValidationPolicy):
+            continue
+        if not policy.has_validation():
+            # A remediation-only policy (the SDK's wording).
+            reason = "Policy does not implement validate"
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=reason))
+            continue
+        if enforcement_level == level_of.REMEDIATE:
+            enforcement_level = level_of.MANDATORY  # still violating after remediation
+        report_violation = self._create_report_violation(
+            response, policy.name, policy.description, enforcement_level, policy.severity
+        )
+        if seen is None:
+            props = analyzer.unknown_checking_proxy(
+                analyzer.deserialize_properties(analyzer.json_format.MessageToDict(request.properties))
+            )
+            seen = (props, self._get_resource_options(request), self._get_provider_resource(request))
+        props, opts, provider = seen
+        config = self._get_policy_config(policy.name)
+        args = analyzer.ResourceValidationArgs(
+            request.type,
+            props,
+            request.urn,
+            request.name,
+            opts,
+            provider,
+            config,
+            self._PolicyAnalyzerServicer__stack_tags,
+        )
+        _validate(self, policy, args, report_violation, response)
+    return response
+
+
 def analyze_stack_once(self: Any, request: Any, _context: Any) -> Any:
     """pulumi-policy 1.21.0's AnalyzeStack, with the stack's resources built once per call.
 
@@ -136,8 +207,6 @@ def analyze_stack_once(self: Any, request: Any, _context: Any) -> Any:
     self._configure_runtime_settings()
     response = proto.AnalyzeResponse()
     resources: list[Any] | None = None
-    pack_name = self._PolicyAnalyzerServicer__policy_pack_name
-    pack_version = self._PolicyAnalyzerServicer__policy_pack_version
     for policy in self._PolicyAnalyzerServicer__policies:
         enforcement_level = self._get_enforcement_level(policy)
         if enforcement_level == level_of.DISABLED or not isinstance(policy, analyzer.StackValidationPolicy):
@@ -151,31 +220,41 @@ def analyze_stack_once(self: Any, request: Any, _context: Any) -> Any:
             resources = _stack_resources(self, request)
         config = self._get_policy_config(policy.name)
         args = analyzer.StackValidationArgs(list(resources), config, self._PolicyAnalyzerServicer__stack_tags)
-        try:
-            result = policy.validate(args, report_violation)
-            if isawaitable(result):
-                loop = asyncio.new_event_loop()
-                task: asyncio.Task[Any] = asyncio.Task(result, loop=loop)  # type: ignore[arg-type]
-                loop.run_until_complete(task)
-                loop.close()
-        except analyzer.UnknownValueError as e:
-            response.diagnostics.append(
-                proto.AnalyzeDiagnostic(
-                    policyName=policy.name,
-                    policyPackName=pack_name,
-                    policyPackVersion=pack_version,
-                    message=(
-                        f"can't run policy '{policy.name}' from policy pack "
-                        f"'{pack_name}@v{pack_version}' during preview: {e.message}"
-                    ),
-                    urn="",
-                    description=policy.description,
-                    enforcementLevel=self._map_enforcement_level(level_of.ADVISORY),
-                )
-            )
-        except analyzer._NotApplicableError as e:
-            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
+        _validate(self, policy, args, report_violation, response)
     return response
+
+
+def _validate(self: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
+    """Run one policy as the SDK's Analyze and AnalyzeStack both do (their identical try block)."""
+    from pulumi_policy import policy as analyzer
+
+    proto = analyzer.proto
+    try:
+        result = policy.validate(args, report_violation)
+        if isawaitable(result):
+            loop = asyncio.new_event_loop()
+            task: asyncio.Task[Any] = asyncio.Task(result, loop=loop)  # type: ignore[arg-type]
+            loop.run_until_complete(task)
+            loop.close()
+    except analyzer.UnknownValueError as e:
+        pack_name = self._PolicyAnalyzerServicer__policy_pack_name
+        pack_version = self._PolicyAnalyzerServicer__policy_pack_version
+        response.diagnostics.append(
+            proto.AnalyzeDiagnostic(
+                policyName=policy.name,
+                policyPackName=pack_name,
+                policyPackVersion=pack_version,
+                message=(
+                    f"can't run policy '{policy.name}' from policy pack "
+                    f"'{pack_name}@v{pack_version}' during preview: {e.message}"
+                ),
+                urn="",
+                description=policy.description,
+                enforcementLevel=self._map_enforcement_level(analyzer.EnforcementLevel.ADVISORY),
+            )
+        )
+    except analyzer._NotApplicableError as e:
+        response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
 
 
 def _stack_resources(self: Any, request: Any) -> list[Any]:
@@ -210,6 +289,57 @@ def _stack_resources(self: Any, request: Any) -> list[Any]:
     return [resource for resource, *_ in built]
 
 
+def configure_runtime_settings_once(self: Any) -> None:
+    """pulumi-policy 1.21.0's _configure_runtime_settings, parsing and inspecting once.
+
+    The SDK's method step for step (with pulumi's `get_config_env` inlined), except that each
+    distinct `PULUMI_CONFIG` is parsed once and `Settings`' signature is inspected once. The
+    config is still set, and a fresh `Settings` configured, on every call.
+    """
+    import pulumi.runtime
+
+    for key, value in _config_items(os.environ.get("PULUMI_CONFIG")):
+        pulumi.runtime.set_config(key, value)
+    if "PULUMI_PROJECT" in os.environ and "PULUMI_STACK" in os.environ and "PULUMI_DRY_RUN" in os.environ:
+        settings_args: dict[str, Any] = {
+            "project": os.environ["PULUMI_PROJECT"],
+            "stack": os.environ["PULUMI_STACK"],
+            "dry_run": os.environ["PULUMI_DRY_RUN"] == "true",
+        }
+        # Older pulumi SDKs have no organization argument (why the SDK inspects the signature).
+        if _takes_organization(pulumi.runtime.Settings):
+            settings_args["organization"] = os.environ.get("PULUMI_ORGANIZATION", "organization")
+        pulumi.runtime.configure(pulumi.runtime.Settings(**settings_args))
+
+
+# The last PULUMI_CONFIG parsed, and its items.
+_parsed_config: tuple[str, tuple[tuple[str, Any], ...]] | None = None
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def _config_items(raw: str | None) -> tuple[tuple[str, Any], ...]:
+    """`get_config_env().items()` for this PULUMI_CONFIG; parsed once while it stays the same.
+
+    The CLI passes string values. Should a value be a JSON list or object, every call parses
+    afresh, as the SDK does, so that no two calls share a mutable value.
+    """
+    global _parsed_config  # noqa: PLW0603 - a one-entry cache; replacing the tuple is atomic
+    if raw is None:
+        return ()
+    cached = _parsed_config
+    if cached is not None and cached[0] == raw:
+        return cached[1]
+    items = tuple(json.loads(raw).items())
+    if all(isinstance(value, _IMMUTABLE) for _, value in items):
+        _parsed_config = (raw, items)
+    return items
+
+
+@functools.cache
+def _takes_organization(settings_class: type) -> bool:
+    return "organization" in inspect.signature(settings_class).parameters
+
+
 def _fingerprint(method: Any) -> str | None:
     try:
         return hashlib.sha256(inspect.getsource(method).encode()).hexdigest()
@@ -217,41 +347,96 @@ def _fingerprint(method: Any) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Override:
+    """A servicer method, the copy that replaces it, and the sources the copy was written from."""
+
+    method: str
+    copy: Callable[..., Any]
+    sources: tuple[tuple[Any, str], ...]  # (function, sha256 of its source)
+
+    def matches(self) -> bool:
+        return all(_fingerprint(function) == sha256 for function, sha256 in self.sources)
+
+
+def _overrides() -> list[_Override]:
+    """The copies, checked against the SDK installed now (and the fingerprints as they are now)."""
+    import pulumi.runtime
+    from pulumi_policy import policy as analyzer
+
+    servicer = analyzer._PolicyAnalyzerServicer
+    return [
+        _Override("Analyze", analyze_once, ((servicer.Analyze, SDK_ANALYZE_SHA256),)),
+        _Override("AnalyzeStack", analyze_stack_once, ((servicer.AnalyzeStack, SDK_ANALYZE_STACK_SHA256),)),
+        _Override(
+            "_configure_runtime_settings",
+            configure_runtime_settings_once,
+            (
+                (servicer._configure_runtime_settings, SDK_CONFIGURE_RUNTIME_SETTINGS_SHA256),
+                (pulumi.runtime.get_config_env, PULUMI_GET_CONFIG_ENV_SHA256),
+            ),
+        ),
+    ]
+
+
 def install() -> bool:
-    """Memoize the SDK analyzer's property conversion; True if it is (now or already) memoized."""
+    """Install the copies that match the SDK, and the memos where Analyze or AnalyzeStack stays the SDK's.
+
+    True if either is (now or already) in place.
+    """
     from pulumi_policy import policy as analyzer
 
     if getattr(analyzer, _INSTALLED_FLAG, False):
         return True
     servicer = getattr(analyzer, "_PolicyAnalyzerServicer", None)
-    functions = ("json_format", "deserialize_properties", "unknown_checking_proxy")
-    if servicer is None or not all(hasattr(analyzer, name) for name in functions):
+    if servicer is None:
         return False
-    if not all(callable(getattr(servicer, name, None)) for name in _PURE_METHODS):
+    copied = set()
+    for override in _overrides():
+        if callable(getattr(servicer, override.method, None)) and override.matches():
+            override.copy.original = getattr(servicer, override.method)  # type: ignore[attr-defined]
+            setattr(servicer, override.method, override.copy)
+            copied.add(override.method)
+    if not {"Analyze", "AnalyzeStack"} <= copied and _memoizable(analyzer):
+        analyzer.json_format = _JsonFormat(analyzer.json_format)
+        analyzer.deserialize_properties = memoized(analyzer.deserialize_properties)
+        analyzer.unknown_checking_proxy = memoized(analyzer.unknown_checking_proxy)
+        for name in _PURE_METHODS:
+            setattr(servicer, name, memoized_method(getattr(servicer, name)))
+    elif not copied:
         return False
-    analyzer.json_format = _JsonFormat(analyzer.json_format)
-    analyzer.deserialize_properties = memoized(analyzer.deserialize_properties)
-    analyzer.unknown_checking_proxy = memoized(analyzer.unknown_checking_proxy)
-    for name in _PURE_METHODS:
-        setattr(servicer, name, memoized_method(getattr(servicer, name)))
-    if _fingerprint(servicer.AnalyzeStack) == SDK_ANALYZE_STACK_SHA256:
-        analyze_stack_once.original = servicer.AnalyzeStack  # type: ignore[attr-defined]
-        servicer.AnalyzeStack = analyze_stack_once  # type: ignore[method-assign]
     setattr(analyzer, _INSTALLED_FLAG, True)
     return True
 
 
+def _memoizable(analyzer: Any) -> bool:
+    servicer = analyzer._PolicyAnalyzerServicer
+    return all(hasattr(analyzer, name) for name in _CONVERSIONS) and all(
+        callable(getattr(servicer, name, None)) for name in _PURE_METHODS
+    )
+
+
+def memos_installed() -> bool:
+    """True while the conversion memos are in place (the fallback for an SDK without the copies)."""
+    from pulumi_policy import policy as analyzer
+
+    return hasattr(analyzer.deserialize_properties, "memo")
+
+
 def uninstall() -> None:
-    """Restore the SDK's own functions (for tests that compare both)."""
+    """Restore the SDK's own methods and functions (for tests that compare both)."""
     from pulumi_policy import policy as analyzer
 
     if not getattr(analyzer, _INSTALLED_FLAG, False):
         return
-    for name in ("json_format", "deserialize_properties", "unknown_checking_proxy"):
-        setattr(analyzer, name, getattr(analyzer, name).original)
-    for name in _PURE_METHODS:
-        setattr(analyzer._PolicyAnalyzerServicer, name, getattr(analyzer._PolicyAnalyzerServicer, name).original)
-    if analyzer._PolicyAnalyzerServicer.AnalyzeStack is analyze_stack_once:
-        original = analyze_stack_once.original  # type: ignore[attr-defined]
-        analyzer._PolicyAnalyzerServicer.AnalyzeStack = original  # type: ignore[method-assign]
+    servicer = analyzer._PolicyAnalyzerServicer
+    for override in (analyze_once, analyze_stack_once, configure_runtime_settings_once):
+        for name, value in list(vars(servicer).items()):
+            if value is override:
+                setattr(servicer, name, override.original)  # type: ignore[attr-defined]
+    if memos_installed():
+        for name in _CONVERSIONS:
+            setattr(analyzer, name, getattr(analyzer, name).original)
+        for name in _PURE_METHODS:
+            setattr(servicer, name, getattr(servicer, name).original)
     setattr(analyzer, _INSTALLED_FLAG, False)

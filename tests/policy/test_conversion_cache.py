@@ -1,8 +1,10 @@
 """The pack's conversion memo (policy/conversion_cache.py): same answers as the stock SDK, less work.
 
-The equivalence tests run the SDK's own analyzer servicer in process, once stock and once
-memoized, over every resource of both shipped stacks and over a prod plan with every mutation of
-tests/check/mutations.py applied at once, and compare the serialized responses byte for byte.
+The equivalence tests run the SDK's own analyzer servicer in process, once stock and once with
+the faster path installed (the method copies for the pinned SDK, or the memos an unknown SDK
+falls back to), over every resource of both shipped stacks and over a prod plan with every
+mutation of tests/check/mutations.py applied at once, and compare the serialized responses byte
+for byte.
 The pack's policies run alongside two probes that report everything a policy can see of a
 resource (its props, options, provider, parent and dependencies), so that a difference in what
 the memo hands a policy shows even where no finstack policy reads it.
@@ -10,13 +12,16 @@ the memo hands a policy shows even where no finstack policy reads it.
 
 from __future__ import annotations
 
+import contextvars
 import importlib.metadata
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import (
     EnforcementLevel,
@@ -72,13 +77,23 @@ def _fields(value: Any) -> Any:
 
 
 def _probe_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    report_violation(json.dumps(_seen(args.props, args.opts, args.provider), sort_keys=True, default=repr), None)
+    seen = _seen(args.props, args.opts, args.provider) | {
+        "type": args.resource_type,
+        "urn": args.urn,
+        "name": args.name,
+        "config": args.get_config(),
+        "stackTags": dict(args.stack_tags),
+    }
+    report_violation(json.dumps(seen, sort_keys=True, default=repr), None)
 
 
 def _probe_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     def urn(resource: PolicyResource | None) -> str | None:
         return None if resource is None else resource.urn
 
+    report_violation(
+        json.dumps({"config": args.get_config(), "stackTags": dict(args.stack_tags)}, sort_keys=True), None
+    )
     for resource in args.resources:
         seen = _seen(resource.props, resource.opts, resource.provider) | {
             "type": resource.resource_type,
@@ -90,9 +105,15 @@ def _probe_stack(args: StackValidationArgs, report_violation: ReportViolation) -
         report_violation(json.dumps(seen, sort_keys=True, default=repr), resource.urn)
 
 
+def _no_change(args: ResourceValidationArgs) -> None:
+    return None
+
+
 _PROBES = [
     ResourceValidationPolicy(name="probe-resource", description="Everything Analyze shows.", validate=_probe_resource),
     StackValidationPolicy(name="probe-stack", description="Everything AnalyzeStack shows.", validate=_probe_stack),
+    # Remediation only: Analyze reports it as not applicable.
+    ResourceValidationPolicy(name="probe-remediation-only", description="Fixes, never reports.", remediate=_no_change),
 ]
 
 
@@ -136,59 +157,205 @@ def _every_mutation(export: dict[str, Any]) -> dict[str, Any]:
     return mutated
 
 
-def _compare(stack: str, export: dict[str, Any]) -> None:
+_FINGERPRINTS = (
+    "SDK_ANALYZE_SHA256",
+    "SDK_ANALYZE_STACK_SHA256",
+    "SDK_CONFIGURE_RUNTIME_SETTINGS_SHA256",
+    "PULUMI_GET_CONFIG_ENV_SHA256",
+)
+
+
+def _as_if_the_sdk_changed(monkeypatch: pytest.MonkeyPatch, *fingerprints: str) -> None:
+    for name in fingerprints:
+        monkeypatch.setattr(conversion_cache, name, "0" * 64)
+
+
+@pytest.fixture(params=["copies", "memos"])
+def faster_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which faster path install() puts in place: the method copies (the pinned SDK), or the memos."""
+    if request.param == "memos":
+        _as_if_the_sdk_changed(monkeypatch, *_FINGERPRINTS)
+    return str(request.param)
+
+
+def _compare(stack: str, export: dict[str, Any], faster_path: str) -> None:
     stock = _responses(stack, export)
     assert conversion_cache.install()
     try:
-        memoized_run = _responses(stack, export)
+        assert conversion_cache.memos_installed() == (faster_path == "memos")
+        faster = _responses(stack, export)
     finally:
         conversion_cache.uninstall()
-    assert stock[0].keys() == memoized_run[0].keys()
-    differing = [urn for urn, answer in stock[0].items() if memoized_run[0][urn] != answer]
-    assert differing == [], f"Analyze answers differ for {differing[:5]}"
-    assert stock[1] == memoized_run[1], "AnalyzeStack answers differ"
+    assert stock[0].keys() == faster[0].keys()
+    differing = [urn for urn, answer in stock[0].items() if faster[0][urn] != answer]
+    assert differing == [], f"Analyze answers differ ({faster_path}) for {differing[:5]}"
+    assert stock[1] == faster[1], f"AnalyzeStack answers differ ({faster_path})"
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
-def test_conversion_cache__same_answers_as_the_stock_sdk_on_the_shipped_stacks(stack: str, stock_sdk: None) -> None:
+def test_conversion_cache__same_answers_as_the_stock_sdk_on_the_shipped_stacks(
+    stack: str, stock_sdk: None, faster_path: str
+) -> None:
     export = plan_export(shipped_plan(stack).run, PROJECT_DIR)
-    _compare(stack, export)
+    _compare(stack, export, faster_path)
 
 
-def test_conversion_cache__same_answers_as_the_stock_sdk_with_every_mutation_applied(stock_sdk: None) -> None:
+def test_conversion_cache__same_answers_as_the_stock_sdk_with_every_mutation_applied(
+    stock_sdk: None, faster_path: str
+) -> None:
     export = _every_mutation(plan_export(shipped_plan("prod").run, PROJECT_DIR))
     stock = _responses("prod", export)
     assert any(b"must" in answer for answer in stock[0].values()), "the mutated plan should violate resource policies"
     assert b"must" in stock[1], "the mutated plan should violate stack policies"
-    _compare("prod", export)
+    _compare("prod", export, faster_path)
 
 
-def test_conversion_cache__install_is_idempotent_and_uninstall_restores(stock_sdk: None) -> None:
+_COPIES = {
+    "Analyze": conversion_cache.analyze_once,
+    "AnalyzeStack": conversion_cache.analyze_stack_once,
+    "_configure_runtime_settings": conversion_cache.configure_runtime_settings_once,
+}
+
+
+def _sdk_state() -> tuple[Any, ...]:
     servicer = sdk._PolicyAnalyzerServicer
-    originals = (sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy)
-    methods = (servicer._get_resource_options, servicer._get_provider_resource, servicer.AnalyzeStack)
+    methods = (*_COPIES, "_get_resource_options", "_get_provider_resource")
+    return (
+        sdk.json_format,
+        sdk.deserialize_properties,
+        sdk.unknown_checking_proxy,
+        *(getattr(servicer, name) for name in methods),
+    )
+
+
+def test_conversion_cache__installs_the_copies_over_the_pinned_sdk_and_uninstall_restores(stock_sdk: None) -> None:
+    stock = _sdk_state()
     assert conversion_cache.install()
-    memo = sdk.deserialize_properties
-    assert servicer.AnalyzeStack is conversion_cache.analyze_stack_once
+    installed = _sdk_state()
+    for name, copy in _COPIES.items():
+        assert getattr(sdk._PolicyAnalyzerServicer, name) is copy, name
+    assert not conversion_cache.memos_installed(), "with both analyzer copies in place the memos serve nothing"
     assert conversion_cache.install()
-    assert sdk.deserialize_properties is memo, "a second install must not wrap the wrappers"
+    assert _sdk_state() == installed, "a second install must not wrap or copy again"
     conversion_cache.uninstall()
-    assert (sdk.json_format, sdk.deserialize_properties, sdk.unknown_checking_proxy) == originals
-    assert (servicer._get_resource_options, servicer._get_provider_resource, servicer.AnalyzeStack) == methods
+    assert _sdk_state() == stock
 
 
-def test_conversion_cache__keeps_an_sdk_analyze_stack_it_was_not_written_from(
+def test_conversion_cache__an_unknown_sdk_keeps_its_methods_and_gets_the_memos(
     stock_sdk: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stock = sdk._PolicyAnalyzerServicer.AnalyzeStack
-    monkeypatch.setattr(conversion_cache, "SDK_ANALYZE_STACK_SHA256", "0" * 64)  # as if the SDK had changed
+    stock = _sdk_state()
+    _as_if_the_sdk_changed(monkeypatch, *_FINGERPRINTS)
     assert conversion_cache.install()
     try:
-        assert sdk._PolicyAnalyzerServicer.AnalyzeStack is stock
-        assert hasattr(sdk.deserialize_properties, "memo"), "the conversion memos are installed all the same"
+        for name, method in _COPIES.items():
+            assert getattr(sdk._PolicyAnalyzerServicer, name) is not method, name
+        assert conversion_cache.memos_installed()
     finally:
         conversion_cache.uninstall()
-    assert sdk._PolicyAnalyzerServicer.AnalyzeStack is stock
+    assert _sdk_state() == stock
+
+
+@pytest.mark.parametrize(
+    ("changed", "kept"),
+    [
+        ("SDK_ANALYZE_SHA256", "Analyze"),
+        ("SDK_ANALYZE_STACK_SHA256", "AnalyzeStack"),
+        ("SDK_CONFIGURE_RUNTIME_SETTINGS_SHA256", "_configure_runtime_settings"),
+        ("PULUMI_GET_CONFIG_ENV_SHA256", "_configure_runtime_settings"),
+    ],
+)
+def test_conversion_cache__each_copy_needs_the_exact_source_it_was_written_from(
+    changed: str, kept: str, stock_sdk: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stock = getattr(sdk._PolicyAnalyzerServicer, kept)
+    _as_if_the_sdk_changed(monkeypatch, changed)
+    assert conversion_cache.install()
+    try:
+        assert getattr(sdk._PolicyAnalyzerServicer, kept) is stock
+        for name, copy in _COPIES.items():
+            if name != kept:
+                assert getattr(sdk._PolicyAnalyzerServicer, name) is copy, name
+        # The memos stand in wherever an analyzer method stays the SDK's own.
+        assert conversion_cache.memos_installed() == (kept != "_configure_runtime_settings")
+    finally:
+        conversion_cache.uninstall()
+
+
+_PACK_ENVIRONMENT = {
+    "PULUMI_CONFIG": json.dumps({"aws:region": "eu-west-1", "finstack:regions": '["eu-west-1","eu-central-1"]'}),
+    "PULUMI_PROJECT": "finstack",
+    "PULUMI_STACK": "prod",
+    "PULUMI_DRY_RUN": "true",
+    "PULUMI_ORGANIZATION": "acme",
+}
+
+
+def _runtime_after(configure: Callable[[Any], None], calls: int = 1) -> list[dict[str, Any]]:
+    """The runtime state (config and settings) after each call, in a context of its own.
+
+    A fresh config store in a copied context: the test leaves the process's runtime as it was.
+    """
+
+    def run() -> list[dict[str, Any]]:
+        runtime_config.CONFIG.set({})
+        states = []
+        for _ in range(calls):
+            configure(None)
+            settings = runtime_settings.SETTINGS
+            states.append(
+                {
+                    "config": dict(runtime_config.CONFIG.get()),
+                    "settings": {
+                        name: getattr(settings, name)
+                        for name in ("project", "stack", "dry_run", "organization", "parallel", "root_directory")
+                    },
+                    "legacy_apply_enabled": settings.legacy_apply_enabled,
+                    "monitor": settings.monitor,
+                    "engine": settings.engine,
+                    "rpc_manager": settings.rpc_manager,
+                }
+            )
+        return states
+
+    return contextvars.copy_context().run(run)
+
+
+def _without_identities(state: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in state.items() if key != "rpc_manager"}
+
+
+@pytest.mark.parametrize("environment", [_PACK_ENVIRONMENT, {}, {"PULUMI_CONFIG": "{}", "PULUMI_DRY_RUN": "false"}])
+def test_configure_runtime_settings_once__leaves_the_runtime_as_the_sdk_does(
+    environment: dict[str, str], stock_sdk: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in _PACK_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    stock = _runtime_after(sdk._PolicyAnalyzerServicer._configure_runtime_settings, calls=2)
+    copied = _runtime_after(conversion_cache.configure_runtime_settings_once, calls=2)
+    assert [_without_identities(s) for s in copied] == [_without_identities(s) for s in stock]
+    if "PULUMI_PROJECT" in environment:
+        assert stock[0]["settings"]["organization"] == "acme"
+        # Each call configures a fresh Settings (its RPC manager with it), as the SDK's does.
+        assert copied[0]["rpc_manager"] is not copied[1]["rpc_manager"]
+
+
+def test_configure_runtime_settings_once__reads_a_changed_config_and_never_shares_a_mutable_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"aws:region": "eu-west-1"}))
+    assert _runtime_after(conversion_cache.configure_runtime_settings_once)[0]["config"] == {"aws:region": "eu-west-1"}
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"aws:region": "eu-central-1"}))
+    assert _runtime_after(conversion_cache.configure_runtime_settings_once)[0]["config"] == {
+        "aws:region": "eu-central-1"
+    }
+    # The CLI sends strings; a structured value is parsed afresh each call, as the SDK does.
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"finstack:tags": {"team": "sre"}}))
+    first, second = _runtime_after(conversion_cache.configure_runtime_settings_once, calls=2)
+    assert first["config"] == second["config"] == {"finstack:tags": {"team": "sre"}}
+    assert first["config"]["finstack:tags"] is not second["config"]["finstack:tags"]
 
 
 def test_identity_memo__computes_once_per_object_not_per_equal_value() -> None:
@@ -227,13 +394,11 @@ def test_memoized__calls_with_more_arguments_are_never_shared() -> None:
     assert convert(props, True) is not convert(props, True)
 
 
-def test_conversion_cache__fast_analyze_stack_matches_the_pinned_sdk(stock_sdk: None) -> None:
-    # policy/requirements.txt pins the SDK whose AnalyzeStack analyze_stack_once reproduces. A
-    # different SDK keeps its own (slower) method: review the new one, then update the pin and
-    # SDK_ANALYZE_STACK_SHA256 together.
-    fingerprint = conversion_cache._fingerprint(sdk._PolicyAnalyzerServicer.AnalyzeStack)
-    assert fingerprint == conversion_cache.SDK_ANALYZE_STACK_SHA256, (
-        "pulumi-policy's AnalyzeStack is not the one analyze_stack_once was written from"
-    )
+def test_conversion_cache__every_copy_matches_the_pinned_sdk(stock_sdk: None) -> None:
+    # policy/requirements.txt pins the SDK whose methods the copies reproduce. A different SDK
+    # keeps its own (slower) methods: review the new ones, then update the pin and the
+    # fingerprints in conversion_cache.py together.
+    mismatched = [o.method for o in conversion_cache._overrides() if not o.matches()]
+    assert mismatched == [], f"the installed SDK's {mismatched} are not the sources the copies were written from"
     pinned = [line for line in (PROJECT_DIR / "policy" / "requirements.txt").read_text().splitlines() if "==" in line]
     assert pinned == [f"pulumi-policy=={importlib.metadata.version('pulumi-policy')}"], pinned
