@@ -149,26 +149,36 @@ def analyze_once(self: Any, request: Any, _context: Any) -> Any:
     """pulumi-policy 1.21.0's Analyze, with the request converted once per call.
 
     The SDK's method step for step, except that the resource's properties proxy, options and
-    provider are built on the first enabled policy that validates, and shared by the rest.
+    provider are built on the first enabled policy that validates, and shared by the rest, and
+    that the request's fields and the SDK's names are looked up once per call, not per policy
+    (with ~40 policies, that loop is most of the call).
     """
     from pulumi_policy import policy as analyzer
 
     proto = analyzer.proto
-    level_of = analyzer.EnforcementLevel
+    disabled, remediate, mandatory = (
+        analyzer.EnforcementLevel.DISABLED,
+        analyzer.EnforcementLevel.REMEDIATE,
+        analyzer.EnforcementLevel.MANDATORY,
+    )
+    resource_policy, validation_args = analyzer.ResourceValidationPolicy, analyzer.ResourceValidationArgs
     self._configure_runtime_settings()
     response = proto.AnalyzeResponse()
+    # What every policy of this call sees alike, read once (the SDK reads it again per policy).
+    resource_type, urn, name = request.type, request.urn, request.name
+    stack_tags = self._PolicyAnalyzerServicer__stack_tags
     seen: tuple[Any, Any, Any] | None = None
     for policy in self._PolicyAnalyzerServicer__policies:
         enforcement_level = self._get_enforcement_level(policy)
-        if enforcement_level == level_of.DISABLED or not isinstance(policy, analyzer.ResourceValidationPolicy):
+        if enforcement_level == disabled or not isinstance(policy, resource_policy):
             continue
         if not policy.has_validation():
             # A remediation-only policy (the SDK's wording).
             reason = "Policy does not implement validate"
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=reason))
             continue
-        if enforcement_level == level_of.REMEDIATE:
-            enforcement_level = level_of.MANDATORY  # still violating after remediation
+        if enforcement_level == remediate:
+            enforcement_level = mandatory  # still violating after remediation
         report_violation = self._create_report_violation(
             response, policy.name, policy.description, enforcement_level, policy.severity
         )
@@ -179,17 +189,8 @@ def analyze_once(self: Any, request: Any, _context: Any) -> Any:
             seen = (props, self._get_resource_options(request), self._get_provider_resource(request))
         props, opts, provider = seen
         config = self._get_policy_config(policy.name)
-        args = analyzer.ResourceValidationArgs(
-            request.type,
-            props,
-            request.urn,
-            request.name,
-            opts,
-            provider,
-            config,
-            self._PolicyAnalyzerServicer__stack_tags,
-        )
-        _validate(self, policy, args, report_violation, response)
+        args = validation_args(resource_type, props, urn, name, opts, provider, config, stack_tags)
+        _validate(self, analyzer, policy, args, report_violation, response)
     return response
 
 
@@ -220,18 +221,16 @@ def analyze_stack_once(self: Any, request: Any, _context: Any) -> Any:
             resources = _stack_resources(self, request)
         config = self._get_policy_config(policy.name)
         args = analyzer.StackValidationArgs(list(resources), config, self._PolicyAnalyzerServicer__stack_tags)
-        _validate(self, policy, args, report_violation, response)
+        _validate(self, analyzer, policy, args, report_violation, response)
     return response
 
 
-def _validate(self: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
+def _validate(self: Any, analyzer: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
     """Run one policy as the SDK's Analyze and AnalyzeStack both do (their identical try block)."""
-    from pulumi_policy import policy as analyzer
-
     proto = analyzer.proto
     try:
         result = policy.validate(args, report_violation)
-        if isawaitable(result):
+        if result is not None and isawaitable(result):  # None, from a plain validator, never is
             loop = asyncio.new_event_loop()
             task: asyncio.Task[Any] = asyncio.Task(result, loop=loop)  # type: ignore[arg-type]
             loop.run_until_complete(task)

@@ -382,7 +382,6 @@ class AnalyzerSession:
 
         Safe to call from several threads at once (after `connect`): each call has its own calls.
         """
-        request = wire.stack_request(index)
         if any(a.stack_share is not None for a in self._analyzers):
             targets = [position for position, a in enumerate(self._analyzers) if a.stack_share]
         else:
@@ -391,6 +390,8 @@ class AnalyzerSession:
         try:
             for resource, provider in todo:
                 dispatch.send(resource, provider)
+            # Built once the Analyze calls are out: the packs answer them meanwhile.
+            request = wire.stack_request(index)
             stack_calls = [
                 self._stub(position).AnalyzeStack.future(request, timeout=_CALL_TIMEOUT_S) for position in targets
             ]
