@@ -1,7 +1,8 @@
 """`finstack check`'s runner: run the program offline (or read an export) and check it.
 
 The pack is spawned and configured on another core while the program runs; the export is then
-analyzed as a whole, its Analyze calls and AnalyzeStack shared among the pack processes.
+analyzed as a whole, its Analyze calls and AnalyzeStack shared among the pack processes when
+there are several (session.DEFAULT_PROCESSES).
 """
 
 from __future__ import annotations

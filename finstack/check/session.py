@@ -62,10 +62,14 @@ from finstack.project import StackFiles
 
 log = logging.getLogger(__name__)
 
-# Pack processes per session: one per core, at most two (the pack's own work is GIL-bound,
-# so a process is the unit of parallelism; a third only added start-up and GIL contention on
-# the 2-core CI machine: see benchmarks/check_overhead.py).
-DEFAULT_PROCESSES = max(1, min(2, os.cpu_count() or 1))
+# Pack processes per session. The pack's work is GIL-bound, so a process is the unit of
+# parallelism, but each one costs ~0.3 s of CPU to start (importing the SDK). On two cores
+# the program already takes one: one pack finished `finstack check` as fast as two or faster
+# (end to end +6 %, +11 %, +17 % over preview against +14 %, +14 %, +17 %: three runs, each
+# the median of 8-10 paired rounds), with ~0.3 s less CPU. With a core for each of two packs
+# beside the program's, two should halve the pack-bound wait after the program (not
+# measurable on the 2-core machines here). benchmarks/check_overhead.py measures both.
+DEFAULT_PROCESSES = 2 if (os.cpu_count() or 1) >= 3 else 1
 # Calls kept in flight per process: two keep the pack busy (one is answered while the next one
 # travels); more only make its serving threads contend for its GIL.
 CALLS_PER_PROCESS = 2

@@ -43,7 +43,9 @@ def prod_export() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def real_session() -> Iterator[AnalyzerSession]:
     files = load_stack("prod", PROJECT_DIR)
-    with AnalyzerSession(REAL_PACK, files, REAL_PACK / "config.prod.json") as session:
+    # Two processes whatever the machine: the mutations then also go through the shared
+    # Analyze dispatch and the split AnalyzeStack (the CLI's default may be one process).
+    with AnalyzerSession(REAL_PACK, files, REAL_PACK / "config.prod.json", processes=2) as session:
         yield session
 
 
