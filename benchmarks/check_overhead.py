@@ -72,7 +72,7 @@ def _rounds(variants: dict[str, Callable[[], Any]], runs: int) -> dict[str, dict
 
 
 def _pack_processes(count: int) -> str:
-    """"1 pack process", "2 pack processes": how the variants name their process count."""
+    """How the variants name their process count: "1 pack process", "2 pack processes"."""
     return f"{count} pack process{'es' if count > 1 else ''}"
 
 
@@ -105,7 +105,7 @@ def in_process(stack: str, runs: int, processes: list[int]) -> list[dict[str, An
 
     for count in processes:
         variants[f"preview + check ({_pack_processes(count)})"] = checked(count)
-    variants[f"preview, then start the pack and check ({DEFAULT_PROCESSES} processes)"] = in_sequence
+    variants[f"preview, then start the pack and check ({_pack_processes(DEFAULT_PROCESSES)})"] = in_sequence
     variants[preview]()  # warm-up: the program's imports and the pack's .pyc files
     measured = _rounds(variants, runs)
     base = measured[preview]

@@ -4,7 +4,7 @@ import conversion_cache
 from pulumi_policy import EnforcementLevel, PolicyPack
 from rules import ALL_POLICIES, PACK_DESCRIPTION, PACK_DISPLAY_NAME, PACK_NAME, PACK_TAGS
 
-# Convert each resource once per analyzer call rather than once per policy (why: conversion_cache.py).
+# Do the SDK analyzer's repeated work once per call rather than once per policy (why: conversion_cache.py).
 conversion_cache.install()
 
 PolicyPack(
