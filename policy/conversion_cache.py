@@ -363,16 +363,18 @@ def _overrides() -> list[_Override]:
     import pulumi.runtime
     from pulumi_policy import policy as analyzer
 
-    servicer = analyzer._PolicyAnalyzerServicer
+    def method(name: str) -> Any:
+        return getattr(analyzer._PolicyAnalyzerServicer, name, None)  # gone in another SDK: no match
+
     return [
-        _Override("Analyze", analyze_once, ((servicer.Analyze, SDK_ANALYZE_SHA256),)),
-        _Override("AnalyzeStack", analyze_stack_once, ((servicer.AnalyzeStack, SDK_ANALYZE_STACK_SHA256),)),
+        _Override("Analyze", analyze_once, ((method("Analyze"), SDK_ANALYZE_SHA256),)),
+        _Override("AnalyzeStack", analyze_stack_once, ((method("AnalyzeStack"), SDK_ANALYZE_STACK_SHA256),)),
         _Override(
             "_configure_runtime_settings",
             configure_runtime_settings_once,
             (
-                (servicer._configure_runtime_settings, SDK_CONFIGURE_RUNTIME_SETTINGS_SHA256),
-                (pulumi.runtime.get_config_env, PULUMI_GET_CONFIG_ENV_SHA256),
+                (method("_configure_runtime_settings"), SDK_CONFIGURE_RUNTIME_SETTINGS_SHA256),
+                (getattr(pulumi.runtime, "get_config_env", None), PULUMI_GET_CONFIG_ENV_SHA256),
             ),
         ),
     ]
