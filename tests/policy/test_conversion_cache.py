@@ -285,10 +285,8 @@ def test_conversion_cache__each_copy_needs_the_exact_source_it_was_written_from(
 def test_conversion_cache__a_pulumi_without_get_config_env_keeps_the_sdks_runtime_settings(
     stock_sdk: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pulumi.runtime
-
     stock = sdk._PolicyAnalyzerServicer._configure_runtime_settings
-    monkeypatch.delattr(pulumi.runtime, "get_config_env")
+    monkeypatch.delattr("pulumi.runtime.get_config_env")
     assert conversion_cache.install(), "the pack must still start"
     try:
         assert sdk._PolicyAnalyzerServicer._configure_runtime_settings is stock
