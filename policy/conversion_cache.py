@@ -346,6 +346,14 @@ def _fingerprint(method: Any) -> str | None:
         return None
 
 
+# Each copy by the name of the servicer method it replaces.
+COPIES: dict[str, Callable[..., Any]] = {
+    "Analyze": analyze_once,
+    "AnalyzeStack": analyze_stack_once,
+    "_configure_runtime_settings": configure_runtime_settings_once,
+}
+
+
 @dataclass(frozen=True)
 class _Override:
     """A servicer method, the copy that replaces it, and the sources the copy was written from."""
@@ -367,11 +375,11 @@ def _overrides() -> list[_Override]:
         return getattr(analyzer._PolicyAnalyzerServicer, name, None)  # gone in another SDK: no match
 
     return [
-        _Override("Analyze", analyze_once, ((method("Analyze"), SDK_ANALYZE_SHA256),)),
-        _Override("AnalyzeStack", analyze_stack_once, ((method("AnalyzeStack"), SDK_ANALYZE_STACK_SHA256),)),
+        _Override("Analyze", COPIES["Analyze"], ((method("Analyze"), SDK_ANALYZE_SHA256),)),
+        _Override("AnalyzeStack", COPIES["AnalyzeStack"], ((method("AnalyzeStack"), SDK_ANALYZE_STACK_SHA256),)),
         _Override(
             "_configure_runtime_settings",
-            configure_runtime_settings_once,
+            COPIES["_configure_runtime_settings"],
             (
                 (method("_configure_runtime_settings"), SDK_CONFIGURE_RUNTIME_SETTINGS_SHA256),
                 (getattr(pulumi.runtime, "get_config_env", None), PULUMI_GET_CONFIG_ENV_SHA256),
@@ -394,7 +402,7 @@ def install() -> bool:
         return False
     copied = set()
     for override in _overrides():
-        if callable(getattr(servicer, override.method, None)) and override.matches():
+        if override.matches():  # a method the SDK does not have matches no fingerprint
             override.copy.original = getattr(servicer, override.method)  # type: ignore[attr-defined]
             setattr(servicer, override.method, override.copy)
             copied.add(override.method)
@@ -431,10 +439,9 @@ def uninstall() -> None:
     if not getattr(analyzer, _INSTALLED_FLAG, False):
         return
     servicer = analyzer._PolicyAnalyzerServicer
-    for override in (analyze_once, analyze_stack_once, configure_runtime_settings_once):
-        for name, value in list(vars(servicer).items()):
-            if value is override:
-                setattr(servicer, name, override.original)  # type: ignore[attr-defined]
+    for name, copy in COPIES.items():
+        if vars(servicer).get(name) is copy:
+            setattr(servicer, name, copy.original)  # type: ignore[attr-defined]
     if memos_installed():
         for name in _CONVERSIONS:
             setattr(analyzer, name, getattr(analyzer, name).original)

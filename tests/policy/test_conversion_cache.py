@@ -210,16 +210,9 @@ def test_conversion_cache__same_answers_as_the_stock_sdk_with_every_mutation_app
     _compare("prod", export, faster_path)
 
 
-_COPIES = {
-    "Analyze": conversion_cache.analyze_once,
-    "AnalyzeStack": conversion_cache.analyze_stack_once,
-    "_configure_runtime_settings": conversion_cache.configure_runtime_settings_once,
-}
-
-
 def _sdk_state() -> tuple[Any, ...]:
     servicer = sdk._PolicyAnalyzerServicer
-    methods = (*_COPIES, "_get_resource_options", "_get_provider_resource")
+    methods = (*conversion_cache.COPIES, "_get_resource_options", "_get_provider_resource")
     return (
         sdk.json_format,
         sdk.deserialize_properties,
@@ -232,7 +225,7 @@ def test_conversion_cache__installs_the_copies_over_the_pinned_sdk_and_uninstall
     stock = _sdk_state()
     assert conversion_cache.install()
     installed = _sdk_state()
-    for name, copy in _COPIES.items():
+    for name, copy in conversion_cache.COPIES.items():
         assert getattr(sdk._PolicyAnalyzerServicer, name) is copy, name
     assert not conversion_cache.memos_installed(), "with both analyzer copies in place the memos serve nothing"
     assert conversion_cache.install()
@@ -248,7 +241,7 @@ def test_conversion_cache__an_unknown_sdk_keeps_its_methods_and_gets_the_memos(
     _as_if_the_sdk_changed(monkeypatch, *_FINGERPRINTS)
     assert conversion_cache.install()
     try:
-        for name, method in _COPIES.items():
+        for name, method in conversion_cache.COPIES.items():
             assert getattr(sdk._PolicyAnalyzerServicer, name) is not method, name
         assert conversion_cache.memos_installed()
     finally:
@@ -273,7 +266,7 @@ def test_conversion_cache__each_copy_needs_the_exact_source_it_was_written_from(
     assert conversion_cache.install()
     try:
         assert getattr(sdk._PolicyAnalyzerServicer, kept) is stock
-        for name, copy in _COPIES.items():
+        for name, copy in conversion_cache.COPIES.items():
             if name != kept:
                 assert getattr(sdk._PolicyAnalyzerServicer, name) is copy, name
         # The memos stand in wherever an analyzer method stays the SDK's own.
