@@ -60,6 +60,7 @@ from components.dashboard import CellPanel, DashboardSpec, dr_dashboard_body, re
 from components.eks import cluster_name_of
 from components.iam_docs import PARTITION, Document, document, statement
 from components.naming import cell_tags, short_region
+from components.private_bucket import declare_private_bucket
 from components.replication_topology import full_mesh
 from components.traffic import ROUTE53_METRICS_REGION, health_alarm_name
 
@@ -303,38 +304,6 @@ def drill_runtime_policy(
     if cluster_arn is not None:
         statements.extend(routing_control_statements(routing_control_arns, cluster_arn))
     return document(*statements)
-
-
-def report_bucket_policy(bucket_arn: str, report_key_arn: str) -> Document:
-    """TLS only, and no object under another key than the stack's.
-
-    Built by hand, not with `iam_docs.statement`: a Deny must cover every action (`s3:*`);
-    the no-wildcard rule is about what a policy grants.
-    """
-    everyone = {"AWS": "*"}
-    return {
-        "Version": iam_docs.POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": everyone,
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-            {
-                "Sid": "DenyOtherKmsKeys",
-                "Effect": "Deny",
-                "Principal": everyone,
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/*",
-                "Condition": {
-                    "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": report_key_arn}
-                },
-            },
-        ],
-    }
 
 
 # -- DrAutomationRoles ---------------------------------------------------------------------------
@@ -625,68 +594,15 @@ class DrControl(pulumi.ComponentResource):
     # -- execution reports -------------------------------------------------------------------------
     def _create_report_bucket(self) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
         args = self._args
-        region = args.primary_region
-        key_arn = pulumi.Output.from_input(args.report_key_arn or "")
-        bucket = aws.s3.Bucket(
+        reports = declare_private_bucket(
             f"{self._name}-reports",
-            bucket=args.report_bucket_name,
-            # Reports are audit evidence: a bucket that still holds some refuses to be deleted.
-            force_destroy=False,
-            region=region,
-            tags=cell_tags(region),
-            opts=self._child(),
+            bucket_name=args.report_bucket_name,
+            region=args.primary_region,
+            key_arn=pulumi.Output.from_input(args.report_key_arn or ""),
+            tags=cell_tags(args.primary_region),
+            parent=self,
         )
-        opts = pulumi.ResourceOptions(parent=bucket)
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{self._name}-reports-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            region=region,
-            opts=opts,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{self._name}-reports-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            region=region,
-            opts=opts,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{self._name}-reports-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            region=region,
-            opts=opts,
-        )
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{self._name}-reports-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key_arn
-                    ),
-                    # One data key per bucket instead of one KMS call per object.
-                    bucket_key_enabled=True,
-                )
-            ],
-            region=region,
-            opts=opts,
-        )
-        policy = aws.s3.BucketPolicy(
-            f"{self._name}-reports-policy",
-            bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, key_arn).apply(
-                lambda values: iam_docs.dumps(report_bucket_policy(values[0], values[1]))
-            ),
-            region=region,
-            # S3 rejects policy changes that race the public access block on a new bucket.
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
-        )
-        return bucket, [ownership, public_access, versioning, encryption, policy]
+        return reports.bucket, reports.settings
 
     # -- the Region switch plan ---------------------------------------------------------------------
     def _create_plan(self, bucket: aws.s3.Bucket, ready: list[pulumi.Resource]) -> pulumi.Output[str]:

@@ -46,7 +46,11 @@ VIA_SERVICES: dict[Purpose, tuple[str, ...]] = {
     # Secrets Manager (Aurora master secret), SNS (alert topics), EKS (envelope encryption of
     # Kubernetes secrets: EKS creates a grant for the cluster through the eks endpoint).
     "secrets": ("secretsmanager", "sns", "eks"),
-    "logs": (),  # CloudWatch Logs uses the key as its own service principal (below), not via a caller
+    # CloudWatch Logs uses the key as its own service principal (below), not via a caller. S3 uses
+    # it on a caller's behalf for the buckets of operational evidence (ARC execution reports, the
+    # in-cluster runner's bundles): without this path, their IAM grants could never take effect
+    # (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+    "logs": ("s3",),
     # AWS Backup vaults; RDS performs the snapshot copies that Backup requests for Aurora.
     "backup": ("backup", "rds"),
 }

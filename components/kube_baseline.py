@@ -2,8 +2,14 @@
 
 One namespace per bounded context, each admitting only `restricted` pods, denying all traffic
 by default, bounded by a quota, and with one service account whose IAM role (IRSA) holds
-exactly that context's grants. Everything goes through an explicit Kubernetes provider built
-from the cluster's outputs; nothing reads the ambient kubeconfig.
+exactly that context's grants. Everything goes through an explicit Kubernetes provider.
+
+Where the objects are applied from (docs/in-cluster.md): a private-only EKS endpoint answers
+only inside its VPC, so the platform program never talks to it. With `manifest_dir` set (what
+`infra/program.py` does), the provider renders every object to that directory
+(`renderYamlToDirectory`) and the cell's `ClusterRunner`, inside the VPC, applies them. Without
+it, the provider applies them live through a kubeconfig built from the cluster's outputs, which
+works only from where the endpoint is reachable.
 
 Past the default deny, each namespace may send only what its IRSA design needs: DNS to
 CoreDNS, and (when the cell's tier CIDRs are given) TCP to Aurora (5432) and MSK (9098, IAM
@@ -83,6 +89,10 @@ class KubeBaselineArgs:
     # The cell's endpoints-tier subnet CIDRs (interface VPC endpoints: STS for IRSA, KMS, ...),
     # from `tier_cidrs(cidr, azs, "endpoints")`. Egress allowed on 443 only. () = no such allow.
     endpoint_cidrs: tuple[str, ...] = ()
+    # Render the objects to this directory (relative to the project directory, where the engine
+    # runs the provider) instead of applying them: the cell's runner applies them from inside the
+    # VPC. None = apply live through the cluster's kubeconfig (reachable endpoints only).
+    manifest_dir: str | None = None
 
 
 class KubeBaseline(pulumi.ComponentResource):
@@ -136,6 +146,17 @@ class KubeBaseline(pulumi.ComponentResource):
     # -- provider -------------------------------------------------------------------------------
     def _create_provider(self) -> k8s.Provider:
         args = self._args
+        if args.manifest_dir is not None:
+            # Render mode contacts no cluster, so `up`, `refresh` and `destroy` of these objects
+            # work from outside the VPC; the runner applies the rendered files from inside it.
+            # https://www.pulumi.com/registry/packages/kubernetes/api-docs/provider/#renderyamltodirectory
+            return k8s.Provider(
+                f"{self._name}-provider",
+                render_yaml_to_directory=args.manifest_dir,
+                cluster_identifier=args.cluster_name,
+                enable_server_side_apply=True,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         config = pulumi.Output.all(args.cluster_name, args.endpoint, args.certificate_authority).apply(
             lambda v: kubeconfig(v[0], v[1], v[2], args.region, args.auth_role_arn)
         )

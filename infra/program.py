@@ -11,6 +11,7 @@ from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertTopic, AlertTopicArgs
 from components.aurora_global import AuroraCellArgs, AuroraGlobal, AuroraGlobalArgs
+from components.cluster_runner import APPLIED_KEY, BUNDLE_KEY, ClusterRunner, ClusterRunnerArgs
 from components.dr_control import (
     DrAutomationRoles,
     DrAutomationRolesArgs,
@@ -76,13 +77,39 @@ def build(config: StackConfig) -> None:
     opts = pulumi.ResourceOptions(provider=foundation.provider)
     dr_roles = _dr_roles(config, foundation, opts)
     clusters = {cell.name: _eks(config, cell, foundation, dr_roles, opts) for cell in config.regions}
+    runners: dict[str, ClusterRunner] = {}
     for cell in config.regions:
         _kube_baseline(config, cell, foundation, clusters[cell.name], opts)
+        runners[cell.name] = _cluster_runner(config, cell, foundation, clusters[cell.name], opts)
     aurora = _aurora(config, foundation, opts)
     msk = _msk(config, foundation, opts)
     traffic = _traffic(config, foundation, opts)
     dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
     pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr))
+    pulumi.export("inCluster", in_cluster_document(config, runners))
+
+
+def manifest_dir_of(stack: str, region: str) -> str:
+    """Where the cell's Kubernetes objects are rendered, relative to the project directory."""
+    return f".finstack/{stack}/manifests/{region}"
+
+
+def in_cluster_document(config: StackConfig, runners: dict[str, ClusterRunner]) -> pulumi.Output[dict[str, Any]]:
+    """The `inCluster` stack output (README contract): how `finstack up` reaches each cell's runner."""
+    return pulumi.Output.from_input(
+        {
+            cell.name: {
+                "manifestDir": manifest_dir_of(pulumi.get_stack(), cell.name),
+                "projectName": runners[cell.name].project_name,
+                "bundleBucket": runners[cell.name].bundle_bucket,
+                "bundleKey": BUNDLE_KEY,
+                "bundleKmsKeyArn": runners[cell.name].bundle_key_arn,
+                "appliedKey": APPLIED_KEY,
+                "logGroupName": runners[cell.name].log_group_name,
+            }
+            for cell in config.regions
+        }
+    )
 
 
 def dr_document(
@@ -189,8 +216,33 @@ def _kube_baseline(
         # The cell's planned tier subnets: the namespaces' egress allows to Aurora, MSK and the endpoints.
         data_cidrs=tuple(str(c) for c in tier_cidrs(cell.cidr, cell.azs, "data")),
         endpoint_cidrs=tuple(str(c) for c in tier_cidrs(cell.cidr, cell.azs, "endpoints")),
+        # Rendered, never applied from here: the cell's runner applies them inside the VPC.
+        manifest_dir=manifest_dir_of(pulumi.get_stack(), cell.name),
     )
     return KubeBaseline(f"kube-{cell.name}", args, opts)
+
+
+def _cluster_runner(
+    config: StackConfig,
+    cell: RegionConfig,
+    foundation: Foundation,
+    cluster: EksCluster,
+    opts: pulumi.ResourceOptions,
+) -> ClusterRunner:
+    network = foundation.networks[cell.name]
+    args = ClusterRunnerArgs(
+        region=cell.name,
+        environment=config.environment,
+        account_id=foundation.account_id,
+        cluster_name=cluster.cluster_name,
+        cluster_arn=cluster.cluster_arn,
+        vpc_id=network.vpc_id,
+        app_subnet_ids=network.app_subnet_ids,
+        app_sg_id=network.app_sg_id,
+        logs_key_arn=foundation.keys.arn("logs", cell.name),
+        log_retention_days=config.log_retention_days,
+    )
+    return ClusterRunner(f"runner-{cell.name}", args, opts)
 
 
 def _traffic(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> GlobalTraffic:

@@ -88,27 +88,42 @@ def prod() -> Plan:
     return baseline_plan("prod")
 
 
-@pytest.fixture(scope="module")
-def wired() -> Plan:
+MANIFEST_DIR = f".finstack/prod/manifests/{REGION}"
+
+
+def wired_program(stack: str, manifest_dir: str | None) -> Any:
     """The composition infra/program.py uses: the baseline fed from the cell's EksCluster."""
 
     def program() -> None:
-        config = shipped_config("prod")
-        eks = EksCluster(f"eks-{REGION}", eks_args("prod", REGION))
+        config = shipped_config(stack)
+        eks = EksCluster(f"eks-{REGION}", eks_args(stack, REGION))
         KubeBaseline(
             f"kube-{REGION}",
             dataclasses.replace(
-                baseline_args("prod"),
+                baseline_args(stack),
                 cluster_name=eks.cluster_name,
                 endpoint=eks.endpoint,
                 certificate_authority=eks.certificate_authority,
                 oidc_provider_arn=eks.oidc_provider_arn,
                 oidc_issuer=eks.oidc_issuer,
                 namespaces=config.namespaces,
+                manifest_dir=manifest_dir,
             ),
         )
 
-    return plan_of(program, "prod")
+    return program
+
+
+@pytest.fixture(scope="module")
+def wired() -> Plan:
+    """Prod as the program declares it: objects rendered for the cell's runner."""
+    return plan_of(wired_program("prod", MANIFEST_DIR), "prod")
+
+
+@pytest.fixture(scope="module")
+def wired_live() -> Plan:
+    """Dev applied live: its endpoint is public (behind an allow-list), so the deployer can reach it."""
+    return plan_of(wired_program("dev", None), "dev")
 
 
 def in_namespace(plan: Plan, type_: str, namespace: str) -> list[ResourceRecord]:
@@ -155,7 +170,25 @@ def policy_of(plan: Plan, namespace: str) -> dict[str, Any]:
 # -- provider ---------------------------------------------------------------------------------
 
 
-def test_kube_baseline__provider_kubeconfig_built_from_cluster_outputs(wired: Plan) -> None:
+def test_kube_baseline__rendering_provider_contacts_no_cluster(wired: Plan) -> None:
+    provider = wired.named(f"kube-{REGION}-provider")
+    assert provider.inputs["renderYamlToDirectory"] == MANIFEST_DIR, provider.urn
+    assert "kubeconfig" not in provider.inputs, f"{provider.urn} would reach for a private endpoint"
+    assert provider.inputs["clusterIdentifier"] == "finstack-prod-us-west-2", provider.urn
+
+
+def test_kube_baseline__live_provider_on_a_private_endpoint_is_refused_offline() -> None:
+    # Given prod's private-only endpoint, When the baseline applies live from outside the VPC,
+    # Then the offline engine refuses as the Kubernetes provider would fail on AWS.
+    with pytest.raises(ProgramError, match="configured Kubernetes cluster is unreachable") as err:
+        plan_of(wired_program("prod", None), "prod")
+    message = str(err.value)
+    assert "finstack-prod-us-west-2" in message and "endpointPublicAccess: false" in message, message
+    assert "docs/in-cluster.md" in message, message
+
+
+def test_kube_baseline__provider_kubeconfig_built_from_cluster_outputs(wired_live: Plan) -> None:
+    wired = wired_live
     provider = wired.named(f"kube-{REGION}-provider")
     cluster = wired.named(f"eks-{REGION}-cluster")
     config = json.loads(provider.inputs["kubeconfig"])
@@ -167,14 +200,15 @@ def test_kube_baseline__provider_kubeconfig_built_from_cluster_outputs(wired: Pl
     assert exec_["command"] == "aws", provider.urn
     args = exec_["args"]
     assert args[:2] == ["eks", "get-token"], provider.urn
-    assert args[args.index("--cluster-name") + 1] == "finstack-prod-us-west-2", provider.urn
+    assert args[args.index("--cluster-name") + 1] == "finstack-dev-us-west-2", provider.urn
     assert args[args.index("--region") + 1] == REGION, provider.urn
-    assert args[args.index("--role-arn") + 1] == shipped_config("prod").eks.admin_role_arn, provider.urn
+    assert args[args.index("--role-arn") + 1] == shipped_config("dev").eks.admin_role_arn, provider.urn
     assert config["current-context"] == config["contexts"][0]["name"], provider.urn
-    assert provider.inputs["clusterIdentifier"] == "finstack-prod-us-west-2", provider.urn
+    assert provider.inputs["clusterIdentifier"] == "finstack-dev-us-west-2", provider.urn
 
 
-def test_kube_baseline__provider_waits_for_the_admin_access_policy(wired: Plan) -> None:
+def test_kube_baseline__live_provider_waits_for_the_admin_access_policy(wired_live: Plan) -> None:
+    wired = wired_live
     provider = wired.named(f"kube-{REGION}-provider")
     association = wired.named(f"eks-{REGION}-admin-access-policy")
     assert association.urn in provider.dependencies, f"{provider.urn} may race {association.urn}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -71,7 +72,19 @@ def up(stack: str, emulate: bool, yes: bool) -> None:
         files.validated()
         target = _pulumi_cli(stack, files.project_dir)
         _confirm(f"deploy stack {stack} to the AWS account of your current credentials", yes)
-        target.up(on_output=console.print)  # type: ignore[attr-defined]
+        console.print("platform layer: `pulumi up` from here (outside the VPC); Kubernetes objects are rendered")
+        # The same gate as `pulumi up --policy-pack policy --policy-pack-config policy/config.<stack>.json`.
+        result = target.up(  # type: ignore[attr-defined]
+            on_output=console.print,
+            policy_packs=[str(files.project_dir / "policy")],
+            policy_pack_configs=[str(files.project_dir / "policy" / f"config.{stack}.json")],
+        )
+        outputs = {name: value.value for name, value in result.outputs.items()}
+        import boto3
+
+        from finstack.emulator.gateway import AwsGateway
+
+        _print_in_cluster(apply_rendered(files.project_dir, outputs, AwsGateway(boto3.Session())))
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -98,6 +111,46 @@ def up(stack: str, emulate: bool, yes: bool) -> None:
     _print_up(report)
 
 
+def apply_rendered(project_dir: Path, outputs: dict[str, object], gateway: object) -> list[object]:
+    """In-cluster layer: each cell's runner applies what `pulumi up` rendered, from inside its VPC."""
+    from finstack.incluster.bundle import BundleError, from_rendered_dir
+    from finstack.incluster.driver import Gateway, cells_of, deliver
+
+    assert isinstance(gateway, Gateway)
+    outcomes: list[object] = []
+    for cell in cells_of(outputs):
+        try:
+            bundle = from_rendered_dir(project_dir / cell.manifest_dir)
+        except BundleError as err:
+            raise UsageError(str(err)) from None
+        console.print(
+            f"in-cluster layer {cell.region}: waiting for runner {cell.project_name} "
+            f"(CodeBuild, inside the VPC) to apply {len(bundle.objects)} objects"
+        )
+        outcomes.append(deliver(gateway, cell, bundle))
+    return outcomes
+
+
+def _print_in_cluster(outcomes: Sequence[object]) -> None:
+    """One line per cell; a failed apply ends the command with status 1 and the build's last log lines."""
+    from finstack.incluster.driver import RunnerOutcome
+
+    failed = False
+    for outcome in outcomes:
+        assert isinstance(outcome, RunnerOutcome)
+        colour = "green" if outcome.succeeded else "red"
+        console.print(
+            f"in-cluster {outcome.region}: [{colour}]{outcome.status}[/] "
+            f"({outcome.objects} objects, build {outcome.build_id})",
+            soft_wrap=True,
+        )
+        for line in outcome.log_tail:
+            console.print(f"  | {line}", soft_wrap=True)
+        failed = failed or not outcome.succeeded
+    if failed:
+        raise SystemExit(1)
+
+
 def _print_up(report: object) -> None:
     from finstack.emulator.deploy import UpReport
 
@@ -120,6 +173,7 @@ def _print_up(report: object) -> None:
         f"created {len(report.created)}, already present {len(report.reused)}, not emulated {len(report.recorded_only)}"
     )
     console.print(f"outputs: {report.outputs_file}\nstate:   {report.state_file}")
+    _print_in_cluster(list(report.in_cluster))
 
 
 @click.command()

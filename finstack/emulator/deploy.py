@@ -18,6 +18,8 @@ from finstack.emulator.mocks import EmulatorMocks
 from finstack.emulator.session import EmulatorSession
 from finstack.emulator.state import DeployState, StateEntry
 from finstack.engine.runner import ProgramRun, run_program
+from finstack.incluster.bundle import for_manifest_dir
+from finstack.incluster.driver import RunnerOutcome, cells_of, deliver
 from finstack.project import StackFiles
 
 
@@ -46,6 +48,8 @@ class UpReport:
     recorded_only: list[StateEntry]
     outputs_file: Path
     state_file: Path
+    in_cluster: list[RunnerOutcome] = field(default_factory=list)
+    """Each cell's runner apply of the rendered Kubernetes objects (docs/in-cluster.md)."""
 
 
 def _state_for(files: StackFiles, session: EmulatorSession) -> DeployState:
@@ -92,7 +96,11 @@ def up(
     dr: Any = run.outputs.get("dr", {})
     out_file.write_text(json.dumps(dr, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     state.save(state_path(files))
-    return UpReport(run, created, reused, recorded, out_file, state_path(files))
+    in_cluster = [
+        deliver(session.gateway, cell, for_manifest_dir(run.records, cell.manifest_dir), poll_seconds=0.0)
+        for cell in cells_of(run.outputs)
+    ]
+    return UpReport(run, created, reused, recorded, out_file, state_path(files), in_cluster)
 
 
 @dataclass

@@ -14,6 +14,8 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
+from finstack.engine.reachability import OUTSIDE, Reachability, Vantage, endpoint_of
+
 # The account every offline run pretends to be (the AWS documentation account).
 OFFLINE_ACCOUNT_ID = "111122223333"
 PARTITION = "aws"
@@ -151,14 +153,24 @@ def _uuid(seed: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def _provider_key(provider_ref: str | None) -> str | None:
+    """`<type>::<name>` of a provider reference (`<urn>::<id>`), how providers are keyed here."""
+    if not provider_ref:
+        return None
+    parts = provider_ref.rsplit("::", 1)[0].split("::")
+    return f"{parts[-2].split('$')[-1]}::{parts[-1]}" if len(parts) >= 2 else None
+
+
 class FakeCloud(Mocks):
     """Mocks that answer like AWS would, deterministically, for one stack."""
 
-    def __init__(self, default_region: str, account_id: str = OFFLINE_ACCOUNT_ID):
+    def __init__(self, default_region: str, account_id: str = OFFLINE_ACCOUNT_ID, vantage: Vantage = OUTSIDE):
         self.default_region = default_region
         self.account_id = account_id
         self._provider_regions: dict[str, str] = {}
         self._lock = threading.Lock()
+        # The program runs where `finstack` runs: outside every VPC, like a workstation or CI.
+        self.reachability = Reachability(vantage)
 
     # -- regions -------------------------------------------------------------------------
     def region_of(self, inputs: dict[str, Any], provider_ref: str | None) -> str:
@@ -166,9 +178,8 @@ class FakeCloud(Mocks):
         region = inputs.get("region")
         if isinstance(region, str) and region:
             return region
-        if provider_ref:
-            parts = provider_ref.rsplit("::", 1)[0].split("::")
-            key = f"{parts[-2].split('$')[-1]}::{parts[-1]}" if len(parts) >= 2 else ""
+        key = _provider_key(provider_ref)
+        if key:
             with self._lock:
                 found = self._provider_regions.get(key)
             if found:
@@ -187,8 +198,14 @@ class FakeCloud(Mocks):
             with self._lock:
                 # The provider URN is not passed to mocks; key by the name the URN ends with.
                 self._provider_regions[f"{args.typ}::{args.name}"] = region or self.default_region
+            if args.typ == "pulumi:providers:kubernetes":
+                self.reachability.add_provider(f"{args.typ}::{args.name}", inputs)
             return _uuid(seed), inputs
+        if args.typ.startswith("kubernetes:"):
+            self.reachability.check_object(_provider_key(args.provider), args.typ, args.name)
         region = self.region_of(inputs, args.provider)
+        if args.typ == "aws:eks/cluster:Cluster":
+            self.reachability.add_cluster(endpoint_of(str(inputs.get("name") or args.name), region, inputs))
         state = self._computed(args.typ, args.name, inputs, region, seed)
         return state.pop("__id"), {**inputs, **state}
 

@@ -26,6 +26,7 @@ from pulumi.runtime.mocks import Mocks, set_mocks
 from pulumi.runtime.stack import run_pulumi_func
 
 from finstack.engine.fake_cloud import FakeCloud
+from finstack.engine.reachability import ClusterUnreachableError
 from finstack.engine.recording import RecordingMonitor, ResourceRecord
 from finstack.errors import ProgramError, UsageError
 from finstack.project import StackFiles
@@ -122,7 +123,8 @@ def _run_under_mocks(
 
         try:
             loop.run_until_complete(run_pulumi_func(program))
-        except pulumi.RunError as err:
+        except (pulumi.RunError, ClusterUnreachableError) as err:
+            # Unreachable: what the Kubernetes provider reports on AWS, as one line, not a traceback.
             raise ProgramError(str(err)) from None
         except ValueError as err:
             # Components refuse impossible inputs with ValueError; the SDK wraps it once per

@@ -92,3 +92,57 @@ def create_nodegroup(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> 
         "nodeGroupName": nodegroup["nodegroupName"],
         "status": "ACTIVE",
     }
+
+
+CODEBUILD = "codebuild"
+
+
+def _delete_project(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
+    ctx.client(CODEBUILD).delete_project(name=resource_id)
+
+
+@REGISTRY.register("aws:codebuild/project:Project", CODEBUILD, _delete_project)
+def create_project(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """CodeBuild project with its source, environment, VPC placement and logs (the in-cluster runner)."""
+    source = inputs.get("source") or {}
+    environment = inputs.get("environment") or {}
+    vpc = inputs.get("vpcConfig") or {}
+    logs = (inputs.get("logsConfig") or {}).get("cloudwatchLogs") or {}
+    kwargs: dict[str, Any] = {
+        "name": physical_name(name, inputs),
+        "source": {
+            k: v
+            for k, v in {
+                "type": source.get("type"),
+                "location": source.get("location"),
+                "buildspec": source.get("buildspec"),
+            }.items()
+            if v
+        },
+        "artifacts": {"type": (inputs.get("artifacts") or {}).get("type", "NO_ARTIFACTS")},
+        "environment": {
+            "type": environment.get("type", "LINUX_CONTAINER"),
+            "image": environment.get("image", ""),
+            "computeType": environment.get("computeType", "BUILD_GENERAL1_SMALL"),
+            "environmentVariables": [
+                {"name": v["name"], "value": str(v.get("value", "")), "type": v.get("type", "PLAINTEXT")}
+                for v in environment.get("environmentVariables") or []
+            ],
+        },
+        "serviceRole": inputs["serviceRole"],
+        "tags": [{"key": str(k), "value": str(v)} for k, v in (inputs.get("tags") or {}).items()],
+    }
+    if vpc.get("vpcId"):
+        kwargs["vpcConfig"] = {
+            "vpcId": vpc["vpcId"],
+            "subnets": list(vpc.get("subnets") or []),
+            "securityGroupIds": list(vpc.get("securityGroupIds") or []),
+        }
+    if logs.get("groupName"):
+        kwargs["logsConfig"] = {
+            "cloudWatchLogs": {"status": logs.get("status", "ENABLED"), "groupName": logs["groupName"]}
+        }
+    if inputs.get("buildTimeout"):
+        kwargs["timeoutInMinutes"] = int(inputs["buildTimeout"])
+    project = ctx.client(CODEBUILD).create_project(**kwargs)["project"]
+    return project["name"], {"arn": project["arn"], "name": project["name"]}

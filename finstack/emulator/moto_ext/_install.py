@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from finstack.emulator.moto_ext import (
     aurora,
+    bucket_policy,
+    incluster_runner,
     kafka_cluster_arn,
     kafka_replicator,
     kms_replica_aliases,
@@ -30,6 +32,8 @@ def install() -> None:
         installation = Installation()
         try:
             aurora.register(installation)
+            bucket_policy.register(installation)
+            incluster_runner.register(installation)
             kafka_cluster_arn.register(installation)
             kafka_replicator.register(installation)
             kms_replica_aliases.register(installation)

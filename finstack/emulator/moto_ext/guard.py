@@ -32,6 +32,8 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     "acm",
     "applicationautoscaling",
     "cloudwatch",
+    # The in-cluster runner (finstack.emulator.moto_ext.incluster_runner plays its builds).
+    "codebuild",
     "ec2",
     "eks",
     # elb and elbv2 share the elasticloadbalancing host; moto's whitelist sees it as "elb" first.

@@ -1,0 +1,126 @@
+"""A private, versioned, CMK-encrypted S3 bucket that only TLS can reach: one declaration for every bucket.
+
+The ARC execution reports (`dr_control`) and the in-cluster bundles (`cluster_runner`) are both
+audit-relevant and both must stay private; one helper keeps their guard rails identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam_docs
+from components.iam_docs import Document
+
+
+def private_bucket_policy(bucket_arn: str, key_arn: str) -> Document:
+    """TLS only, and no object under another key than the bucket's.
+
+    Built by hand, not with `iam_docs.statement`: a Deny must cover every action (`s3:*`);
+    the no-wildcard rule is about what a policy grants.
+    """
+    everyone = {"AWS": "*"}
+    return {
+        "Version": iam_docs.POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": everyone,
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyOtherKmsKeys",
+                "Effect": "Deny",
+                "Principal": everyone,
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class PrivateBucket:
+    """The bucket and the settings resources that must exist before anything is written to it."""
+
+    bucket: aws.s3.Bucket
+    settings: list[pulumi.Resource]
+
+
+def declare_private_bucket(
+    name: str,
+    *,
+    bucket_name: pulumi.Input[str] | None,
+    region: str,
+    key_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> PrivateBucket:
+    """Bucket `name` (children `name-ownership`, `-public-access`, `-versioning`, `-encryption`, `-policy`)."""
+    key = pulumi.Output.from_input(key_arn)
+    bucket = aws.s3.Bucket(
+        name,
+        bucket=bucket_name,
+        # Its objects are evidence: a bucket that still holds some refuses to be deleted.
+        force_destroy=False,
+        region=region,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    opts = pulumi.ResourceOptions(parent=bucket)
+    ownership = aws.s3.BucketOwnershipControls(
+        f"{name}-ownership",
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        region=region,
+        opts=opts,
+    )
+    public_access = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        region=region,
+        opts=opts,
+    )
+    versioning = aws.s3.BucketVersioning(
+        f"{name}-versioning",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        region=region,
+        opts=opts,
+    )
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=key
+                ),
+                # One data key per bucket instead of one KMS call per object.
+                bucket_key_enabled=True,
+            )
+        ],
+        region=region,
+        opts=opts,
+    )
+    policy = aws.s3.BucketPolicy(
+        f"{name}-policy",
+        bucket=bucket.id,
+        policy=pulumi.Output.all(bucket.arn, key).apply(
+            lambda values: iam_docs.dumps(private_bucket_policy(values[0], values[1]))
+        ),
+        region=region,
+        # S3 rejects policy changes that race the public access block on a new bucket.
+        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
+    )
+    return PrivateBucket(bucket, [ownership, public_access, versioning, encryption, policy])
