@@ -55,6 +55,21 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DOMAIN_NAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 IAM_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 AWS_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+# An Aurora global database "requires DB instance classes that are optimized for memory-intensive
+# applications" (Configuration requirements of an Amazon Aurora global database,
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html);
+# AWS refuses a burstable class at `up` with InvalidParameterCombination "The requested instance class is not
+# supported by global databases: db.t4g.medium" (hashicorp/terraform-provider-aws#27736), and the RDS Data API the
+# drills write through "isn't supported on T DB instance classes"
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html).
+# These are the memory-optimized families (R and X) of "Supported DB engines for DB instance classes"
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.SupportAurora.html).
+# db.serverless also joins global databases, but it needs a Serverless v2 scaling configuration that this
+# blueprint does not declare; a family AWS adds later must be added here.
+GLOBAL_DATABASE_INSTANCE_FAMILIES = ("r5", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "r8gd", "x2g")
+# No memory-optimized family has a size below large (2 vCPUs, 16 GiB): a large instance is the cheapest a global
+# database accepts. r7g is prod's family, so dev rehearses the drills on the same hardware generation.
+SMALLEST_GLOBAL_DATABASE_INSTANCE_CLASS = "db.r7g.large"
 MAINTENANCE_WINDOW = re.compile(
     r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
 )
@@ -173,7 +188,9 @@ class AuroraConfig(_Model):
 
     engine_version: str = Field("16.6", pattern=r"^\d{2}\.\d{1,2}$", description="aurora-postgresql version.")
     instance_class: str = Field(
-        "db.r7g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$", description="Instance class of every member instance."
+        SMALLEST_GLOBAL_DATABASE_INSTANCE_CLASS,
+        pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$",
+        description="Instance class of every member instance; a memory-optimized class (global database).",
     )
     instances_per_region: int = Field(2, ge=1, le=15, description="Writer/reader instances per cell; prod >= 2.")
     database_name: str = Field("ledger", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Initial database.")
@@ -184,6 +201,24 @@ class AuroraConfig(_Model):
     replication_lag_alarm_seconds: float = Field(
         1.0, gt=0, description="AuroraGlobalDBReplicationLag alarm threshold per secondary."
     )
+
+    @field_validator("instance_class")
+    @classmethod
+    def _global_database_class(cls, value: str) -> str:
+        family = value.split(".")[1]
+        if family in GLOBAL_DATABASE_INSTANCE_FAMILIES:
+            return value
+        families = ", ".join(f"db.{f}" for f in GLOBAL_DATABASE_INSTANCE_FAMILIES)
+        why = (
+            f"{value} is a burstable class: AWS refuses it in an Aurora global database and the RDS Data API "
+            "does not run on T classes"
+            if family.startswith("t")
+            else f"{value} is not a class an Aurora global database supports"
+        )
+        raise ValueError(
+            f"{why}; use a memory-optimized class ({families}), e.g. "
+            f"{SMALLEST_GLOBAL_DATABASE_INSTANCE_CLASS} (large is the smallest size)"
+        )
 
     @field_validator("backup_window")
     @classmethod

@@ -29,6 +29,7 @@ from components.replication_topology import cluster_name as msk_cluster_name
 from components.subnet_plan import tier_cidrs
 from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs
 from infra.config import ConfigError, RegionConfig, StackConfig, load_stack_config
+from infra.placeholders import is_documentation_account, placeholder_problems
 
 
 def read_config() -> StackConfig:
@@ -371,6 +372,7 @@ def build_foundation(config: StackConfig) -> Foundation:
         region=config.aws_region,
         default_tags=aws.ProviderDefaultTagsArgs(tags=platform_tags(config)),
     )
+    refuse_placeholders(config, provider)
     opts = pulumi.ResourceOptions(provider=provider)
     account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
     keys = _keys(config, account_id, opts)
@@ -384,6 +386,24 @@ def build_foundation(config: StackConfig) -> Foundation:
         for cell in config.regions
     }
     return Foundation(provider, account_id, keys, networks, alerts, _peering(config, networks, opts))
+
+
+def refuse_placeholders(config: StackConfig, provider: aws.Provider) -> None:
+    """End the program before any cloud resource is declared if placeholders would reach a real account.
+
+    Documentation values (`infra/placeholders.py`) are fine only in a documentation account: the
+    offline engine's and the emulator's. The account is asked synchronously through the explicit
+    provider, so the provider is the only resource registered when this refuses.
+    """
+    problems = placeholder_problems(config)
+    if not problems:
+        return
+    account = aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=provider)).account_id
+    if is_documentation_account(account):
+        return
+    raise pulumi.RunError(
+        f"placeholder values would reach AWS account {account}; replace them before deploying:\n" + "\n".join(problems)
+    )
 
 
 def _keys(config: StackConfig, account_id: pulumi.Input[str], opts: pulumi.ResourceOptions) -> MultiRegionKeys:

@@ -415,7 +415,7 @@ def test_aurora_dev__is_cheap_but_still_encrypted() -> None:
     instances = plan.of_type(INSTANCE)
     assert len(instances) == 2, [i.urn for i in instances]
     for i in instances:
-        assert i.inputs["instanceClass"] == "db.t4g.medium" and i.inputs["monitoringInterval"] == 60, i.urn
+        assert i.inputs["instanceClass"] == "db.r7g.large" and i.inputs["monitoringInterval"] == 60, i.urn
         assert i.inputs["publiclyAccessible"] is False, i.urn
         assert "availabilityZone" not in i.inputs, f"{i.urn}: without zones RDS places the instance"
     (lag,) = [a for a in plan.of_type(ALARM) if a.inputs["metricName"] == "AuroraGlobalDBReplicationLag"]

@@ -295,6 +295,43 @@ def test_config__eks_role_arn_malformed() -> None:
     )
 
 
+AURORA_CLASS_FIX = (
+    "use a memory-optimized class (db.r5, db.r6g, db.r6gd, db.r6i, db.r6id, db.r7g, db.r7i, db.r8g, db.r8gd, "
+    "db.x2g), e.g. db.r7g.large (large is the smallest size)"
+)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("instance_class", ["db.t4g.medium", "db.t3.large", "db.t2.small"])
+def test_config__aurora_burstable_class_refused(stack: str, instance_class: str) -> None:
+    assert broken(lambda raw: raw["finstack:aurora"].update(instanceClass=instance_class), stack) == (
+        f"finstack:aurora.instanceClass: {instance_class} is a burstable class: AWS refuses it in an Aurora "
+        f"global database and the RDS Data API does not run on T classes; {AURORA_CLASS_FIX}"
+    )
+
+
+def test_config__aurora_class_not_for_global_databases_refused() -> None:
+    assert broken(lambda raw: raw["finstack:aurora"].update(instanceClass="db.m5.large")) == (
+        "finstack:aurora.instanceClass: db.m5.large is not a class an Aurora global database supports; "
+        f"{AURORA_CLASS_FIX}"
+    )
+
+
+@pytest.mark.parametrize("instance_class", ["db.r6g.large", "db.r6gd.xlarge", "db.r8g.large", "db.x2g.large"])
+def test_config__aurora_memory_optimized_classes_accepted(instance_class: str) -> None:
+    raw = copy.deepcopy(shipped("dev"))
+    raw["finstack:aurora"]["instanceClass"] = instance_class
+    assert load_stack_config(raw).aurora.instance_class == instance_class
+
+
+def test_config__shipped_dev_uses_the_smallest_global_database_class() -> None:
+    from infra.config import GLOBAL_DATABASE_INSTANCE_FAMILIES, SMALLEST_GLOBAL_DATABASE_INSTANCE_CLASS
+
+    dev = load_stack_config(shipped("dev"))
+    assert dev.aurora.instance_class == SMALLEST_GLOBAL_DATABASE_INSTANCE_CLASS == "db.r7g.large"
+    assert dev.aurora.instance_class.split(".")[1] in GLOBAL_DATABASE_INSTANCE_FAMILIES
+
+
 def test_config__aurora_backup_window_malformed() -> None:
     assert broken(lambda raw: raw["finstack:aurora"].update(backupWindow="3am")) == (
         "finstack:aurora.backupWindow: '3am' is not a window; write hh:mm-hh:mm in UTC, e.g. 03:00-04:00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pulumi
 import pulumi_aws as aws
@@ -210,3 +211,38 @@ def test_runner__leaves_no_open_event_loop_or_registration_thread(fails: bool) -
     assert left == set(), f"{len(left)} event loop(s) left open by the run"
     threads = [t.name for t in threading.enumerate() if t.name.startswith("finstack-registration")]
     assert threads == [], f"registration threads still running: {threads}"
+
+
+def _aurora_member_program(instance_class: str, in_global: bool) -> Callable[[], None]:
+    def program() -> None:
+        global_id = aws.rds.GlobalCluster("g", global_cluster_identifier="ledger", engine="aurora-postgresql").id
+        cluster = aws.rds.Cluster(
+            "c",
+            cluster_identifier="ledger-east",
+            engine="aurora-postgresql",
+            global_cluster_identifier=global_id if in_global else None,
+        )
+        aws.rds.ClusterInstance(
+            "i", cluster_identifier=cluster.id, instance_class=instance_class, engine="aurora-postgresql"
+        )
+
+    return program
+
+
+@pytest.mark.parametrize("instance_class", ["db.t4g.medium", "db.t3.medium"])
+def test_fake_cloud__burstable_instance_in_a_global_member_is_refused_like_aws(instance_class: str) -> None:
+    with pytest.raises(ProgramError) as caught:
+        run_callable(_aurora_member_program(instance_class, in_global=True), shipped_config("dev"))
+    assert str(caught.value) == (
+        "aws:rds/clusterInstance:ClusterInstance i: InvalidParameterCombination: The requested instance class "
+        f"is not supported by global databases: {instance_class}"
+    )
+
+
+@pytest.mark.parametrize(("instance_class", "in_global"), [("db.r7g.large", True), ("db.t4g.medium", False)])
+def test_fake_cloud__memory_optimized_member_or_standalone_burstable_is_accepted(
+    instance_class: str, in_global: bool
+) -> None:
+    plan = plan_of(_aurora_member_program(instance_class, in_global))
+    (instance,) = plan.of_type("aws:rds/clusterInstance:ClusterInstance")
+    assert instance.inputs["instanceClass"] == instance_class, instance.urn

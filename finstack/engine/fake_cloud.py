@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from typing import Any
 
@@ -143,6 +144,13 @@ _ID_IS_NAME = {
 }
 
 
+# A burstable class (db.t2, db.t3, db.t4g, ...) in a member of an Aurora global database: AWS refuses it with
+# "InvalidParameterCombination: The requested instance class is not supported by global databases: <class>"
+# (hashicorp/terraform-provider-aws#27736; global databases need memory-optimized classes,
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html).
+_BURSTABLE_DB_CLASS = re.compile(r"^db\.t\d")
+
+
 def digest(*parts: str, length: int = 17) -> str:
     """Stable lower-case hex digest of `parts`."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
@@ -168,6 +176,8 @@ class FakeCloud(Mocks):
         self.default_region = default_region
         self.account_id = account_id
         self._provider_regions: dict[str, str] = {}
+        # Ids of the Aurora clusters declared as members of a global cluster (what AWS checks instances against).
+        self._global_members: set[str] = set()
         self._lock = threading.Lock()
         # The program runs where `finstack` runs: outside every VPC, like a workstation or CI.
         self.reachability = Reachability(vantage)
@@ -203,11 +213,29 @@ class FakeCloud(Mocks):
             return _uuid(seed), inputs
         if args.typ.startswith("kubernetes:"):
             self.reachability.check_object(_provider_key(args.provider), args.typ, args.name)
+        self._refuse_like_aws(args.typ, args.name, inputs)
         region = self.region_of(inputs, args.provider)
         if args.typ == "aws:eks/cluster:Cluster":
             self.reachability.add_cluster(endpoint_of(str(inputs.get("name") or args.name), region, inputs))
         state = self._computed(args.typ, args.name, inputs, region, seed)
-        return state.pop("__id"), {**inputs, **state}
+        resource_id = state.pop("__id")
+        if args.typ == "aws:rds/cluster:Cluster" and inputs.get("globalClusterIdentifier"):
+            with self._lock:
+                self._global_members.add(resource_id)
+        return resource_id, {**inputs, **state}
+
+    def _refuse_like_aws(self, typ: str, name: str, inputs: dict[str, Any]) -> None:
+        """Fail a registration AWS would refuse at `up` (ValueError: the runner shows its last line)."""
+        if typ != "aws:rds/clusterInstance:ClusterInstance":
+            return
+        instance_class = str(inputs.get("instanceClass") or "")
+        with self._lock:
+            in_global = inputs.get("clusterIdentifier") in self._global_members
+        if in_global and _BURSTABLE_DB_CLASS.match(instance_class):
+            raise ValueError(
+                f"{typ} {name}: InvalidParameterCombination: The requested instance class is not supported "
+                f"by global databases: {instance_class}"
+            )
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Answer the data-source invokes the program uses (no check failures: the SDK iterates them)."""

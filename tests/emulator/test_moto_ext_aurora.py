@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -20,6 +21,7 @@ from tests.emulator.moto_ext_fixtures import (  # noqa: F401 - fixtures are used
     EAST,
     ENGINE,
     SECRET_ARN,
+    VERSION,
     WEST,
     GlobalDb,
     aws_fixture,
@@ -396,3 +398,85 @@ def test_replication_lag_metric__cloudwatch_reports_the_secondary_lag(clock: Vir
 
     # Then it is the age of the oldest unapplied write, in milliseconds
     assert [p["Maximum"] for p in points] == [7500.0]
+
+
+# -- instance classes: a global database refuses burstable ones, as AWS does -----------------------
+
+#: AWS's answer to a burstable class in a global database (hashicorp/terraform-provider-aws#27736).
+NOT_FOR_GLOBAL = "The requested instance class is not supported by global databases: {}"
+
+
+def add_instance(region: str, cluster_id: str, instance_class: str, identifier: str | None = None) -> dict[str, Any]:
+    """CreateDBInstance of `instance_class` in `cluster_id`."""
+    return dict(
+        rds(region).create_db_instance(
+            DBInstanceIdentifier=identifier or f"{cluster_id}-1",
+            DBClusterIdentifier=cluster_id,
+            DBInstanceClass=instance_class,
+            Engine=ENGINE,
+        )["DBInstance"]
+    )
+
+
+@pytest.mark.parametrize(("region", "cluster_id"), [(EAST, "ledger-east"), (WEST, "ledger-west")])
+@pytest.mark.parametrize("instance_class", ["db.t4g.medium", "db.t3.medium"])
+def test_create_db_instance__burstable_class_in_a_global_member_is_refused(
+    region: str, cluster_id: str, instance_class: str
+) -> None:
+    make_global_db()
+
+    with pytest.raises(ClientError) as excinfo:
+        add_instance(region, cluster_id, instance_class)
+
+    assert error_code(excinfo) == "InvalidParameterCombination", f"{cluster_id}: {excinfo.value}"
+    assert excinfo.value.response["Error"]["Message"] == NOT_FOR_GLOBAL.format(instance_class)
+    assert rds(region).describe_db_instances()["DBInstances"] == [], f"{cluster_id}: the instance was created"
+
+
+def test_create_db_instance__memory_optimized_member_and_burstable_standalone_cluster_are_accepted() -> None:
+    make_global_db()
+    rds(EAST).create_db_cluster(
+        DBClusterIdentifier="scratch",
+        Engine=ENGINE,
+        MasterUsername="ledger",
+        MasterUserPassword="correct-horse-battery",
+    )
+
+    assert add_instance(EAST, "ledger-east", "db.r7g.large")["DBInstanceClass"] == "db.r7g.large"
+    assert add_instance(WEST, "ledger-west", "db.r6g.large")["DBInstanceClass"] == "db.r6g.large"
+    # Outside a global database a burstable Aurora instance is fine.
+    assert add_instance(EAST, "scratch", "db.t4g.medium")["DBInstanceClass"] == "db.t4g.medium"
+
+
+def test_modify_db_instance__to_a_burstable_class_in_a_global_member_is_refused() -> None:
+    make_global_db()
+    add_instance(WEST, "ledger-west", "db.r7g.large")
+
+    with pytest.raises(ClientError) as excinfo:
+        rds(WEST).modify_db_instance(
+            DBInstanceIdentifier="ledger-west-1", DBInstanceClass="db.t4g.medium", ApplyImmediately=True
+        )
+
+    assert error_code(excinfo) == "InvalidParameterCombination"
+    assert excinfo.value.response["Error"]["Message"] == NOT_FOR_GLOBAL.format("db.t4g.medium")
+    (instance,) = rds(WEST).describe_db_instances(DBInstanceIdentifier="ledger-west-1")["DBInstances"]
+    assert instance["DBInstanceClass"] == "db.r7g.large"
+
+
+def test_create_global_cluster__from_a_cluster_with_a_burstable_instance_is_refused() -> None:
+    rds(EAST).create_db_cluster(
+        DBClusterIdentifier="ledger-east",
+        Engine=ENGINE,
+        EngineVersion=VERSION,
+        MasterUsername="ledger",
+        MasterUserPassword="correct-horse-battery",
+    )
+    add_instance(EAST, "ledger-east", "db.t4g.medium")
+    source = rds(EAST).describe_db_clusters(DBClusterIdentifier="ledger-east")["DBClusters"][0]["DBClusterArn"]
+
+    with pytest.raises(ClientError) as excinfo:
+        rds(EAST).create_global_cluster(GlobalClusterIdentifier="ledger", SourceDBClusterIdentifier=source)
+
+    assert error_code(excinfo) == "InvalidParameterCombination"
+    assert excinfo.value.response["Error"]["Message"] == NOT_FOR_GLOBAL.format("db.t4g.medium")
+    assert rds(EAST).describe_global_clusters()["GlobalClusters"] == []

@@ -10,6 +10,9 @@ Control plane (``rds`` API, served by `AuroraResponse`, a subclass of moto's `RD
   ``ReplicationSourceIdentifier`` names the new writer.
 - ``RemoveFromGlobalCluster`` detaches a member in any region and promotes it to a standalone,
   writable cluster (moto's own version silently does nothing outside us-east-1).
+- ``CreateDBInstance`` / ``ModifyDBInstance`` of a burstable class (``db.t*``) in a member of a global
+  cluster, and ``CreateGlobalCluster`` from a cluster that has one, fail with AWS's
+  ``InvalidParameterCombination`` (moto accepts them; AWS does not, see `refuse_burstable_in_global`).
 
 moto keeps one `RDSBackend` per region but stores global clusters only in the us-east-1 backend;
 members are the regional `DBCluster` objects themselves, so flipping ``is_writer`` on them is
@@ -203,6 +206,43 @@ def find_db_cluster(account_id: str, identifier: str, default_region: str) -> DB
     if cluster_id not in clusters:
         raise DBClusterNotFoundError(identifier)
     return clusters[cluster_id]  # type: ignore[no-any-return]
+
+
+# -- instance classes a global database refuses ---------------------------------------------------
+
+#: Burstable classes (db.t2, db.t3, db.t4g, ...). An Aurora global database "requires DB instance classes that
+#: are optimized for memory-intensive applications"
+#: (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html),
+#: and AWS answers a burstable one with the error reported in hashicorp/terraform-provider-aws#27736:
+#: "InvalidParameterCombination: The requested instance class is not supported by global databases: db.t4g.medium".
+#: Only the T classes are refused here: that is the refusal on record; other unsupported classes fail on AWS
+#: with messages this emulator has no source for.
+_BURSTABLE_CLASS = re.compile(r"^db\.t\d")
+
+
+def global_cluster_of(account_id: str, cluster: DBCluster) -> GlobalCluster | None:
+    """The global cluster `cluster` is a member of, if any."""
+    return next((gc for gc in _global_clusters(account_id).values() if cluster in gc.members), None)
+
+
+def refuse_burstable_in_global(instance_class: str | None) -> None:
+    """Fail like AWS when a burstable class would run in a global database's member cluster."""
+    if instance_class and _BURSTABLE_CLASS.match(instance_class):
+        raise InvalidParameterCombination(
+            f"The requested instance class is not supported by global databases: {instance_class}"
+        )
+
+
+def check_instance_class(account_id: str, region: str, cluster_identifier: str | None, instance_class: str) -> None:
+    """Refuse `instance_class` for an instance of `cluster_identifier` when that cluster is a global member."""
+    if not cluster_identifier:
+        return
+    try:
+        cluster = find_db_cluster(account_id, cluster_identifier, region)
+    except DBClusterNotFoundError:
+        return  # moto reports the missing cluster itself
+    if global_cluster_of(account_id, cluster) is not None:
+        refuse_burstable_in_global(instance_class)
 
 
 # -- settling: bring moto's objects and the data plane up to the emulator clock ------------------
@@ -562,6 +602,30 @@ class AuroraResponse(ClockedResponse, RDSResponse):
         self._begin()
         return super().describe_db_clusters()
 
+    def create_db_instance(self) -> ActionResult:
+        """``CreateDBInstance``, refusing a burstable class in a global database's member cluster."""
+        self._begin()
+        with EXTENSION_LOCK:
+            check_instance_class(
+                self.current_account,
+                self.region,
+                self.params.get("DBClusterIdentifier"),
+                str(self.params.get("DBInstanceClass") or ""),
+            )
+        return super().create_db_instance()
+
+    def modify_db_instance(self) -> ActionResult:
+        """``ModifyDBInstance``, refusing a change to a burstable class in a global database's member cluster."""
+        self._begin()
+        new_class = self.params.get("DBInstanceClass")
+        instance = self.backend.databases.get(self.params.get("DBInstanceIdentifier"))
+        if new_class and instance is not None:
+            with EXTENSION_LOCK:
+                check_instance_class(
+                    self.current_account, self.region, getattr(instance, "db_cluster_identifier", None), new_class
+                )
+        return super().modify_db_instance()
+
     def create_global_cluster(self) -> ActionResult:
         """``CreateGlobalCluster``; a source cluster in any region becomes the primary (writer)."""
         self._begin()
@@ -570,6 +634,9 @@ class AuroraResponse(ClockedResponse, RDSResponse):
             return super().create_global_cluster()
         with EXTENSION_LOCK:
             cluster = find_db_cluster(self.current_account, source, self.region)
+            for instance in cluster.members:
+                # The source's instances join the global database with it.
+                refuse_burstable_in_global(instance.db_instance_class)
             params = self.params
             if params.get("Engine") is not None:
                 raise InvalidParameterCombination(
