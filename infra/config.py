@@ -302,6 +302,12 @@ class KeysConfig(_Model):
     """KMS multi-region keys."""
 
     deletion_window_days: int = Field(30, ge=7, le=30, description="30 in prod: the longest undo window KMS allows.")
+    # KMS refuses a key policy naming a role that does not exist; docs/real-aws.md item 3.
+    auto_scaling_service_role: Literal["create", "existing"] = Field(
+        "create",
+        description="create: the stack declares AWSServiceRoleForAutoScaling (fresh account); "
+        "existing: the account already has it.",
+    )
 
 
 class StackConfig(_Model):
