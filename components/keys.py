@@ -18,10 +18,13 @@ Key policies are explicit and per region (a replica gets its own region's servic
   (secrets key), and the Auto Scaling service-linked role that launches encrypted EKS node
   volumes (data key).
 
-Prerequisite (real accounts): the data key policy names the Auto Scaling service-linked role,
-and KMS rejects a policy naming a role that does not exist. The role exists in any account that
-ever created an Auto Scaling group; otherwise create it once with
-`aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com`.
+The Auto Scaling service-linked role must exist before the data keys: KMS refuses a key policy
+naming a principal that does not ("The principals in the key policy must exist and be visible to
+KMS", botocore kms `CreateKeyRequest.Policy`), and an account gets the role only when it first
+creates an Auto Scaling group, which the EKS node groups do after the keys. With
+`autoscaling_service_role="create"` (the default) the component declares the role, retained on
+destroy because every Auto Scaling group of the account uses it; in an account that already has
+it (CreateServiceLinkedRole answers "has been taken"), pass "existing". docs/real-aws.md, item 3.
 """
 
 from __future__ import annotations
@@ -100,7 +103,11 @@ SNS_PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
 # Auto Scaling launches the EKS managed node group instances; their encrypted EBS volumes are
 # created as this role (https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html).
-AUTOSCALING_SERVICE_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+AUTOSCALING_SERVICE = "autoscaling.amazonaws.com"
+# The name CreateServiceLinkedRole gives the role without a custom suffix; EKS managed node groups
+# cannot use a suffixed one (hashicorp/terraform-provider-aws#28644).
+AUTOSCALING_SERVICE_ROLE = f"role/aws-service-role/{AUTOSCALING_SERVICE}/AWSServiceRoleForAutoScaling"
+AutoScalingRoleMode = Literal["create", "existing"]
 
 # One year: the cryptoperiod PCI DSS 3.6.4 expects to be defined; KMS's default, made explicit.
 ROTATION_PERIOD_DAYS = 365
@@ -210,6 +217,8 @@ class MultiRegionKeysArgs:
     regions: tuple[str, ...]
     deletion_window_days: int
     account_id: pulumi.Input[str]
+    autoscaling_service_role: AutoScalingRoleMode = "create"
+    """Declare the Auto Scaling service-linked role the data key policy names, or rely on an existing one."""
 
     def __post_init__(self) -> None:
         if self.primary_region not in self.regions:
@@ -234,13 +243,16 @@ class MultiRegionKeys(pulumi.ComponentResource):
         self._args = args
         self.key_arns = {region: {} for region in args.regions}
         self.key_ids = {region: {} for region in args.regions}
+        principals = self._create_autoscaling_role(name)
         for purpose in PURPOSES:
-            primary = self._create_primary(name, purpose)
+            # Only the data key names the role (AutoScalingNodeVolumes).
+            needs = principals if purpose == "data" else []
+            primary = self._create_primary(name, purpose, needs)
             self.key_arns[args.primary_region][purpose] = primary.arn
             self.key_ids[args.primary_region][purpose] = primary.key_id
             for region in args.regions:
                 if region != args.primary_region:
-                    replica = self._create_replica(name, purpose, region, primary)
+                    replica = self._create_replica(name, purpose, region, primary, needs)
                     self.key_arns[region][purpose] = replica.arn
                     self.key_ids[region][purpose] = replica.key_id
             for region in args.regions:
@@ -260,7 +272,22 @@ class MultiRegionKeys(pulumi.ComponentResource):
             lambda account: iam_docs.dumps(key_policy(purpose, region, account))
         )
 
-    def _create_primary(self, name: str, purpose: Purpose) -> aws.kms.Key:
+    def _create_autoscaling_role(self, name: str) -> list[pulumi.Resource]:
+        """The Auto Scaling service-linked role, when this stack is to create it (else nothing)."""
+        if self._args.autoscaling_service_role == "existing":
+            return []
+        return [
+            aws.iam.ServiceLinkedRole(
+                f"{name}-autoscaling-role",
+                aws_service_name=AUTOSCALING_SERVICE,
+                description="Auto Scaling service-linked role; created by finstack for encrypted EKS node volumes",
+                # Account-wide and shared with every Auto Scaling group: destroying the stack
+                # must not take it from the others (and DeleteServiceLinkedRole fails while used).
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+        ]
+
+    def _create_primary(self, name: str, purpose: Purpose, depends_on: list[pulumi.Resource]) -> aws.kms.Key:
         region = self._args.primary_region
         return aws.kms.Key(
             f"{name}-{purpose}",
@@ -275,10 +302,12 @@ class MultiRegionKeys(pulumi.ComponentResource):
             policy=self._policy(purpose, region),
             region=region,
             tags=cell_tags(region, purpose=purpose),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
 
-    def _create_replica(self, name: str, purpose: Purpose, region: str, primary: aws.kms.Key) -> aws.kms.ReplicaKey:
+    def _create_replica(
+        self, name: str, purpose: Purpose, region: str, primary: aws.kms.Key, depends_on: list[pulumi.Resource]
+    ) -> aws.kms.ReplicaKey:
         return aws.kms.ReplicaKey(
             f"{name}-{purpose}-replica-{region}",
             primary_key_arn=primary.arn,
@@ -287,7 +316,7 @@ class MultiRegionKeys(pulumi.ComponentResource):
             policy=self._policy(purpose, region),
             region=region,
             tags=cell_tags(region, purpose=purpose),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
 
     def _create_alias(self, name: str, purpose: Purpose, region: str, key_id: pulumi.Input[str]) -> aws.kms.Alias:

@@ -475,7 +475,13 @@ class RegionalNetwork(pulumi.ComponentResource):
             egress=[],
             region=region,
             tags=self._tags(f"{self._name}-default-nacl"),
-            opts=self._opts(),
+            # Every subnet starts in the default ACL until its tier ACL adopts it, and one created
+            # outside this program (or orphaned by a replaced tier ACL) stays there. The provider
+            # reads those associations into subnetIds but cannot remove a subnet from the default
+            # ACL, so an unmanaged subnetIds is a diff on every preview that no `up` clears
+            # (provider docs "Managing Subnets In A Default Network ACL";
+            # terraform-aws-modules/terraform-aws-vpc#736/#737). The tier ACLs own the associations.
+            opts=pulumi.ResourceOptions.merge(self._opts(), pulumi.ResourceOptions(ignore_changes=["subnetIds"])),
         )
 
     def _create_nacls(self, subnets: dict[Tier, list[aws.ec2.Subnet]]) -> None:

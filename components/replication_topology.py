@@ -352,8 +352,12 @@ def source_cluster_policy(
     """The cluster policy of a replication source: only the replicators that read it, only reads.
 
     - MSK Replicator creates its cross-region connection as the `kafka.amazonaws.com` service,
-      which the policy admits for the connectivity actions only, pinned to our account
-      (confused deputy).
+      which the policy admits for the connectivity actions only, without a condition: AWS's
+      published source-cluster policy has none (msk-replicator-prepare-cluster.html), MSK's
+      confused-deputy page documents aws:SourceArn/aws:SourceAccount for MSK Connect only, and a
+      condition on a key the service's request does not carry never matches, which would stop
+      every replicator. A connection alone reads nothing: the data actions below name only the
+      readers' roles, and the brokers take IAM authentication only.
     - The readers' service execution roles get the same connectivity actions and the source
       half of `replicator_policy` (connect, read the platform topics, describe groups, the
       replicator's internal topics), so the cluster itself lists who may read it cross-region.
@@ -370,7 +374,6 @@ def source_cluster_policy(
             CONNECTIVITY_ACTIONS,
             [cluster_arn],
             principal={"Service": KAFKA_SERVICE},
-            conditions={"StringEquals": {"aws:SourceAccount": account_of(cluster_arn)}},
         ),
         statement(
             "ReplicatorRolesConnectivity",

@@ -129,6 +129,17 @@ class RegionConfig(_Model):
         return self
 
 
+KUBE_PROXY_ADDON = "kube-proxy"
+# Managed add-on builds for Kubernetes 1.33, as AWS's EKS Blueprints pin them (see EksConfig.addons).
+EKS_1_33_ADDONS: dict[str, str] = {
+    "vpc-cni": "v1.20.4-eksbuild.2",
+    "coredns": "v1.12.1-eksbuild.2",
+    KUBE_PROXY_ADDON: "v1.33.3-eksbuild.4",
+    "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
+    "aws-ebs-csi-driver": "v1.56.0-eksbuild.1",
+}
+
+
 class EksConfig(_Model):
     """EKS cluster and managed node group sizing."""
 
@@ -146,15 +157,12 @@ class EksConfig(_Model):
     )
     admin_role_arn: str | None = Field(None, description="IAM role granted cluster admin (access entry).")
     readonly_role_arn: str | None = Field(None, description="IAM role granted read-only view (access entry).")
-    # Pinned so a `pulumi up` never upgrades an add-on behind the operator's back.
+    # Pinned so a `pulumi up` never upgrades an add-on behind the operator's back. The set is the
+    # one AWS's own EKS Blueprints pin for Kubernetes 1.33 (awslabs/cdk-eks-blueprints
+    # lib/addons/*/index.ts at 0b82904e, 2026-04-08); how to refresh it from
+    # `aws eks describe-addon-versions` is in docs/real-aws.md.
     addons: dict[str, str] = Field(
-        default_factory=lambda: {
-            "vpc-cni": "v1.19.5-eksbuild.3",
-            "coredns": "v1.12.1-eksbuild.2",
-            "kube-proxy": "v1.33.0-eksbuild.2",
-            "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
-            "aws-ebs-csi-driver": "v1.44.0-eksbuild.1",
-        },
+        default_factory=lambda: dict(EKS_1_33_ADDONS),
         description="Managed add-on name -> pinned version.",
     )
 
@@ -172,6 +180,21 @@ class EksConfig(_Model):
             if cidr.prefixlen == 0:
                 raise ValueError(f"{cidr} opens the Kubernetes API to the internet; list your office/VPN CIDRs instead")
         return cidrs
+
+    @model_validator(mode="after")
+    def _kube_proxy_matches_cluster(self) -> EksConfig:
+        # EKS publishes each kube-proxy add-on build for one cluster minor (v1.33.* for 1.33), and
+        # CreateAddon refuses a version not compatible with the cluster; bumping eks.version
+        # without the add-ons would fail at deploy time, after the control plane upgrade.
+        pinned = self.addons.get(KUBE_PROXY_ADDON)
+        match = re.match(r"^v(\d+\.\d+)\.", pinned or "")
+        if match and match.group(1) != self.version:
+            raise ValueError(
+                f"addons.{KUBE_PROXY_ADDON} {pinned} is built for Kubernetes {match.group(1)}, not version "
+                f"{self.version}; pin every add-on to a build for {self.version} (aws eks describe-addon-versions "
+                f"--kubernetes-version {self.version} --addon-name {KUBE_PROXY_ADDON})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _sizes_ordered(self) -> EksConfig:
@@ -314,6 +337,12 @@ class KeysConfig(_Model):
     """KMS multi-region keys."""
 
     deletion_window_days: int = Field(30, ge=7, le=30, description="30 in prod: the longest undo window KMS allows.")
+    # KMS refuses a key policy naming a role that does not exist; docs/real-aws.md item 3.
+    auto_scaling_service_role: Literal["create", "existing"] = Field(
+        "create",
+        description="create: the stack declares AWSServiceRoleForAutoScaling (fresh account); "
+        "existing: the account already has it.",
+    )
 
 
 class StackConfig(_Model):

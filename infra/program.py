@@ -415,6 +415,7 @@ def _keys(config: StackConfig, account_id: pulumi.Input[str], opts: pulumi.Resou
             regions=tuple(cell.name for cell in config.regions),
             deletion_window_days=config.keys.deletion_window_days,
             account_id=account_id,
+            autoscaling_service_role=config.keys.auto_scaling_service_role,
         ),
         opts,
     )

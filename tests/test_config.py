@@ -288,6 +288,22 @@ def test_config__eks_node_sizes_ordered() -> None:
     )
 
 
+def test_config__eks_kube_proxy_built_for_another_minor() -> None:
+    # EKS offers each kube-proxy build for one cluster minor; the default pins are for 1.33.
+    assert broken(lambda raw: raw["finstack:eks"].update(version="1.34")) == (
+        "finstack:eks: addons.kube-proxy v1.33.3-eksbuild.4 is built for Kubernetes 1.33, not version 1.34; "
+        "pin every add-on to a build for 1.34 "
+        "(aws eks describe-addon-versions --kubernetes-version 1.34 --addon-name kube-proxy)"
+    )
+
+
+def test_config__eks_kube_proxy_matching_the_version_loads() -> None:
+    raw = copy.deepcopy(shipped("prod"))
+    addons = {"vpc-cni": "v1.20.4-eksbuild.2", "coredns": "v1.12.3-eksbuild.1", "kube-proxy": "v1.34.0-eksbuild.2"}
+    raw["finstack:eks"].update(version="1.34", addons=addons)
+    assert load_stack_config(raw).eks.addons["kube-proxy"] == "v1.34.0-eksbuild.2"
+
+
 def test_config__eks_role_arn_malformed() -> None:
     assert broken(lambda raw: raw["finstack:eks"].update(adminRoleArn="platform-admin")) == (
         "finstack:eks.adminRoleArn: 'platform-admin' is not an IAM role ARN; "

@@ -185,6 +185,30 @@ def test_key_policy__data_key_admits_the_autoscaling_role_for_node_volumes(prod:
         assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}, key.urn
 
 
+SLR = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_keys__data_keys_wait_for_the_autoscaling_role_the_stack_declares(stack: str) -> None:
+    # KMS refuses a key policy naming a role that does not exist, and a fresh account has no
+    # Auto Scaling role until its first Auto Scaling group (the node groups, after the keys).
+    plan = shipped_plan(stack)
+    (role,) = plan.of_type(SLR)
+    assert role.inputs["awsServiceName"] == "autoscaling.amazonaws.com", role.urn
+    assert not role.inputs.get("customSuffix"), f"{role.urn}: EKS node groups use the unsuffixed role"
+    assert role.retain_on_delete, f"{role.urn}: every Auto Scaling group of the account uses it"
+    for key in all_keys(plan):
+        names_role = "AWSServiceRoleForAutoScaling" in key.inputs["policy"]
+        assert (role.urn in key.dependencies) == names_role, key.urn
+
+
+def test_keys__existing_autoscaling_role_is_named_not_declared() -> None:
+    plan = plan_with("dev", lambda raw: raw.setdefault("finstack:keys", {}).update(autoScalingServiceRole="existing"))
+    assert plan.of_type(SLR) == []
+    data = [k for k in all_keys(plan) if purpose_of(k) == "data"]
+    assert data and all("AWSServiceRoleForAutoScaling" in k.inputs["policy"] for k in data), [k.urn for k in data]
+
+
 def test_key_policy__service_principals_only_on_the_purposes_that_need_them(prod: Plan) -> None:
     expected = {
         "data": set(),

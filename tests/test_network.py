@@ -246,6 +246,17 @@ def test_defaults__default_security_group_and_nacl_are_adopted_without_rules(pro
         assert dacl.inputs.get("ingress") == [] and dacl.inputs.get("egress") == [], dacl.urn
 
 
+def test_defaults__default_nacl_ignores_its_subnet_associations(prod: Plan) -> None:
+    # Given a subnet that leaves the default ACL only when its tier ACL adopts it (and one created
+    # outside the program never does), when the provider reads the default ACL, then its
+    # subnetIds must not be diffed against the empty config: the provider cannot remove a subnet
+    # from the default ACL, so the diff would recur on every preview (docs/real-aws.md).
+    for region in prod.regions:
+        (dacl,) = prod.of_type("aws:ec2/defaultNetworkAcl:DefaultNetworkAcl", region)
+        assert "subnetIds" in dacl.ignore_changes, dacl.urn
+        assert "subnetIds" not in dacl.inputs, dacl.urn
+
+
 def test_nacls__every_subnet_is_in_exactly_its_tiers_nacl(prod: Plan) -> None:
     # The default ACL denies everything, so a subnet left in it would be dead.
     members: dict[str, list[ResourceRecord]] = {}

@@ -55,6 +55,18 @@ def create_role(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple
     return role_name, {"arn": role["Arn"], "name": role_name, "uniqueId": role["RoleId"]}
 
 
+# No delete: the program retains the role (retainOnDelete), as `pulumi destroy` would.
+@REGISTRY.register("aws:iam/serviceLinkedRole:ServiceLinkedRole", IAM, None)
+def create_service_linked_role(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Service-linked role; the provider's id is its ARN."""
+    kwargs: dict[str, Any] = {"AWSServiceName": inputs["awsServiceName"]}
+    for key, field in (("customSuffix", "CustomSuffix"), ("description", "Description")):
+        if inputs.get(key):
+            kwargs[field] = inputs[key]
+    role = _iam(ctx).create_service_linked_role(**kwargs)["Role"]
+    return role["Arn"], {"arn": role["Arn"], "name": role["RoleName"], "path": role["Path"], "uniqueId": role["RoleId"]}
+
+
 def _delete_policy(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
     _iam(ctx).delete_policy(PolicyArn=resource_id)
 

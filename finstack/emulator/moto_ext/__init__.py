@@ -20,6 +20,8 @@ route53-recovery-cluster           `route53recoverycluster`: routing control sta
                                    enforced (``ConflictException``)
 route53 health checks              `route53_health`: RECOVERY_CONTROL, CALCULATED, inversion,
                                    injected endpoint health
+kms CreateKey, PutKeyPolicy,       `kms_policy_principals`: a key policy naming an IAM role that does
+ReplicateKey                       not exist is refused (``MalformedPolicyDocumentException``)
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

@@ -8,6 +8,7 @@ from finstack.emulator.moto_ext import (
     incluster_runner,
     kafka_cluster_arn,
     kafka_replicator,
+    kms_policy_principals,
     kms_replica_aliases,
     metrics,
     route53_health,
@@ -36,6 +37,7 @@ def install() -> None:
             incluster_runner.register(installation)
             kafka_cluster_arn.register(installation)
             kafka_replicator.register(installation)
+            kms_policy_principals.register(installation)
             kms_replica_aliases.register(installation)
             route53recoverycontrolconfig.register(installation)
             route53recoverycluster.register(installation)
