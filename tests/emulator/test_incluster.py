@@ -154,3 +154,48 @@ def test_up_real_mode__no_rendered_manifests_is_a_usage_error(
     _, report = prod
     with pytest.raises(UsageError, match=r"no rendered manifests; run `pulumi up` first"):
         apply_rendered(tmp_path, report.run.outputs, active.gateway)
+
+
+@pytest.mark.parametrize(("access", "refusal"), [("none", "Unauthorized"), ("view-only", "Forbidden")])
+def test_runner__a_build_role_without_cluster_admin_is_refused_by_the_api_server(
+    prod: tuple[StackFiles, UpReport], active: EmulatorSession, access: str, refusal: str
+) -> None:
+    # Given the runner's own placement, When its build runs as a role without cluster admin,
+    # Then the emulated API server refuses it as EKS would, and nothing is applied.
+    _, report = prod
+    cell = _cells(report)[0]
+    codebuild = active.gateway.client("codebuild", cell.region)
+    [project] = codebuild.batch_get_projects(names=[cell.project_name])["projects"]
+    role = active.gateway.client("iam", cell.region).create_role(
+        RoleName=f"finstack-runner-{access}", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    cluster = f"finstack-prod-{cell.region}"
+    if access == "view-only":
+        eks = active.gateway.client("eks", cell.region)
+        eks.create_access_entry(clusterName=cluster, principalArn=role)
+        eks.associate_access_policy(
+            clusterName=cluster,
+            principalArn=role,
+            policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+            accessScope={"type": "cluster"},
+        )
+    name = f"{cell.project_name}-{access}"
+    codebuild.create_project(
+        name=name,
+        source=project["source"],
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment=project["environment"],
+        serviceRole=role,
+        logsConfig=project["logsConfig"],
+        vpcConfig=project["vpcConfig"],
+        tags=[{"key": "finstack:runner", "value": "in-cluster"}],
+    )
+    kube = cluster_kube(active.gateway.account_id(), cell.region, cluster)
+    before = dict(kube.objects)
+    as_other = RunnerCell(**{**cell.__dict__, "project_name": name})
+    outcome = deliver(
+        active.gateway, as_other, for_manifest_dir(report.run.records, cell.manifest_dir), poll_seconds=0.0
+    )
+    assert outcome.status == "FAILED", outcome
+    assert any(refusal in line for line in outcome.log_tail), outcome.log_tail
+    assert kube.objects == before

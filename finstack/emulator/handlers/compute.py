@@ -1,4 +1,4 @@
-"""EKS in the emulator: clusters and managed node groups (add-ons and access entries are recorded only)."""
+"""EKS and CodeBuild in the emulator: clusters, node groups, access entries (add-ons are recorded only), projects."""
 
 from __future__ import annotations
 
@@ -146,3 +146,41 @@ def create_project(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tu
         kwargs["timeoutInMinutes"] = int(inputs["buildTimeout"])
     project = ctx.client(CODEBUILD).create_project(**kwargs)["project"]
     return project["name"], {"arn": project["arn"], "name": project["name"]}
+
+
+def _delete_access_entry(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
+    cluster, principal = resource_id.split(":", 1)
+    ctx.client(EKS).delete_access_entry(clusterName=cluster, principalArn=principal)
+
+
+@REGISTRY.register("aws:eks/accessEntry:AccessEntry", EKS, _delete_access_entry)
+def create_access_entry(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An IAM principal's access entry (the emulated API server authenticates by it)."""
+    kwargs: dict[str, Any] = {
+        "clusterName": inputs["clusterName"],
+        "principalArn": inputs["principalArn"],
+        "type": inputs.get("type") or "STANDARD",
+    }
+    if inputs.get("kubernetesGroups"):
+        kwargs["kubernetesGroups"] = list(inputs["kubernetesGroups"])
+    entry = ctx.client(EKS).create_access_entry(**kwargs)["accessEntry"]
+    # The provider's id is "<cluster>:<principal ARN>" (resource aws_eks_access_entry).
+    return f"{entry['clusterName']}:{entry['principalArn']}", {"accessEntryArn": entry["accessEntryArn"]}
+
+
+def _delete_access_policy(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
+    cluster, principal, policy = resource_id.split("#", 2)
+    ctx.client(EKS).disassociate_access_policy(clusterName=cluster, principalArn=principal, policyArn=policy)
+
+
+@REGISTRY.register("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", EKS, _delete_access_policy)
+def associate_access_policy(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An access policy on an access entry, with its scope (cluster, or namespaces)."""
+    scope = inputs.get("accessScope") or {"type": "cluster"}
+    ctx.client(EKS).associate_access_policy(
+        clusterName=inputs["clusterName"],
+        principalArn=inputs["principalArn"],
+        policyArn=inputs["policyArn"],
+        accessScope={k: v for k, v in scope.items() if v},
+    )
+    return f"{inputs['clusterName']}#{inputs['principalArn']}#{inputs['policyArn']}", {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from finstack.emulator.moto_ext import (
     aurora,
     bucket_policy,
+    eks_access,
     incluster_runner,
     kafka_cluster_arn,
     kafka_replicator,
@@ -34,6 +35,7 @@ def install() -> None:
         try:
             aurora.register(installation)
             bucket_policy.register(installation)
+            eks_access.register(installation)
             incluster_runner.register(installation)
             kafka_cluster_arn.register(installation)
             kafka_replicator.register(installation)

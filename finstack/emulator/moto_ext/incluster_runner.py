@@ -6,12 +6,13 @@ build runs: it reads the uploaded bundle at the started version, checks that the
 placement can reach the cluster's API endpoint, applies the bundle with the runner's own applier
 (`finstack.incluster.apply_bundle.run`) to an emulated API server held on moto's EKS cluster, and
 writes the apply record back to the bucket. The build ends SUCCEEDED or FAILED with the reason in
-its log stream, as the real one would.
+its log stream, as the real one would. The build's role must hold an access entry with cluster admin
+(`eks_access.cluster_admin_problem`), as the real API server requires.
 
 Reachability follows https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html: a
 private endpoint answers inside the cluster's VPC, from a security group its control plane's groups
 admit on 443; a build without VPC config runs on CodeBuild's network and reaches public endpoints
-only. Not modelled yet: the EKS access entry behind the build's role (moto has no access entries).
+only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from moto.logs.models import logs_backends
 from moto.s3.models import s3_backends
 
 from finstack.emulator.moto_ext._registry import EXTENSION_LOCK, Installation
+from finstack.emulator.moto_ext.eks_access import cluster_admin_problem
 from finstack.incluster import apply_bundle
 from finstack.incluster.apply_bundle import ApplyError, ObjectRef
 from finstack.incluster.bundle import read_zip
@@ -151,9 +153,11 @@ def _play(backend: CodeBuildBackend, project_name: str, source_version: str | No
     bundle = s3.get_object(bucket, key, version_id=source_version)
     if bundle is None:
         return False, [*lines, f"CLIENT_ERROR: no matching artifact paths found: s3://{bucket}/{key}"]
-    problem = reachability_problem(account, region, project, env.get("CLUSTER_NAME", ""))
+    problem = reachability_problem(account, region, project, env.get("CLUSTER_NAME", "")) or cluster_admin_problem(
+        account, region, env.get("CLUSTER_NAME", ""), project.get("serviceRole", "")
+    )
     if problem is not None:
-        return False, [*lines, f"error: {problem}"]
+        return False, [*lines, problem if problem.startswith(("error", "Error")) else f"error: {problem}"]
     refs, manifests = read_zip(bundle.value)
     applied_key = env.get("APPLIED_KEY", "applied.json")
     record = s3.get_object(bucket, applied_key)
