@@ -20,6 +20,9 @@ route53-recovery-cluster           `route53recoverycluster`: routing control sta
                                    enforced (``ConflictException``)
 route53 health checks              `route53_health`: RECOVERY_CONTROL, CALCULATED, inversion,
                                    injected endpoint health
+acm certificate status,            `acm_issuance`: DNS-validated certificates issue once their
+elbv2 CreateListener               validation CNAMEs are in a public zone of the account (not on a
+                                   timer); a listener on an unissued one is CertificateNotFound
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

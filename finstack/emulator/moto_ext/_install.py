@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from finstack.emulator.moto_ext import (
+    acm_issuance,
     aurora,
     kafka_cluster_arn,
     kafka_replicator,
@@ -30,6 +31,7 @@ def install() -> None:
         installation = Installation()
         try:
             aurora.register(installation)
+            acm_issuance.register(installation)
             kafka_cluster_arn.register(installation)
             kafka_replicator.register(installation)
             kms_replica_aliases.register(installation)
