@@ -3,12 +3,16 @@
 `GlobalTraffic(name, GlobalTrafficArgs, opts)` (`finstack:traffic:GlobalTraffic`) declares:
 
 - the public hosted zone of `domain` (or uses `hosted_zone_id`, an existing zone of that name);
+  a zone it creates logs its name servers on every `up`, because nothing resolves in it until the
+  parent zone delegates to them (docs/delegation.md);
 - per cell an internet-facing Application Load Balancer in the cell's public subnets, behind
   the cell's `lb` security group (443 only), with an HTTPS listener on a DNS-validated ACM
   certificate for `api.<region>.<domain>` + `api.<domain>` and the TLS 1.3 policy. Its default
   action is a fixed 503 until workloads attach: the AWS Load Balancer Controller in each EKS
   cluster binds Kubernetes Services to target groups and listener rules of this ALB through
-  `TargetGroupBinding`, so the ALB's lifecycle stays with the platform, not with a Deployment;
+  `TargetGroupBinding`, so the ALB's lifecycle stays with the platform, not with a Deployment.
+  With `certificate_validation="defer"` the certificates and their validation records are
+  declared but neither the validation wait nor the listener (see `CertificateValidationMode`);
 - per cell the regional name `api.<region>.<domain>`, an alias of that cell's ALB;
 - per cell an HTTPS Route 53 health check of `https://api.<region>.<domain><health_check_path>`
   and a CloudWatch alarm on it (in us-east-1, where Route 53 publishes health-check metrics);
@@ -29,7 +33,8 @@ deploy (`finstack drill failback`, or the ARC console), every cell's calculated 
 unhealthy and Route 53 answers as if all were healthy (its fail-open rule), so traffic flows
 but a drain has no effect yet.
 
-Attributes: `zone_id`, `api_hostname` (`api.<domain>`), `api_hostnames` (region -> str),
+Attributes: `zone_id`, `name_servers` (None for an existing zone), `zone_created`,
+`listeners_deferred`, `api_hostname` (`api.<domain>`), `api_hostnames` (region -> str),
 `load_balancer_arns`, `load_balancer_arn_suffixes`, `health_check_ids` (region -> the endpoint
 check, what a drill inspects or inverts), `routing_health_check_ids` (region -> the check the
 latency record uses), `health_alarm_arns`, `routing_control_cluster_arn`, `control_panel_arn`,
@@ -40,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -60,6 +65,23 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10
 HEALTH_CHECK_FAILURE_THRESHOLD = 3
 # Validation CNAMEs never change once ACM issued them; 5 minutes is plenty.
 VALIDATION_RECORD_TTL = 300
+# The provider waits 75 minutes for an ISSUED certificate by default (terraform-provider-aws,
+# internal/service/acm/certificate_validation.go: `Create: schema.DefaultTimeout(75 * time.Minute)`),
+# which is how long a first `up` into an undelegated zone hangs before it fails. 20 minutes is
+# four times what the AWS SDK's own CertificateValidated waiter allows (botocore
+# data/acm/2015-12-08/waiters-2.json: delay 60 s x 5 attempts) and several validation-record
+# TTLs: a delegated zone validates well within it, a forgotten delegation fails in minutes.
+CERTIFICATE_VALIDATION_TIMEOUT = "20m"
+
+CertificateValidationMode = Literal["wait", "defer"]
+"""`wait`: validate and create the HTTPS listeners. `defer`: request the certificates and write
+their validation records only. ELBv2 refuses an HTTPS listener whose ACM certificate is not yet
+ISSUED (CreateListener answers CertificateNotFound or UnsupportedCertificate: aws/aws-cdk#6081,
+govuk-paas/paas-cf#3063), so a deferred validation must defer the listener too. ACM keeps trying
+a pending certificate for 72 hours (ACM API reference, CertificateDetail.Status), so the `up`
+with `wait` that follows the delegation finds it issued. The health checks, alarms and records
+stay: the checks report the cell unhealthy, which it is (as with the 503 default action before
+workloads bind), and the `dr` output keeps every id a drill reads."""
 # Browsers pin HTTPS for a year once they have seen the API (OWASP ASVS 14.4.5).
 HSTS_HEADER = "max-age=31536000; includeSubDomains"
 # ARC rejects a state change that would leave fewer controls On: zero cells serving is an outage.
@@ -119,6 +141,7 @@ class GlobalTrafficArgs:
     cells: tuple[TrafficCellArgs, ...]
     health_check_path: str
     arc_enabled: bool
+    certificate_validation: CertificateValidationMode
     hosted_zone_id: str | None = None
     alarm_topic_arn: pulumi.Input[str] | None = None
 
@@ -140,7 +163,7 @@ class GlobalTrafficArgs:
 @dataclass(frozen=True)
 class _Ingress:
     load_balancer: aws.lb.LoadBalancer
-    listener: aws.lb.Listener
+    listener: aws.lb.Listener | None
 
 
 class GlobalTraffic(pulumi.ComponentResource):
@@ -148,6 +171,12 @@ class GlobalTraffic(pulumi.ComponentResource):
 
     zone_id: pulumi.Output[str]
     """The hosted zone that holds every name of the stack."""
+    zone_created: bool
+    """Whether this stack created the zone (False: `hosted_zone_id` named an existing one)."""
+    name_servers: pulumi.Output[Sequence[str]] | None
+    """The created zone's name servers, what the parent zone must delegate to; None for an existing zone."""
+    listeners_deferred: bool
+    """True with `certificate_validation="defer"`: no validation wait and no HTTPS listener yet."""
     api_hostname: str
     """`api.<domain>`: the latency-routed name clients use."""
     api_hostnames: dict[str, str]
@@ -175,9 +204,12 @@ class GlobalTraffic(pulumi.ComponentResource):
         self._args = args
         self.api_hostname = api_hostname(args.domain)
         self.api_hostnames = {c.region: regional_api_hostname(c.region, args.domain) for c in args.cells}
+        self.zone_created = args.hosted_zone_id is None
+        self.name_servers = None
+        self.listeners_deferred = args.certificate_validation == "defer"
         self.zone_id = self._create_zone()
         certificates = self._create_certificates()
-        ingress = {c.region: self._create_ingress(c, certificates[c.region]) for c in args.cells}
+        ingress = {c.region: self._create_ingress(c, certificates.get(c.region)) for c in args.cells}
         self.load_balancer_arns = {r: i.load_balancer.arn for r, i in ingress.items()}
         self.load_balancer_arn_suffixes = {r: i.load_balancer.arn_suffix for r, i in ingress.items()}
         for cell in args.cells:
@@ -195,6 +227,9 @@ class GlobalTraffic(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "zone_id": self.zone_id,
+                "zone_created": self.zone_created,
+                "name_servers": self.name_servers,
+                "listeners_deferred": self.listeners_deferred,
                 "api_hostname": self.api_hostname,
                 "api_hostnames": self.api_hostnames,
                 "load_balancer_arns": self.load_balancer_arns,
@@ -225,6 +260,10 @@ class GlobalTraffic(pulumi.ComponentResource):
             # break resolution until the delegation is updated by hand.
             opts=self._child(protect=self._args.environment == "prod"),
         )
+        self.name_servers = zone.name_servers
+        # Logged as soon as the zone exists, before any certificate waits on it: when the
+        # validation times out because nobody delegated the zone, the servers are already on screen.
+        zone.name_servers.apply(lambda servers: _log_delegation(zone, self._args.domain, servers))
         return zone.zone_id
 
     def _create_certificates(self) -> dict[str, pulumi.Output[str]]:
@@ -233,6 +272,9 @@ class GlobalTraffic(pulumi.ComponentResource):
         ACM derives a name's validation CNAME from the account and the name only, the same in
         every region, so `api.<domain>` (on every cell's certificate) gets one record, created
         from the primary's certificate, and every validation waits for it.
+
+        Returns region -> the validated certificate ARN; empty when the validation is deferred
+        (the records are written all the same, so ACM issues as soon as the zone is delegated).
         """
         validation_fqdns: dict[str, pulumi.Output[str]] = {}
         certificates: dict[str, aws.acm.Certificate] = {}
@@ -265,6 +307,8 @@ class GlobalTraffic(pulumi.ComponentResource):
                 )
                 validation_fqdns[domain] = record.fqdn
         validated: dict[str, pulumi.Output[str]] = {}
+        if self.listeners_deferred:
+            return validated
         for cell in self._args.cells:
             region = cell.region
             validation = aws.acm.CertificateValidation(
@@ -275,14 +319,15 @@ class GlobalTraffic(pulumi.ComponentResource):
                     validation_fqdns[self.api_hostname],
                 ],
                 region=region,
-                opts=self._child(),
+                opts=self._child(custom_timeouts=pulumi.CustomTimeouts(create=CERTIFICATE_VALIDATION_TIMEOUT)),
             )
             # The listener takes the ARN from the validation, so it waits for an issued certificate.
             validated[region] = validation.certificate_arn
         return validated
 
     # -- per-cell ingress ---------------------------------------------------------------------
-    def _create_ingress(self, cell: TrafficCellArgs, certificate_arn: pulumi.Output[str]) -> _Ingress:
+    def _create_ingress(self, cell: TrafficCellArgs, certificate_arn: pulumi.Output[str] | None) -> _Ingress:
+        """The cell's ALB, and its HTTPS listener once there is a validated certificate to bind."""
         region = cell.region
         access_logs = (
             aws.lb.LoadBalancerAccessLogsArgs(bucket=cell.access_log_bucket, prefix=f"alb/{region}", enabled=True)
@@ -304,6 +349,8 @@ class GlobalTraffic(pulumi.ComponentResource):
             tags=cell_tags(region),
             opts=self._child(),
         )
+        if certificate_arn is None:
+            return _Ingress(load_balancer, None)
         # Only 443 is open on the lb security group, so there is no HTTP listener to redirect.
         listener = aws.lb.Listener(
             f"{self._name}-https-{region}",
@@ -473,6 +520,14 @@ class GlobalTraffic(pulumi.ComponentResource):
             ],
             opts=self._child(),
         )
+
+
+def _log_delegation(zone: aws.route53.Zone, domain: str, servers: Sequence[str]) -> None:
+    pulumi.log.info(
+        f"{domain}: the parent zone must delegate to this hosted zone with NS records {', '.join(servers)}; "
+        "until it does, nothing resolves and ACM cannot validate the certificates (docs/delegation.md)",
+        resource=zone,
+    )
 
 
 def _validation_field(domain: str, field: str) -> Callable[[Sequence[Any]], str]:

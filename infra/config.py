@@ -325,6 +325,16 @@ class TrafficConfig(_Model):
     hosted_zone_id: str | None = Field(
         None, pattern=r"^Z[A-Z0-9]{1,31}$", description="Use this existing zone instead of creating one."
     )
+    certificate_validation: Literal["wait", "defer"] = Field(
+        "wait",
+        description=(
+            "wait: `up` waits until ACM issues each cell's certificate, then creates the HTTPS listeners. "
+            "defer: `up` requests the certificates and writes their validation records but declares no "
+            "validation wait and no HTTPS listener (AWS refuses a listener on a certificate that is not "
+            "ISSUED); a later `up` with wait adds them once the zone is delegated. Not allowed in prod. "
+            "An enum, not a bool, because it names what happens to the listener, not only to the wait."
+        ),
+    )
     health_check_path: str = Field(
         "/healthz", pattern=r"^/[\w./-]*$", description="HTTPS path Route 53 probes on every cell's API."
     )
@@ -442,6 +452,12 @@ class StackConfig(_Model):
             )
         if self.environment == "prod":
             self._prod_floors()
+        if self.is_prod and self.traffic.certificate_validation == "defer":
+            raise ValueError(
+                "finstack:traffic.certificateValidation: 'defer' leaves prod without its HTTPS listeners "
+                "(finstack:environment: prod); use wait, and delegate the zone first or set "
+                "finstack:traffic.hostedZoneId to a delegated zone (docs/delegation.md)"
+            )
         if self.traffic.arc_enabled and len(self.regions) != 2:
             raise ValueError(
                 f"finstack:traffic.arcEnabled: an ARC Region switch plan spans exactly two regions, found "

@@ -73,7 +73,7 @@ class Foundation:
 
 
 def build(config: StackConfig) -> None:
-    """Declare the whole platform and export the `dr` document the drills read."""
+    """Declare the whole platform; export the `dr` document the drills read and the `dns` delegation."""
     foundation = build_foundation(config)
     opts = pulumi.ResourceOptions(provider=foundation.provider)
     dr_roles = _dr_roles(config, foundation, opts)
@@ -88,6 +88,7 @@ def build(config: StackConfig) -> None:
     dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
     pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr))
     pulumi.export("inCluster", in_cluster_document(config, runners))
+    pulumi.export("dns", dns_document(config, traffic))
 
 
 def manifest_dir_of(stack: str, region: str) -> str:
@@ -109,6 +110,25 @@ def in_cluster_document(config: StackConfig, runners: dict[str, ClusterRunner]) 
                 "logGroupName": runners[cell.name].log_group_name,
             }
             for cell in config.regions
+        }
+    )
+
+
+def dns_document(config: StackConfig, traffic: GlobalTraffic) -> pulumi.Output[dict[str, Any]]:
+    """The `dns` stack output (README): the zone and the name servers its parent must delegate to.
+
+    `delegationVerified` is true only when this `up` waited for the certificates: ACM issues
+    them only after resolving their validation records through public DNS, which needs the
+    delegation (an `up` that times out writes no outputs).
+    """
+    return pulumi.Output.from_input(
+        {
+            "domain": config.domain,
+            "zoneId": traffic.zone_id,
+            "zoneCreated": traffic.zone_created,
+            "nameServers": traffic.name_servers,
+            "certificateValidation": config.traffic.certificate_validation,
+            "delegationVerified": not traffic.listeners_deferred,
         }
     )
 
@@ -263,6 +283,7 @@ def _traffic(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceO
         ),
         health_check_path=config.traffic.health_check_path,
         arc_enabled=config.traffic.arc_enabled,
+        certificate_validation=config.traffic.certificate_validation,
         hosted_zone_id=config.traffic.hosted_zone_id,
         alarm_topic_arn=alarm_topic,
     )

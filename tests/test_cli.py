@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -212,3 +213,73 @@ def test_cli__ctrl_c_exits_130_with_one_line_not_1() -> None:
     result = CliRunner().invoke(group, ["work"])
     assert result.exit_code == 128 + signal.SIGINT
     assert result.stderr == "interrupted\n"
+
+
+DNS_CREATED = {
+    "domain": "dev.pay.example.com",
+    "zoneId": "Z0AAAABBBBCCCCDDDDEEEE",
+    "zoneCreated": True,
+    "nameServers": ["ns-1.awsdns-00.com", "ns-2.awsdns-03.net"],
+    "certificateValidation": "defer",
+    "delegationVerified": False,
+}
+
+
+def test_cli__delegation_lines__created_zone_lists_ns_records_and_the_next_step() -> None:
+    from finstack.commands.emulate import delegation_lines
+
+    assert delegation_lines(DNS_CREATED) == [
+        "dns: dev.pay.example.com is served by the zone Z0AAAABBBBCCCCDDDDEEEE this stack created; "
+        "the parent zone must delegate to it:",
+        "  dev.pay.example.com. NS ns-1.awsdns-00.com.",
+        "  dev.pay.example.com. NS ns-2.awsdns-03.net.",
+        "dns: certificateValidation is defer: no HTTPS listener yet; once the NS records are in the parent zone, "
+        "set finstack:traffic.certificateValidation: wait and run up again (docs/delegation.md)",
+    ]
+
+
+def test_cli__delegation_lines__existing_zone_after_a_waiting_up_is_verified() -> None:
+    from finstack.commands.emulate import delegation_lines
+
+    dns = {**DNS_CREATED, "zoneCreated": False, "nameServers": None, "certificateValidation": "wait"}
+    assert delegation_lines({**dns, "delegationVerified": True}) == [
+        "dns: dev.pay.example.com uses the existing zone Z0AAAABBBBCCCCDDDDEEEE (finstack:traffic.hostedZoneId); "
+        "its delegation is yours",
+        "dns: delegation verified (ACM issued the certificates through public DNS)",
+    ]
+    assert delegation_lines(None) == []
+
+
+def test_cli__real_up_prints_the_name_servers_from_the_stack_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given an Automation API stack whose up succeeds with a `dns` output
+    from types import SimpleNamespace
+
+    from finstack.commands.emulate import _real_up
+
+    calls: list[str] = []
+
+    class Stack:
+        def up(self, on_output: Any, **options: Any) -> Any:
+            calls.append("up")
+            return SimpleNamespace(outputs={"dns": SimpleNamespace(value=DNS_CREATED, secret=False)})
+
+    # When finstack hands over to it
+    _real_up("dev", PROJECT_DIR, yes=True, select=lambda stack, project_dir: Stack())
+    # Then it prints the NS records to put in the parent zone
+    out = capsys.readouterr().out
+    assert calls == ["up"]
+    assert "  dev.pay.example.com. NS ns-1.awsdns-00.com." in out.splitlines(), out
+
+
+def test_cli__emulated_up_prints_the_name_servers_of_the_new_zone(capsys: pytest.CaptureFixture[str]) -> None:
+    from finstack.commands.emulate import _print_up
+    from finstack.emulator.deploy import UpReport
+    from tests.plan import shipped_plan
+
+    run = shipped_plan("dev").run
+    _print_up(UpReport(run, [], [], [], Path("outputs.json"), Path("state.json")))
+    out = capsys.readouterr().out.splitlines()
+    servers = run.outputs["dns"]["nameServers"]
+    assert len(servers) == 4
+    for server in servers:
+        assert f"  dev.pay.example.com. NS {server}." in out, out

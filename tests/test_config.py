@@ -486,6 +486,27 @@ def test_config__arc_needs_exactly_two_regions() -> None:
     )
 
 
+def test_config__certificate_validation_defaults_to_wait_and_dev_may_defer() -> None:
+    assert load_stack_config(shipped("prod")).traffic.certificate_validation == "wait"
+    raw = copy.deepcopy(shipped("dev"))
+    raw["finstack:traffic"]["certificateValidation"] = "defer"
+    assert load_stack_config(raw).traffic.certificate_validation == "defer"
+
+
+def test_config__prod_may_not_defer_certificate_validation() -> None:
+    assert broken(lambda raw: raw["finstack:traffic"].update(certificateValidation="defer")) == (
+        "finstack:traffic.certificateValidation: 'defer' leaves prod without its HTTPS listeners "
+        "(finstack:environment: prod); use wait, and delegate the zone first or set "
+        "finstack:traffic.hostedZoneId to a delegated zone (docs/delegation.md)"
+    )
+
+
+def test_config__certificate_validation_is_wait_or_defer() -> None:
+    assert broken(lambda raw: raw["finstack:traffic"].update(certificateValidation="skip"), "dev") == (
+        "finstack:traffic.certificateValidation: Input should be 'wait' or 'defer' (got 'skip')"
+    )
+
+
 def test_config__scaled_workload_in_unknown_namespace() -> None:
     def edit(raw: dict[str, Any]) -> None:
         raw["finstack:traffic"]["scaledWorkloads"] = [{"namespace": "billing", "deployment": "billing-api"}]

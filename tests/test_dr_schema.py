@@ -156,6 +156,7 @@ def test_dr_schema__accepts_the_identifiers_the_components_produce(validator: js
                 ),
                 health_check_path="/healthz",
                 arc_enabled=True,
+                certificate_validation="wait",
             ),
         )
         assert traffic.routing_control_arns is not None

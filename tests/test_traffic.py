@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -9,13 +10,14 @@ import pulumi
 import pytest
 
 from components.traffic import (
+    CERTIFICATE_VALIDATION_TIMEOUT,
     HEALTH_CHECKER_REGIONS,
     TLS_POLICY,
     GlobalTraffic,
     GlobalTrafficArgs,
     TrafficCellArgs,
 )
-from tests.plan import Plan, plan_of, shipped_config
+from tests.plan import Plan, plan_of, plan_with, shipped_config, shipped_plan
 
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 RECORD = "aws:route53/record:Record"
@@ -56,12 +58,14 @@ def _traffic(stack: str, **overrides: Any) -> Callable[[], None]:
             health_check_path=config.traffic.health_check_path,
             arc_enabled=config.traffic.arc_enabled,
             alarm_topic_arn=ALERTS_TOPIC,
-            **overrides,
+            **{"certificate_validation": config.traffic.certificate_validation, **overrides},
         )
         traffic = GlobalTraffic("traffic", args)
         pulumi.export("health_check_ids", traffic.health_check_ids)
         pulumi.export("routing_control_arns", traffic.routing_control_arns)
         pulumi.export("api_hostnames", traffic.api_hostnames)
+        pulumi.export("name_servers", traffic.name_servers)
+        pulumi.export("zone_created", traffic.zone_created)
 
     return build
 
@@ -267,4 +271,100 @@ def test_global_traffic_args__primary_must_be_a_cell() -> None:
             cells=(cell,),
             health_check_path="/healthz",
             arc_enabled=True,
+            certificate_validation="wait",
         )
+
+
+@pytest.fixture(scope="module")
+def deferred() -> Plan:
+    return plan_of(_traffic("dev", certificate_validation="defer"), "dev")
+
+
+def test_global_traffic__deferred_validation_declares_no_wait_and_no_listener(deferred: Plan) -> None:
+    # ELBv2 refuses an HTTPS listener on a certificate that is not ISSUED: without the wait,
+    # no listener may be declared at all, on any certificate.
+    assert deferred.of_type(CERT_VALIDATION) == [], [r.urn for r in deferred.of_type(CERT_VALIDATION)]
+    assert deferred.of_type(LISTENER) == [], [r.urn for r in deferred.of_type(LISTENER)]
+    for certificate in deferred.of_type(CERT):
+        assert deferred.referencing(certificate, "arn") == [], (
+            f"{certificate.urn}: something binds the pending certificate"
+        )
+
+
+def test_global_traffic__deferred_validation_still_requests_certificates_and_writes_their_records(
+    deferred: Plan,
+) -> None:
+    # ACM keeps trying for 72 hours: the records must be in the zone when the delegation lands.
+    assert sorted(c.region for c in deferred.of_type(CERT)) == sorted(deferred.regions)
+    cnames = {r.inputs["name"] for r in deferred.of_type(RECORD) if r.inputs["type"] == "CNAME"}
+    for certificate in deferred.of_type(CERT):
+        for option in certificate.outputs["domainValidationOptions"]:
+            assert option["resourceRecordName"] in cnames, f"{certificate.urn}: no record for {option['domainName']}"
+    # The cell is still routed and probed; its checks report it unhealthy until the listener exists.
+    assert sorted(a.region for a in deferred.of_type(ALB)) == sorted(deferred.regions)
+    endpoints = [c for c in deferred.of_type(HEALTH_CHECK) if c.inputs["type"] == "HTTPS"]
+    assert len(endpoints) == len(deferred.regions) == len(_latency_records(deferred))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_global_traffic__certificate_validation_fails_in_minutes_not_75(stack: str, request: Any) -> None:
+    plan: Plan = request.getfixturevalue(stack)
+    assert CERTIFICATE_VALIDATION_TIMEOUT == "20m"
+    validations = plan.of_type(CERT_VALIDATION)
+    assert len(validations) == len(plan.regions)
+    for validation in validations:
+        assert validation.custom_timeouts == {"create": CERTIFICATE_VALIDATION_TIMEOUT}, (
+            f"{validation.urn}: no explicit create timeout (the provider's default is 75 minutes)"
+        )
+
+
+def test_global_traffic__created_zone_logs_the_name_servers_to_delegate(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        plan = plan_of(_traffic("dev"), "dev")
+    [zone] = plan.of_type("aws:route53/zone:Zone")
+    servers = zone.outputs["nameServers"]
+    assert plan.outputs["name_servers"] == servers and plan.outputs["zone_created"] is True
+    assert len(servers) == 4, zone.urn
+    messages = [r.getMessage() for r in caplog.records if "must delegate" in r.getMessage()]
+    assert messages == [
+        f"{plan.run.config.domain}: the parent zone must delegate to this hosted zone with NS records "
+        f"{', '.join(servers)}; until it does, nothing resolves and ACM cannot validate the certificates "
+        "(docs/delegation.md)"
+    ]
+
+
+def test_global_traffic__existing_zone_logs_nothing_and_has_no_name_servers(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        plan = plan_of(_traffic("dev", hosted_zone_id="Z0123456789ABCDEFGHIJ"), "dev")
+    assert (plan.outputs["name_servers"], plan.outputs["zone_created"]) == (None, False)
+    assert not [r for r in caplog.records if "must delegate" in r.getMessage()]
+
+
+def test_program__dns_output_names_the_created_zone_and_its_name_servers() -> None:
+    plan = shipped_plan("dev")
+    [zone] = plan.of_type("aws:route53/zone:Zone")
+    assert plan.outputs["dns"] == {
+        "domain": "dev.pay.example.com",
+        "zoneId": zone.outputs["zoneId"],
+        "zoneCreated": True,
+        "nameServers": zone.outputs["nameServers"],
+        "certificateValidation": "wait",
+        "delegationVerified": True,
+    }, zone.urn
+
+
+def test_program__deferred_stack_deploys_without_listeners_and_says_the_delegation_is_unverified() -> None:
+    plan = plan_with("dev", lambda raw: raw["finstack:traffic"].update(certificateValidation="defer"))
+    assert plan.of_type(CERT_VALIDATION) == [] and plan.of_type(LISTENER) == []
+    # The DR plane is unchanged: every cell keeps the ids a drill reads.
+    for region, cell in plan.outputs["dr"]["regions"].items():
+        assert cell["healthCheckId"], f"dr.regions.{region}: no health check"
+    dns = plan.outputs["dns"]
+    assert (dns["certificateValidation"], dns["delegationVerified"], dns["zoneCreated"]) == ("defer", False, True)
+    assert len(dns["nameServers"]) == 4
+
+
+def test_program__existing_zone_exports_its_id_and_no_name_servers() -> None:
+    plan = plan_with("dev", lambda raw: raw["finstack:traffic"].update(hostedZoneId="Z0123456789ABCDEFGHIJ"))
+    dns = plan.outputs["dns"]
+    assert (dns["zoneId"], dns["zoneCreated"], dns["nameServers"]) == ("Z0123456789ABCDEFGHIJ", False, None)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -70,21 +71,7 @@ def up(stack: str, emulate: bool, yes: bool) -> None:
     files = load_stack(stack)
     if not emulate:
         files.validated()
-        target = _pulumi_cli(stack, files.project_dir)
-        _confirm(f"deploy stack {stack} to the AWS account of your current credentials", yes)
-        console.print("platform layer: `pulumi up` from here (outside the VPC); Kubernetes objects are rendered")
-        # The same gate as `pulumi up --policy-pack policy --policy-pack-config policy/config.<stack>.json`.
-        result = target.up(  # type: ignore[attr-defined]
-            on_output=console.print,
-            policy_packs=[str(files.project_dir / "policy")],
-            policy_pack_configs=[str(files.project_dir / "policy" / f"config.{stack}.json")],
-        )
-        outputs = {name: value.value for name, value in result.outputs.items()}
-        import boto3
-
-        from finstack.emulator.gateway import AwsGateway
-
-        _print_in_cluster(apply_rendered(files.project_dir, outputs, AwsGateway(boto3.Session())))
+        _real_up(stack, files.project_dir, yes)
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -151,6 +138,54 @@ def _print_in_cluster(outcomes: Sequence[object]) -> None:
         raise SystemExit(1)
 
 
+def _real_up(stack: str, project_dir: Path, yes: bool, select: Callable[[str, Path], object] = _pulumi_cli) -> None:
+    """`pulumi up` through the Automation API, the delegation the new zone needs, then the in-cluster layer."""
+    target = select(stack, project_dir)
+    _confirm(f"deploy stack {stack} to the AWS account of your current credentials", yes)
+    console.print("platform layer: `pulumi up` from here (outside the VPC); Kubernetes objects are rendered")
+    # The same gate as `pulumi up --policy-pack policy --policy-pack-config policy/config.<stack>.json`.
+    result = target.up(  # type: ignore[attr-defined]
+        on_output=console.print,
+        policy_packs=[str(project_dir / "policy")],
+        policy_pack_configs=[str(project_dir / "policy" / f"config.{stack}.json")],
+    )
+    outputs = {name: getattr(value, "value", None) for name, value in getattr(result, "outputs", {}).items()}
+    _print_dns(outputs.get("dns"))
+    if outputs.get("inCluster"):
+        import boto3
+
+        from finstack.emulator.gateway import AwsGateway
+
+        _print_in_cluster(apply_rendered(project_dir, outputs, AwsGateway(boto3.Session())))
+
+
+def delegation_lines(dns: Mapping[str, Any] | None) -> list[str]:
+    """What the operator must do about DNS, from the `dns` stack output (README, docs/delegation.md)."""
+    if not dns:
+        return []
+    domain, zone = dns["domain"], dns["zoneId"]
+    if not dns.get("zoneCreated"):
+        lines = [
+            f"dns: {domain} uses the existing zone {zone} (finstack:traffic.hostedZoneId); its delegation is yours"
+        ]
+    else:
+        lines = [f"dns: {domain} is served by the zone {zone} this stack created; the parent zone must delegate to it:"]
+        lines += [f"  {domain}. NS {server.rstrip('.')}." for server in dns.get("nameServers") or []]
+    if dns.get("delegationVerified"):
+        lines.append("dns: delegation verified (ACM issued the certificates through public DNS)")
+    else:
+        lines.append(
+            "dns: certificateValidation is defer: no HTTPS listener yet; once the NS records are in the parent "
+            "zone, set finstack:traffic.certificateValidation: wait and run up again (docs/delegation.md)"
+        )
+    return lines
+
+
+def _print_dns(dns: Mapping[str, Any] | None) -> None:
+    for line in delegation_lines(dns):
+        console.print(line, soft_wrap=True)
+
+
 def _print_up(report: object) -> None:
     from finstack.emulator.deploy import UpReport
 
@@ -173,6 +208,7 @@ def _print_up(report: object) -> None:
         f"created {len(report.created)}, already present {len(report.reused)}, not emulated {len(report.recorded_only)}"
     )
     console.print(f"outputs: {report.outputs_file}\nstate:   {report.state_file}")
+    _print_dns(report.run.outputs.get("dns"))
     _print_in_cluster(list(report.in_cluster))
 
 

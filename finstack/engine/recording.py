@@ -35,6 +35,7 @@ class ResourceRecord:
     ignore_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
     retain_on_delete: bool = False
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     source_file: str | None = None
@@ -82,6 +83,9 @@ class RecordingMonitor(MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             retain_on_delete=bool(request.retainOnDelete),
+            custom_timeouts={
+                op: value for op in ("create", "update", "delete") if (value := getattr(request.customTimeouts, op, ""))
+            },
             dependencies=list(request.dependencies),
             property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
             source_file=source_file,

@@ -153,13 +153,27 @@ def request_certificate(ctx: HandlerContext, name: str, inputs: dict[str, Any]) 
         }
         for o in options
     ]
-    return arn, {"arn": arn, "domainValidationOptions": validation, "status": "ISSUED"}
+    status = acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+    # A new request is PENDING_VALIDATION, in AWS as in the provider's state after create.
+    return arn, {"arn": arn, "domainValidationOptions": validation, "status": status}
 
 
 @REGISTRY.register("aws:acm/certificateValidation:CertificateValidation", "acm")
 def validate_certificate(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Validation waits for DNS in AWS; the emulator issues at request time."""
-    return str(inputs["certificateArn"]), {}
+    """Succeeds only if ACM issued the certificate (moto_ext `acm_issuance`: its CNAMEs are in a zone).
+
+    The provider polls until ISSUED or its create timeout; the emulator has no DNS to wait for,
+    so it checks once and fails as the provider does when the timeout runs out.
+    """
+    arn = str(inputs["certificateArn"])
+    status = ctx.client("acm").describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+    if status != "ISSUED":
+        raise RuntimeError(
+            f"waiting for ACM Certificate ({arn}) to be issued: timeout while waiting for state to become "
+            f"'ISSUED' (last state: '{status}'): are its validation records in a delegated zone? "
+            "(docs/delegation.md)"
+        )
+    return arn, {"certificateArn": arn}
 
 
 def _delete_lb(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:

@@ -22,6 +22,9 @@ route53 health checks              `route53_health`: RECOVERY_CONTROL, CALCULATE
                                    injected endpoint health
 kms CreateKey, PutKeyPolicy,       `kms_policy_principals`: a key policy naming an IAM role that does
 ReplicateKey                       not exist is refused (``MalformedPolicyDocumentException``)
+acm certificate status,            `acm_issuance`: DNS-validated certificates issue once their
+elbv2 CreateListener               validation CNAMEs are in a public zone of the account (not on a
+                                   timer); a listener on an unissued one is CertificateNotFound
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

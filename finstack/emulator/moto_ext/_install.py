@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from finstack.emulator.moto_ext import (
+    acm_issuance,
     aurora,
     bucket_policy,
     eks_access,
@@ -37,6 +38,7 @@ def install() -> None:
             bucket_policy.register(installation)
             eks_access.register(installation)
             incluster_runner.register(installation)
+            acm_issuance.register(installation)
             kafka_cluster_arn.register(installation)
             kafka_replicator.register(installation)
             kms_policy_principals.register(installation)
