@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from finstack.emulator.moto_ext import (
     aurora,
+    eks_zones,
     kafka_cluster_arn,
     kafka_replicator,
     kms_replica_aliases,
@@ -30,6 +31,7 @@ def install() -> None:
         installation = Installation()
         try:
             aurora.register(installation)
+            eks_zones.register(installation)
             kafka_cluster_arn.register(installation)
             kafka_replicator.register(installation)
             kms_replica_aliases.register(installation)
