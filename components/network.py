@@ -331,7 +331,8 @@ class RegionalNetwork(pulumi.ComponentResource):
 
         def choose(answer: list[list[str]]) -> tuple[Zone, ...]:
             names, zone_ids = answer
-            # DescribeAvailabilityZones lists each zone once with both; the provider keeps the order.
+            # Pairwise: the provider sorts the zones by name and appends each one's name and ID in
+            # the same loop (terraform-provider-aws ec2_availability_zones_data_source.go).
             return choose_zones(region, list(zip(names, zone_ids, strict=True)), azs, requested)
 
         return pulumi.Output.all(zones.names, zones.zone_ids).apply(choose)
