@@ -30,6 +30,7 @@ import pulumi_aws as aws
 from components import iam_docs
 from components.naming import az_suffix, cell_tags
 from components.subnet_plan import TIERS, Tier, plan_subnets, tier_cidrs
+from components.zones import Zone, choose_zones
 
 Role = Literal["lb", "app", "db", "kafka", "endpoints"]
 ROLES: tuple[Role, ...] = ("lb", "app", "db", "kafka", "endpoints")
@@ -192,6 +193,8 @@ class RegionalNetworkArgs:
 
     `peer_app_cidrs` are the app subnets of the cells this one is peered with (from the subnet
     plan of their config): the app tier admits HTTPS from them. Empty without peering.
+    `zone_ids` pins the cell's AZs by AZ ID, in AZ order (`finstack:regions[].zoneIds`); empty:
+    the `azs` lowest AZ IDs Amazon EKS supports (`components.zones.choose_zones`).
     """
 
     region: str
@@ -202,6 +205,7 @@ class RegionalNetworkArgs:
     log_retention_days: int
     logs_key_arn: pulumi.Input[str]
     peer_app_cidrs: tuple[str, ...] = ()
+    zone_ids: tuple[str, ...] = ()
 
 
 class RegionalNetwork(pulumi.ComponentResource):
@@ -212,7 +216,9 @@ class RegionalNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     vpc_cidr: str
     availability_zones: pulumi.Output[list[str]]
-    """AZ names in the order of every per-AZ list below."""
+    """AZ names (as this account names them) in the order of every per-AZ list below."""
+    availability_zone_ids: pulumi.Output[list[str]]
+    """The same AZs by AZ ID (`use1-az1`): the physical zones, the same in every account."""
     public_subnet_ids: list[pulumi.Output[str]]
     app_subnet_ids: list[pulumi.Output[str]]
     data_subnet_ids: list[pulumi.Output[str]]
@@ -236,7 +242,9 @@ class RegionalNetwork(pulumi.ComponentResource):
         self.vpc_cidr = args.cidr
 
         self._vpc = self._create_vpc()
-        self.availability_zones = self._lookup_zones()
+        zones = self._lookup_zones()
+        self.availability_zones = zones.apply(lambda chosen: [z.name for z in chosen])
+        self.availability_zone_ids = zones.apply(lambda chosen: [z.zone_id for z in chosen])
         subnets = self._create_subnets()
         igw, nats = self._create_gateways(subnets["public"])
         route_tables = self._create_routing(subnets, igw, nats)
@@ -265,6 +273,7 @@ class RegionalNetwork(pulumi.ComponentResource):
                 "vpc_id": self.vpc_id,
                 "vpc_cidr": self.vpc_cidr,
                 "availability_zones": self.availability_zones,
+                "availability_zone_ids": self.availability_zone_ids,
                 "public_subnet_ids": self.public_subnet_ids,
                 "app_subnet_ids": self.app_subnet_ids,
                 "data_subnet_ids": self.data_subnet_ids,
@@ -305,8 +314,13 @@ class RegionalNetwork(pulumi.ComponentResource):
             opts=self._opts(),
         )
 
-    def _lookup_zones(self) -> pulumi.Output[list[str]]:
-        azs, region = self._args.azs, self._args.region
+    def _lookup_zones(self) -> pulumi.Output[tuple[Zone, ...]]:
+        """The cell's AZs, chosen by AZ ID.
+
+        Names map to physical zones differently per account, and the first names can be a zone
+        where EKS refuses cluster subnets (use1-az3 in us-east-1).
+        """
+        azs, region, requested = self._args.azs, self._args.region, self._args.zone_ids
         zones = aws.get_availability_zones_output(
             region=region,
             state="available",
@@ -315,12 +329,13 @@ class RegionalNetwork(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
 
-        def first(names: list[str]) -> list[str]:
-            if len(names) < azs:
-                raise ValueError(f"{region} offers {len(names)} available AZs to this account, the cell needs {azs}")
-            return list(names[:azs])
+        def choose(answer: list[list[str]]) -> tuple[Zone, ...]:
+            names, zone_ids = answer
+            # Pairwise: the provider sorts the zones by name and appends each one's name and ID in
+            # the same loop (terraform-provider-aws ec2_availability_zones_data_source.go).
+            return choose_zones(region, list(zip(names, zone_ids, strict=True)), azs, requested)
 
-        return zones.names.apply(first)
+        return pulumi.Output.all(zones.names, zones.zone_ids).apply(choose)
 
     def _create_subnets(self) -> dict[Tier, list[aws.ec2.Subnet]]:
         subnets: dict[Tier, list[aws.ec2.Subnet]] = {tier: [] for tier in TIERS}
@@ -332,6 +347,11 @@ class RegionalNetwork(pulumi.ComponentResource):
                     name,
                     vpc_id=self._vpc.id,
                     cidr_block=str(planned.cidr),
+                    # By name, though chosen by ID: the provider's `availability_zone_id` conflicts
+                    # with it and "is not supported in all regions or partitions" (pulumi_aws
+                    # ec2.Subnet docs; ConflictsWith in terraform-provider-aws
+                    # internal/service/ec2/vpc_subnet.go). The name comes from the same
+                    # DescribeAvailabilityZones answer as the ID, so it is that physical zone.
                     availability_zone=self.availability_zones.apply(_nth(planned.az_index)),
                     # Nothing gets a public address by accident: load balancers and NAT gateways
                     # bring their own Elastic IPs.

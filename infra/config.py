@@ -27,7 +27,8 @@ from pydantic.alias_generators import to_camel
 
 from components.replication_topology import replication_problems
 from components.subnet_plan import SubnetPlanError, check_fits
-from infra.jurisdictions import JURISDICTIONS, REGION_AZS, REGION_NAME, jurisdiction_of
+from components.zones import eks_unsupported
+from infra.jurisdictions import JURISDICTIONS, REGION_AZS, REGION_NAME, REGION_ZONE_IDS, ZONE_ID_PREFIX, jurisdiction_of
 
 NAMESPACE = "finstack"
 REQUIRED_TAGS = ("owner", "costCenter", "dataClassification")
@@ -96,6 +97,13 @@ class RegionConfig(_Model):
     role: Literal["primary", "secondary"] = Field(
         "secondary", description="Exactly one primary: it holds the Aurora writer and the multi-region primary keys."
     )
+    zone_ids: tuple[str, ...] | None = Field(
+        None,
+        description=(
+            "AZ IDs (use1-az1, ...) the cell uses, in AZ order; one per AZ. Unset: the lowest `azs` IDs "
+            "Amazon EKS supports. Pin them to keep an existing deployment's zones."
+        ),
+    )
 
     @field_validator("name")
     @classmethod
@@ -122,11 +130,43 @@ class RegionConfig(_Model):
                 f"azs: {self.name} offers {REGION_AZS[self.name]} availability zones, not {self.azs}; "
                 f"lower azs to {REGION_AZS[self.name]} or pick another region"
             )
+        usable = [z for z in REGION_ZONE_IDS[self.name] if z not in eks_unsupported(self.name)]
+        if self.azs > len(usable):
+            # Every cell runs EKS, and EKS refuses cluster subnets in some zones (components/zones.py).
+            excluded = ", ".join(sorted(set(REGION_ZONE_IDS[self.name]) - set(usable)))
+            raise ValueError(
+                f"azs: {self.name} offers {len(usable)} availability zones that Amazon EKS supports "
+                f"({excluded} excluded), not {self.azs}; lower azs to {len(usable)} or pick another region"
+            )
         try:
             check_fits(self.cidr, self.azs)
         except SubnetPlanError as err:
             raise ValueError(f"cidr: {err}") from None
+        if self.zone_ids is not None:
+            self._check_zone_ids(self.zone_ids)
         return self
+
+    def _check_zone_ids(self, zone_ids: tuple[str, ...]) -> None:
+        prefix = ZONE_ID_PREFIX[self.name]
+        if len(zone_ids) != self.azs:
+            raise ValueError(
+                f"zoneIds: {len(zone_ids)} listed for azs: {self.azs}; list one AZ ID per AZ or drop zoneIds"
+            )
+        foreign = [z for z in zone_ids if not re.fullmatch(rf"{prefix}-az[1-9][0-9]?", z)]
+        if foreign:
+            raise ValueError(
+                f"zoneIds: {', '.join(foreign)}: not an AZ ID of {self.name}; its AZ IDs look like {prefix}-az1 "
+                "(aws ec2 describe-availability-zones lists yours)"
+            )
+        repeated = sorted({z for z in zone_ids if zone_ids.count(z) > 1})
+        if repeated:
+            raise ValueError(f"zoneIds: {', '.join(repeated)} listed twice; every AZ of a cell must differ")
+        refused = [z for z in zone_ids if z in eks_unsupported(self.name)]
+        if refused:
+            raise ValueError(
+                f"zoneIds: Amazon EKS does not accept cluster subnets in {', '.join(refused)}; "
+                f"choose other AZ IDs of {self.name}"
+            )
 
 
 KUBE_PROXY_ADDON = "kube-proxy"
@@ -620,7 +660,7 @@ def _describe(error: Any) -> str:
     path = head
     for part in loc[1:]:
         path += f"[{part}]" if isinstance(part, int) else f".{to_camel(str(part))}"
-    if message.startswith(("cidr: ", "azs: ")):
+    if message.startswith(("cidr: ", "azs: ", "zoneIds: ")):
         field, _, message = message.partition(": ")
         path += f".{field}"
     value = error.get("input")

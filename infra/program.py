@@ -456,6 +456,7 @@ def _network(
             log_retention_days=config.log_retention_days,
             logs_key_arn=keys.arn("logs", cell.name),
             peer_app_cidrs=_peer_app_cidrs(config, cell),
+            zone_ids=cell.zone_ids or (),
         ),
         opts,
     )

@@ -140,6 +140,52 @@ def test_config__more_azs_than_the_region_has() -> None:
     )
 
 
+def test_config__more_azs_than_eks_supports_in_the_region() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:regions"][0].update(azs=6)
+
+    assert broken(edit) == (
+        "finstack:regions[0].azs: us-east-1 offers 5 availability zones that Amazon EKS supports "
+        "(use1-az3 excluded), not 6; lower azs to 5 or pick another region"
+    )
+
+
+def test_config__zone_ids_pin_the_cells_zones() -> None:
+    raw = copy.deepcopy(shipped("prod"))
+    raw["finstack:regions"][0]["zoneIds"] = ["use1-az6", "use1-az1", "use1-az2"]
+    config = load_stack_config(raw)
+    assert config.regions[0].zone_ids == ("use1-az6", "use1-az1", "use1-az2")
+    assert config.regions[1].zone_ids is None
+
+
+@pytest.mark.parametrize(
+    ("zone_ids", "expected"),
+    [
+        (
+            ["use1-az1", "use1-az2"],
+            "finstack:regions[0].zoneIds: 2 listed for azs: 3; list one AZ ID per AZ or drop zoneIds",
+        ),
+        (
+            ["use1-az1", "usw2-az1", "us-east-1c"],
+            "finstack:regions[0].zoneIds: usw2-az1, us-east-1c: not an AZ ID of us-east-1; its AZ IDs look like "
+            "use1-az1 (aws ec2 describe-availability-zones lists yours)",
+        ),
+        (
+            ["use1-az1", "use1-az2", "use1-az1"],
+            "finstack:regions[0].zoneIds: use1-az1 listed twice; every AZ of a cell must differ",
+        ),
+        (
+            ["use1-az1", "use1-az3", "use1-az4"],
+            "finstack:regions[0].zoneIds: Amazon EKS does not accept cluster subnets in use1-az3; "
+            "choose other AZ IDs of us-east-1",
+        ),
+    ],
+    ids=["count", "other region", "twice", "eks unsupported"],
+)
+def test_config__zone_ids_refused(zone_ids: list[str], expected: str) -> None:
+    assert broken(lambda raw: raw["finstack:regions"][0].update(zoneIds=zone_ids)) == expected
+
+
 @pytest.mark.parametrize("roles", [("secondary", "secondary"), ("primary", "primary")])
 def test_config__not_exactly_one_primary(roles: tuple[str, str]) -> None:
     def edit(raw: dict[str, Any]) -> None:

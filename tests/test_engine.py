@@ -122,6 +122,53 @@ def test_fake_cloud__arns_carry_region_and_service() -> None:
     assert key.outputs["arn"].startswith("arn:aws:kms:us-east-1:111122223333:key/mrk-"), key.urn
 
 
+def test_fake_cloud__az_names_map_to_ids_per_account_not_in_order() -> None:
+    def program() -> None:
+        zones = aws.get_availability_zones_output(region="us-east-1", state="available")
+        pulumi.export("zones", pulumi.Output.all(zones.names, zones.zone_ids))
+
+    names, ids = plan_of(program).outputs["zones"]
+    assert names == [f"us-east-1{letter}" for letter in "abcdef"]
+    assert sorted(ids) == [f"use1-az{n}" for n in range(1, 7)]
+    # As in real accounts, an early name is the zone EKS refuses: taking the first names is a bug here too.
+    assert dict(zip(names, ids, strict=True))["us-east-1b"] == "use1-az3"
+    assert ids != sorted(ids)
+
+
+def _cluster_in(*zones: str) -> None:
+    vpc = aws.ec2.Vpc("probe-vpc", cidr_block="10.0.0.0/16", region="us-east-1")
+    subnets = [
+        aws.ec2.Subnet(f"probe-{zone}", vpc_id=vpc.id, cidr_block=f"10.0.{i}.0/24", availability_zone=zone)
+        for i, zone in enumerate(zones)
+    ]
+    aws.eks.Cluster(
+        "probe-eks",
+        name="ledger",
+        role_arn="arn:aws:iam::111122223333:role/eks",
+        vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=[s.id for s in subnets]),
+        region="us-east-1",
+    )
+
+
+def test_fake_cloud__eks_refuses_a_cluster_subnet_in_an_unsupported_zone_like_aws() -> None:
+    # us-east-1b is use1-az3 in the offline account
+    with pytest.raises(ProgramError) as caught:
+        run_callable(lambda: _cluster_in("us-east-1a", "us-east-1b"), shipped_config("dev"))
+    assert str(caught.value) == (
+        "creating EKS Cluster (ledger): UnsupportedAvailabilityZoneException: Cannot create cluster 'ledger' "
+        "because us-east-1b, the targeted availability zone, does not currently have sufficient capacity to "
+        "support the cluster. Retry and choose from these availability zones: "
+        "us-east-1a, us-east-1c, us-east-1d, us-east-1e, us-east-1f"
+    )
+
+
+def test_fake_cloud__eks_accepts_subnets_in_supported_zones() -> None:
+    plan = plan_of(lambda: _cluster_in("us-east-1a", "us-east-1c"))
+    cluster = plan.named("probe-eks")
+    assert cluster.outputs["status"] == "ACTIVE", cluster.urn
+    assert plan.named("probe-us-east-1c").outputs["availabilityZoneId"] == "use1-az4"
+
+
 def test_runner__program_error_is_reported_not_swallowed() -> None:
     def program() -> None:
         raise pulumi.RunError("boom")

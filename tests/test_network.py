@@ -27,6 +27,8 @@ from components.network import (
     peering_pairs,
 )
 from components.subnet_plan import TIERS, plan_subnets, tier_cidrs
+from components.zones import choose_zones, eks_supports, eks_unsupported
+from finstack.engine.fake_cloud import offline_zones
 from finstack.engine.recording import ResourceRecord
 from tests.plan import Plan, plan_of, plan_with, shipped_config, shipped_plan
 
@@ -131,9 +133,8 @@ def test_regional_network__every_az_gets_one_subnet_of_every_tier_as_planned(sta
         vpc = plan.of_type(VPC, cell.name)[0]
         subnets = plan.of_type(SUBNET, cell.name)
         got = {(tag(s, "finstack:tier"), s.inputs["availabilityZone"], s.inputs["cidrBlock"]) for s in subnets}
-        expected = {
-            (p.tier, f"{cell.name}{chr(ord('a') + p.az_index)}", str(p.cidr)) for p in plan_subnets(cell.cidr, cell.azs)
-        }
+        zones = choose_zones(cell.name, offline_zones(cell.name), cell.azs)
+        expected = {(p.tier, zones[p.az_index].name, str(p.cidr)) for p in plan_subnets(cell.cidr, cell.azs)}
         assert got == expected, f"{stack} {cell.name}: {sorted(got ^ expected)}"
         for subnet in subnets:
             assert subnet.inputs["vpcId"] == vpc.id, subnet.urn
@@ -571,6 +572,42 @@ def test_regional_resources__every_one_passes_its_region_explicitly(stack: str) 
     assert checked > 100, checked
 
 
+# -- availability zones ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_regional_network__shipped_stacks_place_no_subnet_in_an_eks_unsupported_zone(stack: str) -> None:
+    # Given the offline account, whose us-east-1b is use1-az3 (EKS refuses cluster subnets there)
+    plan = shipped_plan(stack)
+    subnets = plan.of_type(SUBNET)
+    assert subnets, stack
+    for subnet in subnets:
+        zone_id = subnet.outputs.get("availabilityZoneId")
+        assert zone_id, f"{subnet.urn}: no AZ ID"
+        assert eks_supports(subnet.region or "", zone_id), f"{subnet.urn}: {zone_id} is EKS-unsupported"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_regional_network__zones_are_the_lowest_supported_ids_whatever_the_names(stack: str) -> None:
+    plan = shipped_plan(stack)
+    for cell in shipped_config(stack).regions:
+        ids = sorted({s.outputs["availabilityZoneId"] for s in cell_of(plan, SUBNET, cell.name)})
+        names = {zone_id: name for name, zone_id in offline_zones(cell.name)}
+        usable = sorted(z for z in names if z not in eks_unsupported(cell.name))
+        assert ids == usable[: cell.azs], f"{stack} {cell.name}: {ids}"
+        for subnet in cell_of(plan, SUBNET, cell.name):
+            assert subnet.inputs["availabilityZone"] == names[subnet.outputs["availabilityZoneId"]], subnet.urn
+
+
+def test_regional_network__zone_ids_config_pins_the_zones_in_its_order() -> None:
+    pinned = ["use1-az6", "use1-az1", "use1-az2"]
+    plan = plan_with("prod", lambda raw: raw["finstack:regions"][0].update(zoneIds=pinned))
+    for tier in TIERS:
+        for index, suffix in enumerate("abc"):
+            subnet = plan.named(f"cell-us-east-1-{tier}-{suffix}")
+            assert subnet.outputs["availabilityZoneId"] == pinned[index], subnet.urn
+
+
 # -- the component's interface --------------------------------------------------------------------
 
 
@@ -594,6 +631,7 @@ def test_regional_network__exposes_ids_in_az_order() -> None:
                 "vpc_id": net.vpc_id,
                 "vpc_cidr": net.vpc_cidr,
                 "azs": net.availability_zones,
+                "az_ids": net.availability_zone_ids,
                 "app": net.app_subnet_ids,
                 "data": net.data_subnet_ids,
                 "public": net.public_subnet_ids,
@@ -608,7 +646,12 @@ def test_regional_network__exposes_ids_in_az_order() -> None:
     out = plan.outputs["net"]
     assert out["vpc_id"] == plan.named("cell-eu-west-1-vpc").id
     assert out["vpc_cidr"] == "10.50.0.0/20"
-    assert out["azs"] == ["eu-west-1a", "eu-west-1b"]
+    # The offline account names euw1-az1 eu-west-1c and euw1-az2 eu-west-1a: chosen by ID, named by name.
+    assert out["az_ids"] == ["euw1-az1", "euw1-az2"]
+    assert out["azs"] == ["eu-west-1c", "eu-west-1a"]
+    for index, suffix in enumerate("ab"):
+        subnet = plan.named(f"cell-eu-west-1-app-{suffix}")
+        assert subnet.inputs["availabilityZone"] == out["azs"][index], subnet.urn
     for tier, key in (("app", "app"), ("data", "data"), ("public", "public"), ("endpoints", "endpoints")):
         assert out[key] == [plan.named(f"cell-eu-west-1-{tier}-{s}").id for s in "ab"], tier
     assert out["app_rts"] == [plan.named(f"cell-eu-west-1-app-rt-{s}").id for s in "ab"]

@@ -15,7 +15,9 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
+from components.zones import eks_unsupported
 from finstack.engine.reachability import OUTSIDE, Reachability, Vantage, endpoint_of
+from infra.jurisdictions import REGION_ZONE_IDS
 
 # The account every offline run pretends to be (the AWS documentation account).
 OFFLINE_ACCOUNT_ID = "111122223333"
@@ -151,6 +153,36 @@ _ID_IS_NAME = {
 _BURSTABLE_DB_CLASS = re.compile(r"^db\.t\d")
 
 
+SUBNET = "aws:ec2/subnet:Subnet"
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+
+
+class AwsApiError(ValueError):
+    """What AWS would answer to this request: its error code and message.
+
+    A ValueError, so the runner reports it as a ProgramError with this message, the way a
+    failed `pulumi up` reports the provider's error.
+    """
+
+    def __init__(self, operation: str, code: str, message: str):
+        super().__init__(f"{operation}: {code}: {message}")
+        self.code = code
+
+
+def offline_zones(region: str) -> list[tuple[str, str]]:
+    """The (name, AZ ID) pairs of `region` as the offline account sees them, in name order.
+
+    AWS maps AZ names to physical zones independently per account
+    (https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html): name order is
+    not ID order. This account's mapping is the ID list rotated by one, so its second name is
+    the second-lowest ID: us-east-1b is use1-az3, where Amazon EKS refuses cluster subnets, as
+    in many real accounts. A program that takes the first names fails here as it would there.
+    """
+    ids = REGION_ZONE_IDS.get(region) or tuple(f"{region}-az{i}" for i in (1, 2, 3))
+    rotated = (*ids[1:], ids[0])
+    return [(f"{region}{chr(ord('a') + i)}", zone_id) for i, zone_id in enumerate(rotated)]
+
+
 def digest(*parts: str, length: int = 17) -> str:
     """Stable lower-case hex digest of `parts`."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
@@ -178,6 +210,8 @@ class FakeCloud(Mocks):
         self._provider_regions: dict[str, str] = {}
         # Ids of the Aurora clusters declared as members of a global cluster (what AWS checks instances against).
         self._global_members: set[str] = set()
+        # Subnet id -> (region, AZ name): what EKS looks at when it places a cluster's ENIs.
+        self._subnet_zones: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
         # The program runs where `finstack` runs: outside every VPC, like a workstation or CI.
         self.reachability = Reachability(vantage)
@@ -215,10 +249,13 @@ class FakeCloud(Mocks):
             self.reachability.check_object(_provider_key(args.provider), args.typ, args.name)
         self._refuse_like_aws(args.typ, args.name, inputs)
         region = self.region_of(inputs, args.provider)
-        if args.typ == "aws:eks/cluster:Cluster":
+        if args.typ == EKS_CLUSTER:
+            self._refuse_unsupported_zones(inputs, region)
             self.reachability.add_cluster(endpoint_of(str(inputs.get("name") or args.name), region, inputs))
         state = self._computed(args.typ, args.name, inputs, region, seed)
         resource_id = state.pop("__id")
+        if args.typ == SUBNET:
+            state.update(self._place_subnet(resource_id, inputs, region))
         if args.typ == "aws:rds/cluster:Cluster" and inputs.get("globalClusterIdentifier"):
             with self._lock:
                 self._global_members.add(resource_id)
@@ -237,21 +274,54 @@ class FakeCloud(Mocks):
                 f"by global databases: {instance_class}"
             )
 
+    # -- availability zones --------------------------------------------------------------
+    def _place_subnet(self, subnet_id: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+        """The subnet's AZ by name and ID, remembered for the services that check it."""
+        zones = dict(offline_zones(region))
+        name = inputs.get("availabilityZone")
+        if not isinstance(name, str) or name not in zones:
+            return {}
+        with self._lock:
+            self._subnet_zones[subnet_id] = (region, name)
+        return {"availabilityZoneId": zones[name]}
+
+    def _refuse_unsupported_zones(self, inputs: dict[str, Any], region: str) -> None:
+        """CreateCluster refuses subnets in an AZ Amazon EKS does not support, as AWS does.
+
+        AWS answers UnsupportedAvailabilityZoneException (botocore eks service model) with
+        `clusterName`, `validZones` and this message (the EKS User Guide's troubleshooting
+        page quotes it; e.g. github.com/rancher/rancher/issues/14224 shows the whole body).
+        Subnets this engine did not create (literal ids) are not judged.
+        """
+        zones = dict(offline_zones(region))
+        unsupported = eks_unsupported(region)
+        subnet_ids = (inputs.get("vpcConfig") or {}).get("subnetIds") or []
+        with self._lock:
+            placed = [self._subnet_zones[s] for s in subnet_ids if isinstance(s, str) and s in self._subnet_zones]
+        refused = sorted({name for where, name in placed if where == region and zones[name] in unsupported})
+        if not refused:
+            return
+        cluster = inputs.get("name") or "cluster"
+        valid = ", ".join(sorted(n for n, zone_id in zones.items() if zone_id not in unsupported))
+        raise AwsApiError(
+            f"creating EKS Cluster ({cluster})",
+            "UnsupportedAvailabilityZoneException",
+            f"Cannot create cluster '{cluster}' because {refused[0]}, the targeted availability zone, does not "
+            f"currently have sufficient capacity to support the cluster. Retry and choose from these availability "
+            f"zones: {valid}",
+        )
+
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Answer the data-source invokes the program uses (no check failures: the SDK iterates them)."""
         region = self.region_of(dict(args.args), args.provider)
         token = args.token
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            from infra.jurisdictions import REGION_AZS
-
-            count = REGION_AZS.get(region, 3)
-            names = [f"{region}{chr(ord('a') + i)}" for i in range(count)]
-            short = "".join(part[:2] if i < 2 else part for i, part in enumerate(region.split("-")))
+            zones = offline_zones(region)
             return {
                 "id": region,
-                "names": names,
-                "zoneIds": [f"{short}-az{i + 1}" for i in range(count)],
-                "groupNames": [region] * count,
+                "names": [name for name, _ in zones],
+                "zoneIds": [zone_id for _, zone_id in zones],
+                "groupNames": [region] * len(zones),
                 "region": region,
             }, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":

@@ -12,6 +12,8 @@ FailoverGlobalCluster,             flip visible from every Region, detach-and-pr
 RemoveFromGlobalCluster
 rds-data ExecuteStatement          `aurora`: writes and reads on the replication model
                                    (`finstack.emulator.writes`)
+eks CreateCluster                  `eks_zones`: refuses subnets in AZ IDs Amazon EKS does not support
+                                   (``UnsupportedAvailabilityZoneException``)
 kafka Create/Describe/List/        `kafka_replicator`: replicators in the target cluster's Region
 DeleteReplicator
 route53-recovery-control-config    `route53recoverycontrolconfig`: clusters, control panels, routing

@@ -7,6 +7,7 @@ from finstack.emulator.moto_ext import (
     aurora,
     bucket_policy,
     eks_access,
+    eks_zones,
     incluster_runner,
     kafka_cluster_arn,
     kafka_replicator,
@@ -39,6 +40,7 @@ def install() -> None:
             eks_access.register(installation)
             incluster_runner.register(installation)
             acm_issuance.register(installation)
+            eks_zones.register(installation)
             kafka_cluster_arn.register(installation)
             kafka_replicator.register(installation)
             kms_policy_principals.register(installation)
