@@ -443,4 +443,3 @@ def test_cells__more_data_subnets_than_msk_accepts_is_refused() -> None:
     wide = dataclasses.replace(first, data_subnet_ids=[*first.data_subnet_ids, "subnet-0fedcba9876543210"])
     with pytest.raises(ProgramError, match="4 data subnets given; MSK spreads brokers over 2 or 3 AZs"):
         _plan(dataclasses.replace(args, cells=(wide, args.cells[1])))
-

@@ -266,15 +266,22 @@ def test_replicator_policy__source_data_topics_are_read_only(topics: list[str]) 
     for stmt in _statements(doc):
         if source_topics & set(_listed(stmt["Resource"])):
             actions = set(_listed(stmt["Action"]))
-            assert actions <= {"kafka-cluster:ReadData", "kafka-cluster:DescribeTopic",
-                               "kafka-cluster:DescribeTopicDynamicConfiguration"}, f"{stmt['Sid']}: {actions}"
+            assert actions <= {
+                "kafka-cluster:ReadData",
+                "kafka-cluster:DescribeTopic",
+                "kafka-cluster:DescribeTopicDynamicConfiguration",
+            }, f"{stmt['Sid']}: {actions}"
 
 
 def test_replicator_policy__writes_only_prefixed_copies_of_the_platform_topics_on_the_target() -> None:
     doc = replicator_policy(SOURCE, TARGET, TOPICS, NAMESPACES)
     writes = [s for s in _statements(doc) if "kafka-cluster:WriteData" in _listed(s["Action"])]
-    data_writes = {r for s in writes for r in _listed(s["Resource"]) if "amazon_msk_replicator" not in r
-                   and "offset-syncs" not in r and "checkpoints" not in r}
+    data_writes = {
+        r
+        for s in writes
+        for r in _listed(s["Resource"])
+        if "amazon_msk_replicator" not in r and "offset-syncs" not in r and "checkpoints" not in r
+    }
     assert data_writes == {kafka_resource_arn(TARGET, "topic", f"*.{t}") for t in TOPICS}, data_writes
 
 
@@ -297,8 +304,12 @@ def test_source_cluster_policy__admits_the_service_for_connectivity_and_only_the
             assert _cluster_of(resource) == _cluster_of(SOURCE), f"{stmt['Sid']}: {resource} is another cluster's"
     role_actions = {a for s in statements if s is not service[0] for a in _listed(s["Action"])}
     assert set(CONNECTIVITY_ACTIONS) <= role_actions, role_actions
-    assert "kafka-cluster:WriteData" not in {a for s in statements if any(
-        r.endswith(f"/{t}") for t in TOPICS for r in _listed(s["Resource"])) for a in _listed(s["Action"])}
+    assert "kafka-cluster:WriteData" not in {
+        a
+        for s in statements
+        if any(r.endswith(f"/{t}") for t in TOPICS for r in _listed(s["Resource"]))
+        for a in _listed(s["Action"])
+    }
 
 
 def test_source_cluster_policy__lists_every_reader_of_a_full_mesh_source() -> None:

@@ -25,6 +25,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from finstack.emulator.moto_ext._install import install
 from finstack.emulator.moto_ext.admin import AdminMiddleware
+from finstack.emulator.moto_ext.atomic_requests import serialised
 from finstack.emulator.moto_ext.clock import Clock, set_clock
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ class EmulatorServer:
         _configure_moto_for_the_platform()
         if self._clock is not None:
             set_clock(self._clock)
-        app = AdminMiddleware(DomainDispatcherApplication(create_backend_app))
+        # Threads answer requests, but moto's state is not thread-safe: one request at a time.
+        app = serialised(AdminMiddleware(DomainDispatcherApplication(create_backend_app)))
         self._server = make_server(
             self._host,
             self._port,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from finstack.emulator.moto_ext import (
     acm_issuance,
+    atomic_requests,
     aurora,
     bucket_policy,
     eks_access,
@@ -35,6 +36,7 @@ def install() -> None:
             return
         installation = Installation()
         try:
+            atomic_requests.register(installation)
             aurora.register(installation)
             bucket_policy.register(installation)
             eks_access.register(installation)
