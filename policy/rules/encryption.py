@@ -7,11 +7,14 @@ dependency). Unknown key references count as present (`present` mode); unknown b
 
 from __future__ import annotations
 
+import fnmatch
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from ._util import (
     Compliance,
@@ -26,6 +29,8 @@ from ._util import (
     region_of,
     resource_policy,
     stack_policy,
+    statements,
+    strings,
     unknown_message,
 )
 
@@ -45,6 +50,7 @@ SSE_CONFIGS = (
 )
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EBS_VOLUME = "aws:ebs/volume:Volume"
 SECRET = "aws:secretsmanager/secret:Secret"
 SNS_TOPIC = "aws:sns/topic:Topic"
 KMS_KEY = "aws:kms/key:Key"
@@ -310,6 +316,179 @@ def _kms_key_same_region(args: StackValidationArgs, report: Report) -> None:
                         report(f"{subject}, not {view.region(key)} ({key.name}).", resource.urn)
 
 
+# --- key policies grant the using service a path -----------------------------------------------
+#
+# "Key policies in AWS KMS": the key policy is the primary access control of a KMS key; no
+# principal, not even the account, may use a key unless the key policy allows it directly or
+# delegates to IAM by naming the account (`arn:aws:iam::<account>:root`, the default policy's
+# "Enable IAM User Permissions"). https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html
+# A service that encrypts on a caller's behalf (S3, RDS, MSK, Secrets Manager, SNS, EKS, EBS)
+# calls KMS with the caller's credentials, so the account delegation must include the usage
+# actions, optionally narrowed with `kms:ViaService` = `<service>.<region>.amazonaws.com`
+# (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+# CloudWatch Logs calls KMS as its own service principal `logs.<region>.amazonaws.com`
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html): only a
+# statement naming that principal is a path. An account statement with administration actions
+# only (kms:Create*, kms:Describe*, kms:Put*, ...) is no path for anyone.
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """How a service uses a key: the actions it needs, and whether a caller's delegation counts."""
+
+    service: str
+    actions: tuple[str, ...]
+    through_callers: bool = True
+
+
+# Actions from each service's KMS page: S3 SSE-KMS (GenerateDataKey to write, Decrypt to read),
+# RDS/MSK/Secrets Manager/SNS the same envelope pair, EKS secrets encryption (Encrypt, Decrypt),
+# EBS (GenerateDataKeyWithoutPlaintext, Decrypt), CloudWatch Logs (Encrypt, Decrypt, GenerateDataKey).
+_ENVELOPE = ("kms:Decrypt", "kms:GenerateDataKey")
+KEY_USES: dict[str, KeyUse] = {
+    **{t: KeyUse("s3", _ENVELOPE) for t in (*SSE_CONFIGS, *BUCKETS)},
+    AURORA_CLUSTER: KeyUse("rds", _ENVELOPE),
+    AURORA_INSTANCE: KeyUse("rds", _ENVELOPE),
+    MSK_CLUSTER: KeyUse("kafka", _ENVELOPE),
+    SECRET: KeyUse("secretsmanager", _ENVELOPE),
+    SNS_TOPIC: KeyUse("sns", _ENVELOPE),
+    EKS_CLUSTER: KeyUse("eks", ("kms:Encrypt", "kms:Decrypt")),
+    LAUNCH_TEMPLATE: KeyUse("ec2", ("kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext")),
+    EBS_VOLUME: KeyUse("ec2", ("kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext")),
+    LOG_GROUP: KeyUse("logs", ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"), through_callers=False),
+}
+_ACCOUNT_PRINCIPAL = re.compile(r"^(?:arn:aws[a-z-]*:iam::(?P<arn_account>\d{12}):root|(?P<account>\d{12}))$")
+
+
+def _endpoint(service: str, region: str | None) -> str:
+    return f"{service}.{region}.amazonaws.com"
+
+
+def _allows(statement: Mapping[str, Any], action: str) -> bool:
+    """An Allow statement whose Action (wildcards included) covers `action`."""
+    if statement.get("Effect") != "Allow":
+        return False
+    return any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in strings(statement.get("Action")))
+
+
+def _via_services(statement: Mapping[str, Any]) -> list[str] | None:
+    """The statement's kms:ViaService values under any operator, or None when it has no such condition."""
+    found: list[str] | None = None
+    for operator in (statement.get("Condition") or {}).values():
+        if not isinstance(operator, Mapping):
+            continue
+        for key, values in operator.items():
+            if key.lower() == "kms:viaservice":
+                found = (found or []) + strings(values)
+    return found
+
+
+def _is_path(statement: Mapping[str, Any], use: KeyUse, region: str | None, account: str | None) -> bool:
+    """The statement lets `use.service` (in `region`) use the key: its service principal, or the account through it."""
+    principal = statement.get("Principal")
+    if not isinstance(principal, Mapping):
+        return False  # "*" is kms-key-policy-no-wildcard-principal's business, not a path.
+    services = {s.lower() for s in strings(principal.get("Service"))}
+    if {_endpoint(use.service, region), f"{use.service}.amazonaws.com"} & services:
+        return True
+    if not use.through_callers:
+        return False
+    roots = [m for m in map(_ACCOUNT_PRINCIPAL.match, strings(principal.get("AWS"))) if m]
+    if not any(account is None or account in (m["arn_account"], m["account"]) for m in roots):
+        return False
+    via = _via_services(statement)
+    endpoint = _endpoint(use.service, region)
+    return via is None or any(fnmatch.fnmatchcase(endpoint, v.lower()) for v in via)
+
+
+def _missing_actions(document: Mapping[str, Any], use: KeyUse, region: str | None, account: str | None) -> list[str]:
+    """The usage actions no path statement of the key policy allows `use.service`."""
+    paths = [s for s in statements(document) if _is_path(s, use, region, account)]
+    return [a for a in use.actions if not any(_allows(s, a) for s in paths)]
+
+
+def _key_policy_document(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, Mapping):
+        return dict(value)
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _resolve_keys(view: StackView, resource: PolicyResource, top: str, value: Any, region: str) -> list[PolicyResource]:
+    """The stack's keys (primary or replica) a key reference names: by ARN, id or alias; by dependency when unknown."""
+    keys = view.of_type(KMS_KEY, KMS_REPLICA_KEY)
+    if not is_unknown(value):
+        aliases = [a for a in view.of_type(KMS_ALIAS) if value in (view.props(a).get("name"), view.props(a).get("arn"))]
+        targets = {value} | {view.props(a).get("targetKeyId") for a in aliases}
+        found = [k for k in keys if targets & {view.props(k).get(p) for p in ("arn", "keyId", "id")}]
+        if len(found) > 1:  # a multi-region key id names the primary and every replica: take this region's.
+            found = [k for k in found if view.region(k) == region] or found
+        return found
+    candidates = view.references(resource, top, (KMS_KEY, KMS_REPLICA_KEY, KMS_ALIAS))
+    resolved = [k for k in candidates if k.resource_type != KMS_ALIAS]
+    for alias in (c for c in candidates if c.resource_type == KMS_ALIAS):
+        resolved += view.references(alias, "targetKeyId", (KMS_KEY, KMS_REPLICA_KEY), keys=("keyId", "id", "arn"))
+    return [k for k in resolved if view.region(k) in (region, None)] or resolved
+
+
+def _subjects(view: StackView, resource: PolicyResource) -> list[PolicyResource]:
+    """Whom a violation names: the bucket of an encryption configuration, else the resource itself."""
+    if resource.resource_type in SSE_CONFIGS:
+        return view.references(resource, "bucket", BUCKETS, keys=("id", "bucket")) or [resource]
+    return [resource]
+
+
+def _kms_key_policy_allows_service_use(args: StackValidationArgs, report: Report) -> None:
+    """Every key a resource uses grants that resource's service a usage path in its key policy.
+
+    Unknowns: a key reference that is unknown at preview and resolves to no key of this stack
+    (no property dependency on one) is skipped, as is a known reference to a key outside the
+    stack (its policy is not visible here). A key policy that is unknown fails (`fail`): the
+    components build it from literals and the account id, known at preview.
+    """
+    view = StackView(args.resources)
+    for resource in view.resources:
+        use = KEY_USES.get(resource.resource_type)
+        if use is None:
+            continue
+        props = view.props(resource)
+        region = region_of(props, resource.provider)
+        for top, top_value in props.items():
+            if top == "region":
+                continue
+            for dotted, value, expected in _key_references({top: top_value}, "", region or ""):
+                for key in _resolve_keys(view, resource, top, value, expected):
+                    _check_key_use(view, resource, dotted.lstrip("."), key, use, report)
+
+
+def _check_key_use(
+    view: StackView, resource: PolicyResource, path: str, key: PolicyResource, use: KeyUse, report: Report
+) -> None:
+    policy = view.props(key).get("policy")
+    arn = parse_arn(view.props(key).get("arn"))
+    region = view.region(key) or (arn.region if arn else None)
+    for subject in _subjects(view, resource):
+        where = f"{subject.urn} ({resource.name} {path})"
+        if is_unknown(policy):
+            report(
+                unknown_message(f"KMS key {key.urn} policy", f"a document granting {use.service} use for {where}"),
+                subject.urn,
+            )
+            continue
+        document = _key_policy_document(policy) or {}
+        missing = _missing_actions(document, use, region, arn.account if arn else None)
+        if missing:
+            via = "its service principal" if not use.through_callers else "the account through kms:ViaService"
+            report(
+                f"KMS key {key.urn} policy must allow {', '.join(missing)} to {use.service} "
+                f"({via}, {_endpoint(use.service, region)}) for {where}.",
+                subject.urn,
+            )
+
+
 _CMK = "Set the key ARN from MultiRegionKeys.arn(<purpose>, <region>) (components/keys.py)."
 
 POLICIES = [
@@ -450,5 +629,17 @@ POLICIES = [
         severity=Severity.HIGH,
         compliance=Compliance(pci=("3.6.1", "12.5.2"), soc2=("CC6.1", "A1.2"), gdpr=("art32", "art44")),
         remediation="Use MultiRegionKeys.arn(<purpose>, <the resource's region>): the replica in that region.",
+    ),
+    stack_policy(
+        name="kms-key-policy-allows-service-use",
+        description="Every KMS key a resource uses must grant that resource's service a usage path in its key policy.",
+        validate=_kms_key_policy_allows_service_use,
+        domain=DOMAIN,
+        severity=Severity.CRITICAL,
+        compliance=Compliance(pci=("3.6.1", "3.5.1"), soc2=("CC6.1", "A1.2"), gdpr=("art32",)),
+        remediation=(
+            "Add the service to VIA_SERVICES[<purpose>] (or a service principal statement) in components/keys.py "
+            "so the key policy allows the usage actions through <service>.<region>.amazonaws.com."
+        ),
     ),
 ]

@@ -205,6 +205,18 @@ def _grant_everyone(document: dict[str, Any]) -> None:
     )
 
 
+def _drop_s3_use(document: dict[str, Any]) -> None:
+    """The key keeps administration and the CloudWatch Logs principal, loses its S3 path."""
+    for statement in document["Statement"]:
+        via = statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+        if via:
+            kept = [endpoint for endpoint in via if not endpoint.startswith("s3.")]
+            statement["Condition"]["StringEquals"]["kms:ViaService"] = kept
+    document["Statement"] = [
+        s for s in document["Statement"] if s.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService") != []
+    ]
+
+
 def _drop_tls_deny(document: dict[str, Any]) -> None:
     document["Statement"] = [s for s in document["Statement"] if "aws:SecureTransport" not in json.dumps(s)]
 
@@ -666,6 +678,15 @@ MUTATIONS: tuple[Mutation, ...] = (
         "data key policy allows any principal to decrypt",
         DATA_KEY,
         edit_json("policy", _grant_everyone),
+    ),
+    Mutation(
+        "kms-logs-key-no-s3-path",
+        "identity",
+        "logs key policy no longer lets S3 use it, though report buckets are SSE-KMS with it",
+        Select("aws:kms/key:Key", r"keys-logs"),
+        edit_json("policy", _drop_s3_use),
+        # The stack policy names the bucket that can no longer use its key.
+        reported_on=(Select("aws:s3/bucket:Bucket", r"dr-reports"),),
     ),
     # -- kubernetes ------------------------------------------------------------------------------
     Mutation(

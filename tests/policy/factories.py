@@ -240,7 +240,7 @@ def kms_key(region: str = PRIMARY, purpose: str = "data") -> dict[str, Any]:
         "deletionWindowInDays": 30,
         "keyUsage": "ENCRYPT_DECRYPT",
         "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
-        "policy": key_policy(),
+        "policy": key_policy(region),
         "arn": key_arn(region, purpose),
         "tags": cell_tags(region),
     }
@@ -253,14 +253,14 @@ def replica_key(region: str = SECONDARY, purpose: str = "data") -> dict[str, Any
         "primaryKeyArn": key_arn(PRIMARY, purpose),
         "description": f"finstack prod {purpose} key ({region} replica)",
         "deletionWindowInDays": 30,
-        "policy": key_policy(),
+        "policy": key_policy(region),
         "arn": key_arn(region, purpose),
         "tags": cell_tags(region),
     }
 
 
-def key_policy() -> str:
-    """The account-root key policy plus a CloudWatch Logs grant (no wildcard principal)."""
+def key_policy(region: str = PRIMARY) -> str:
+    """The account-root key policy plus a CloudWatch Logs grant in `region` (no wildcard principal)."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -275,7 +275,7 @@ def key_policy() -> str:
                 {
                     "Sid": "CloudWatchLogs",
                     "Effect": "Allow",
-                    "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
                     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
                 },

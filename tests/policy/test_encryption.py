@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from tests.policy import factories as f
 from tests.policy.helpers import (
@@ -17,6 +18,7 @@ from tests.policy.helpers import (
     edit,
     key_arn,
     messages,
+    resource,
     urn,
 )
 
@@ -469,3 +471,128 @@ def test_kms_key_same_region__replica_primary_arn_is_not_a_key_use():
     stack = f.compliant_stack()
     replicas = [r for r in stack.resources if r.resource_type == f.T_REPLICA_KEY]
     assert replicas and check_stack("kms-key-same-region", replicas) == []
+
+
+# --- kms-key-policy-allows-service-use ------------------------------------------------------
+
+POLICY = "kms-key-policy-allows-service-use"
+ROOT = f"arn:aws:iam::{f.ACCOUNT}:root"
+ADMIN_ONLY = {
+    "Sid": "KeyAdministration",
+    "Effect": "Allow",
+    "Principal": {"AWS": ROOT},
+    "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*"],
+    "Resource": "*",
+}
+IAM_DELEGATION = {
+    "Sid": "Enable IAM User Permissions",
+    "Effect": "Allow",
+    "Principal": {"AWS": ROOT},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+
+
+def _via(service: str) -> dict:
+    """Usage by the account's principals only through `service` in the primary region."""
+    return {
+        "Sid": "UseThroughServices",
+        "Effect": "Allow",
+        "Principal": {"AWS": ROOT},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": f"{service}.{PRIMARY}.amazonaws.com"}},
+    }
+
+
+def _key_use_stack(*statements: dict, user: str = "bucket", by_dependency: bool = False) -> list:
+    """A key with `statements` as its policy and one user of it: a bucket's SSE config, or a log group."""
+    stack = f.Stack()
+    key = stack.add(f.T_KEY, "keys-evidence", edit(f.kms_key(PRIMARY, "logs"), {"policy": f.document(*statements)}))
+    reference = UNKNOWN if by_dependency else key_arn(PRIMARY, "logs")
+    if user == "log-group":
+        stack.add(f.T_LOG_GROUP, "runner-logs", edit(f.log_group(), {"kmsKeyId": reference}), kmsKeyId=key)
+        return stack.resources
+    bucket = stack.add(f.T_BUCKET, "evidence-bucket", {"region": PRIMARY, "bucket": "finstack-prod-evidence"})
+    sse = edit(
+        f.sse_config("finstack-prod-evidence"), {"rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId": reference}
+    )
+    stack.add(f.T_SSE, "evidence-bucket-sse", sse, bucket=bucket, rules=key)
+    return stack.resources
+
+
+def _violation(service: str, via: str, actions: str = "kms:Decrypt, kms:GenerateDataKey") -> tuple[str, str]:
+    bucket = urn(f.T_BUCKET, "evidence-bucket")
+    return (
+        f"KMS key {urn(f.T_KEY, 'keys-evidence')} policy must allow {actions} to {service} "
+        f"({via}, {service}.{PRIMARY}.amazonaws.com) for {bucket} "
+        f"(evidence-bucket-sse rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId).",
+        bucket,
+    )
+
+
+def test_kms_key_policy_allows_service_use__compliant_stack_passes():
+    assert check_stack(POLICY, f.compliant_stack().resources) == []
+
+
+def test_kms_key_policy_allows_service_use__iam_delegation_passes():
+    assert check_stack(POLICY, _key_use_stack(ADMIN_ONLY, IAM_DELEGATION)) == []
+
+
+def test_kms_key_policy_allows_service_use__via_the_using_service_passes():
+    assert check_stack(POLICY, _key_use_stack(ADMIN_ONLY, _via("s3"))) == []
+
+
+def test_kms_key_policy_allows_service_use__admin_only_account_statement_fails():
+    assert check_stack(POLICY, _key_use_stack(ADMIN_ONLY)) == [_violation("s3", "the account through kms:ViaService")]
+
+
+def test_kms_key_policy_allows_service_use__via_another_service_fails():
+    assert check_stack(POLICY, _key_use_stack(ADMIN_ONLY, _via("rds"))) == [
+        _violation("s3", "the account through kms:ViaService")
+    ]
+
+
+def test_kms_key_policy_allows_service_use__unknown_reference_resolved_through_dependencies_fails():
+    assert check_stack(POLICY, _key_use_stack(ADMIN_ONLY, by_dependency=True)) == [
+        _violation("s3", "the account through kms:ViaService")
+    ]
+
+
+def test_kms_key_policy_allows_service_use__unknown_reference_to_no_key_is_skipped():
+    resources = [r for r in _key_use_stack(ADMIN_ONLY, by_dependency=True) if r.resource_type != f.T_SSE]
+    sse = edit(f.sse_config(), {"rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId": UNKNOWN})
+    assert check_stack(POLICY, [*resources, resource(f.T_SSE, "orphan-sse", sse)]) == []
+
+
+def test_kms_key_policy_allows_service_use__service_principal_passes():
+    logs = {
+        "Sid": "CloudWatchLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{PRIMARY}.amazonaws.com"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{PRIMARY}:{f.ACCOUNT}:*"}},
+    }
+    assert check_stack(POLICY, _key_use_stack(ADMIN_ONLY, logs, user="log-group")) == []
+
+
+def test_kms_key_policy_allows_service_use__log_group_needs_the_logs_service_principal():
+    # CloudWatch Logs calls KMS as logs.<region>.amazonaws.com: the account's delegation is no path.
+    assert messages(check_stack(POLICY, _key_use_stack(IAM_DELEGATION, user="log-group"))) == [
+        f"KMS key {urn(f.T_KEY, 'keys-evidence')} policy must allow kms:Encrypt, kms:Decrypt, kms:GenerateDataKey "
+        f"to logs (its service principal, logs.{PRIMARY}.amazonaws.com) for {urn(f.T_LOG_GROUP, 'runner-logs')} "
+        "(runner-logs kmsKeyId)."
+    ]
+
+
+def test_kms_key_policy_allows_service_use__unknown_key_policy_fails():
+    resources = _key_use_stack(IAM_DELEGATION)
+    key = resources[0]
+    key.props = unknown_checking_proxy(edit(f.kms_key(PRIMARY, "logs"), {"policy": UNKNOWN}))
+    assert messages(check_stack(POLICY, resources)) == [
+        f"KMS key {urn(f.T_KEY, 'keys-evidence')} policy is unknown at preview; it must be a document granting s3 "
+        f"use for {urn(f.T_BUCKET, 'evidence-bucket')} "
+        "(evidence-bucket-sse rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId) as a literal so the policy "
+        "can prove it."
+    ]
