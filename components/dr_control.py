@@ -679,10 +679,14 @@ class DrControl(pulumi.ComponentResource):
                 aws.arcregionswitch.PlanWorkflowStepEksResourceScalingConfigScalingResourceArgs(
                     namespace=namespace,
                     resources=[
+                        # `name` is the Kubernetes object ARC scales; `resource_name` is only
+                        # the key of the API's map of resources (the provider's
+                        # expandEKSResourceScalingConfig: KubernetesScalingResource.Name = name,
+                        # map[resource_name] = it), unique per namespace.
                         aws.arcregionswitch.PlanWorkflowStepEksResourceScalingConfigScalingResourceResourceArgs(
-                            name=f"{w.namespace}-{w.deployment}",
+                            name=w.deployment,
                             namespace=w.namespace,
-                            resource_name=w.deployment,
+                            resource_name=f"{w.namespace}-{w.deployment}",
                             hpa_name=w.hpa_name,
                         )
                         for w in workloads

@@ -242,8 +242,11 @@ def test_dr_control__deactivate_workflow_scales_drains_approves_then_switches_wr
         f"arn:aws:eks:{c.region}:{ACCOUNT}:cluster/{c.eks_cluster_name}" for c in cells
     ], plan.urn
     assert {e["crossAccountRole"] for e in scaling["eksClusters"]} == {AUTOMATION_ROLE.format(env="prod")}, plan.urn
-    scaled = {(r["namespace"], r["resourceName"]) for s in scaling["scalingResources"] for r in s["resources"]}
+    # ARC scales the object named `name` in `namespace`; `resourceName` is only the map key.
+    scaled = {(r["namespace"], r["name"]) for s in scaling["scalingResources"] for r in s["resources"]}
     assert scaled == {(w.namespace, w.deployment) for w in WORKLOADS}, plan.urn
+    hpas = {r["name"]: r.get("hpaName") for s in scaling["scalingResources"] for r in s["resources"]}
+    assert hpas == {w.deployment: w.hpa_name for w in WORKLOADS}, plan.urn
 
 
 def test_dr_control__activate_workflow_restores_traffic_and_leaves_the_writer(prod: Plan) -> None:
