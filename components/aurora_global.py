@@ -418,6 +418,12 @@ class AuroraGlobal(pulumi.ComponentResource):
             vpc_security_group_ids=[cell.db_sg_id],
             db_cluster_parameter_group_name=params.name,
             iam_database_authentication_enabled=True,
+            # The RDS Data API, on every member: the drills' split-brain canary writes through it
+            # in whichever cell holds the writer (it answers only on a cluster with a writer
+            # instance, so a secondary refuses it; Aurora User Guide, "Limitations for the Amazon
+            # RDS Data API"). Provisioned Aurora PostgreSQL 16.1+ supports it, not on T classes.
+            # The provider passes it to CreateDBCluster and calls EnableHttpEndpoint on a change.
+            enable_http_endpoint=True,
             storage_encrypted=True,
             # The data key of this cluster's own region: a replica cluster cannot use a key
             # of another region, and the multi-region replica keeps one key identity per cell.

@@ -50,7 +50,13 @@ LAG_ALARM_DATAPOINTS = 2
 
 IAM_ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
-_ENGINE_VERSION = re.compile(r"^(\d+)\.\d+$")
+# The first aurora-postgresql minor of each major on which provisioned clusters serve the RDS
+# Data API, the same in every commercial Region ("Supported Regions and Aurora DB engines for RDS
+# Data API", Aurora User Guide). The drills' split-brain canary writes through it; a major not
+# listed here has no Data API.
+DATA_API_MIN_VERSIONS: dict[int, int] = {13: 11, 14: 8, 15: 3, 16: 1, 17: 4, 18: 3}
+
+_ENGINE_VERSION = re.compile(r"^(\d+)\.(\d+)$")
 # RDS identifiers: 1-63 characters, a letter first, letters, digits and single hyphens,
 # no trailing hyphen.
 _RDS_IDENTIFIER = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,62}(?<!-)$")
@@ -74,6 +80,21 @@ def parameter_group_family(engine_version: str) -> str:
     return f"{ENGINE}{match.group(1)}"
 
 
+def data_api_problem(engine_version: str) -> str | None:
+    """Why provisioned aurora-postgresql `engine_version` has no RDS Data API, or None if it has."""
+    match = _ENGINE_VERSION.match(engine_version)
+    if not match:
+        return f"engine version {engine_version!r} is not <major>.<minor>, e.g. 16.6"
+    major, minor = int(match.group(1)), int(match.group(2))
+    first = DATA_API_MIN_VERSIONS.get(major)
+    if first is None:
+        majors = ", ".join(str(m) for m in sorted(DATA_API_MIN_VERSIONS))
+        return f"aurora-postgresql {major} has no RDS Data API on provisioned clusters (majors {majors} do)"
+    if minor < first:
+        return f"the RDS Data API needs aurora-postgresql {major}.{first} or later on provisioned clusters"
+    return None
+
+
 def cluster_parameters() -> tuple[ClusterParameter, ...]:
     """The cluster parameter group of every member: TLS only, and an audit trail.
 
@@ -88,6 +109,10 @@ def cluster_parameters() -> tuple[ClusterParameter, ...]:
         # ledger rows never cross a network in clear text, even inside the VPC.
         ClusterParameter("rds.force_ssl", "1"),
         ClusterParameter("ssl_min_protocol_version", "TLSv1.2"),
+        # The RDS Data API (the drills' canary) authenticates only scram-sha-256 passwords on
+        # Aurora PostgreSQL 14+ ("Limitations for the Amazon RDS Data API"); 14+'s default
+        # groups say so too, stated here so no later override can turn md5 back on.
+        ClusterParameter("password_encryption", "scram-sha-256"),
         # Who connected and for how long: the access trail PCI DSS 10.2.1 asks for.
         ClusterParameter("log_connections", "1"),
         ClusterParameter("log_disconnections", "1"),

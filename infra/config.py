@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.aurora_plan import data_api_problem
 from components.replication_topology import replication_problems
 from components.subnet_plan import SubnetPlanError, check_fits
 from components.zones import eks_unsupported
@@ -264,6 +265,15 @@ class AuroraConfig(_Model):
     replication_lag_alarm_seconds: float = Field(
         1.0, gt=0, description="AuroraGlobalDBReplicationLag alarm threshold per secondary."
     )
+
+    @field_validator("engine_version")
+    @classmethod
+    def _data_api_version(cls, value: str) -> str:
+        # The drills' split-brain canary writes through the RDS Data API (enabled on every member).
+        problem = data_api_problem(value)
+        if problem is not None:
+            raise ValueError(f"{problem}: the drills' canary writes through it; use e.g. 16.6")
+        return value
 
     @field_validator("instance_class")
     @classmethod

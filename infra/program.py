@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,7 +87,7 @@ def build(config: StackConfig) -> None:
     msk = _msk(config, foundation, opts)
     traffic = _traffic(config, foundation, opts)
     dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
-    pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr))
+    pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr, dr_roles))
     pulumi.export("inCluster", in_cluster_document(config, runners))
     pulumi.export("dns", dns_document(config, traffic))
 
@@ -140,6 +141,7 @@ def dr_document(
     msk: MskPlatform,
     traffic: GlobalTraffic,
     dr: DrControl,
+    dr_roles: DrAutomationRoles,
 ) -> pulumi.Output[dict[str, Any]]:
     """The `dr` stack output (contract in the README): everything a drill needs, nothing secret."""
     regions = {
@@ -153,6 +155,7 @@ def dr_document(
             "healthCheckId": traffic.health_check_ids[cell.name],
             "routingControlArn": (dr.routing_control_arns or {}).get(cell.name),
             "apiHostname": traffic.api_hostnames[cell.name],
+            "breakGlassSecretArn": aurora.master_secret_arn.apply(_replica_arn_in(cell.name)),
         }
         for cell in config.regions
     }
@@ -161,11 +164,26 @@ def dr_document(
             "environment": config.environment,
             "primaryRegion": config.primary.name,
             "globalClusterId": aurora.global_cluster_id,
+            "automationRoleArn": dr_roles.automation_role_arn,
             "arcPlanArn": dr.plan_arn,
             "routingControlClusterArn": dr.routing_control_cluster_arn,
             "regions": regions,
         }
     )
+
+
+def _replica_arn_in(region: str) -> Callable[[str], str]:
+    """The secret's replica in `region`.
+
+    A replica keeps the primary's name and ARN suffix, only the region differs ("Replicate AWS
+    Secrets Manager secrets across Regions", Secrets Manager User Guide).
+    """
+
+    def replica(primary_arn: str) -> str:
+        parts = primary_arn.split(":")
+        return ":".join([*parts[:3], region, *parts[4:]]) if len(parts) > 4 else primary_arn
+
+    return replica
 
 
 def _dr_roles(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> DrAutomationRoles:
@@ -178,6 +196,7 @@ def _dr_roles(config: StackConfig, foundation: Foundation, opts: pulumi.Resource
         arc_enabled=config.traffic.arc_enabled,
         report_key_arn=foundation.keys.arn("logs", config.primary.name) if config.traffic.arc_enabled else None,
         operator_role_arns=operators,
+        secrets_key_arns=tuple(foundation.keys.arn("secrets", cell.name) for cell in config.regions),
     )
     return DrAutomationRoles("dr-roles", args, opts)
 

@@ -372,6 +372,30 @@ def test_config__aurora_burstable_class_refused(stack: str, instance_class: str)
     )
 
 
+@pytest.mark.parametrize(
+    ("version", "why"),
+    [
+        ("16.0", "the RDS Data API needs aurora-postgresql 16.1 or later on provisioned clusters"),
+        ("14.7", "the RDS Data API needs aurora-postgresql 14.8 or later on provisioned clusters"),
+        (
+            "12.20",
+            "aurora-postgresql 12 has no RDS Data API on provisioned clusters (majors 13, 14, 15, 16, 17, 18 do)",
+        ),
+    ],
+)
+def test_config__aurora_engine_without_data_api_refused(version: str, why: str) -> None:
+    assert broken(lambda raw: raw["finstack:aurora"].update(engineVersion=version)) == (
+        f"finstack:aurora.engineVersion: {why}: the drills' canary writes through it; use e.g. 16.6"
+    )
+
+
+@pytest.mark.parametrize("version", ["13.11", "14.8", "15.3", "16.1", "16.6", "17.4"])
+def test_config__aurora_engine_with_data_api_accepted(version: str) -> None:
+    raw = copy.deepcopy(shipped("dev"))
+    raw["finstack:aurora"]["engineVersion"] = version
+    assert load_stack_config(raw).aurora.engine_version == version
+
+
 def test_config__aurora_class_not_for_global_databases_refused() -> None:
     assert broken(lambda raw: raw["finstack:aurora"].update(instanceClass="db.m5.large")) == (
         "finstack:aurora.instanceClass: db.m5.large is not a class an Aurora global database supports; "

@@ -34,10 +34,11 @@ PLAN = "aws:arcregionswitch/plan:Plan"
 PANEL = "arn:aws:route53-recovery-control::111122223333:controlpanel/4c2b6e0e9f6a4d1b8a7c3e5f2d1a0b9c"
 ARC_CLUSTER = "arn:aws:route53-recovery-control::111122223333:cluster/2f6d4a8e-1b3c-4d5e-9f7a-6b8c0d2e4f1a"
 REPORT_KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-5c1f9e2d7a3b4c6d8e0f1a2b3c4d5e6f"
+SECRETS_KEY = "arn:aws:kms:{region}:111122223333:key/mrk-7e2a4c6b8d0f4a1c9e3b5d7f9a1c3e5b"
 AUTOMATION_ROLE = "arn:aws:iam::111122223333:role/finstack-{env}-dr-automation"
 PLAN_ROLE = "arn:aws:iam::111122223333:role/finstack-{env}-arc-plan-execution"
 # Resource "*" only where IAM offers no resource-level permission for the action.
-UNSCOPABLE_ACTIONS = {"kafka:ListReplicators", "cloudwatch:GetMetricStatistics"}
+UNSCOPABLE_ACTIONS = {"cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"}
 WORKLOADS = (ScaledWorkload("payments", "payments-api", "payments-api"), ScaledWorkload("ledger", "ledger-api"))
 
 
@@ -75,6 +76,7 @@ def _stack(stack: str, operators: tuple[str, ...] | None = None, **overrides: An
                 operator_role_arns=operators
                 if operators is not None
                 else ((config.eks.admin_role_arn,) if config.eks.admin_role_arn else ()),
+                secrets_key_arns=tuple(SECRETS_KEY.format(region=r) for r in regions),
             ),
         )
         args: dict[str, Any] = {
@@ -145,9 +147,9 @@ def test_dr_roles__policies_grant_no_wildcard_action(stack: str, request: Any) -
 def test_dr_roles__automation_policy_is_scoped_to_the_stacks_names(prod: Plan) -> None:
     policy = prod.named("dr-roles-automation-policy")
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
-    aurora = statements["AuroraWriterSwitch"]
+    aurora = statements["AuroraGlobalAndMembers"]
     writer_actions = {"rds:SwitchoverGlobalCluster", "rds:FailoverGlobalCluster", "rds:RemoveFromGlobalCluster"}
-    assert set(_listed(aurora["Action"])) == writer_actions, policy.urn
+    assert writer_actions <= set(_listed(aurora["Action"])), policy.urn
     assert sorted(aurora["Resource"]) == sorted(
         [
             f"arn:aws:rds::{ACCOUNT}:global-cluster:finstack-prod-ledger",
@@ -168,6 +170,37 @@ def test_dr_roles__automation_policy_is_scoped_to_the_stacks_names(prod: Plan) -
         f"arn:aws:kafka:us-east-1:{ACCOUNT}:replicator/finstack-prod-usw2-to-use1/*",
         f"arn:aws:kafka:us-west-2:{ACCOUNT}:replicator/finstack-prod-use1-to-usw2/*",
     ], policy.urn
+
+
+def test_dr_roles__canary_may_read_the_break_glass_secret_and_decrypt_it_only_through_secrets_manager(
+    prod: Plan,
+) -> None:
+    policy = prod.named("dr-roles-automation-policy")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert _listed(statements["AuroraMembers"]["Action"]) == ["rds-data:ExecuteStatement", "rds:DescribeDBClusters"]
+    secret = statements["BreakGlassSecret"]
+    assert _listed(secret["Action"]) == ["secretsmanager:GetSecretValue"], policy.urn
+    assert sorted(secret["Resource"]) == [
+        f"arn:aws:secretsmanager:{r}:{ACCOUNT}:secret:finstack/prod/ledger/master-??????" for r in prod.regions
+    ], policy.urn
+    key = statements["SecretsKeysViaSecretsmanager"]
+    assert _listed(key["Action"]) == ["kms:Decrypt"], policy.urn
+    assert sorted(key["Resource"]) == sorted(SECRETS_KEY.format(region=r) for r in prod.regions), policy.urn
+    assert key["Condition"] == {
+        "StringEquals": {"kms:ViaService": [f"secretsmanager.{r}.amazonaws.com" for r in prod.regions]}
+    }, policy.urn
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_dr_roles__every_drill_call_is_granted_on_every_scope_it_needs(stack: str, request: Any) -> None:
+    """The table in components.dr_permissions is the role: nothing a drill calls is left out."""
+    from components.dr_permissions import ARC_SCOPES, DRILL_CALLS
+
+    plan: Plan = request.getfixturevalue(stack)
+    arc = shipped_config(stack).traffic.arc_enabled
+    granted = {action for _, stmt in _statements(plan) for action in _listed(stmt["Action"])}
+    wanted = {n.action for c in DRILL_CALLS for n in c.needs if arc or n.scope not in ARC_SCOPES}
+    assert wanted - granted == set(), f"{stack}: DR automation role lacks {sorted(wanted - granted)}"
 
 
 def test_dr_roles__automation_role_trusts_named_operators_and_the_plan_role(prod: Plan) -> None:
@@ -300,7 +333,11 @@ def test_dr_control__runtime_grants_name_the_exact_health_checks_and_routing_con
         f"arn:aws:route53:::healthcheck/{c.health_check_id}" for c in cells
     ), grant.urn
     assert "route53:UpdateHealthCheck" in statements["HealthChecks"]["Action"], grant.urn
-    assert sorted(statements["RoutingControlState"]["Resource"]) == sorted(c.routing_control_arn for c in cells)
+    assert sorted(statements["RoutingControls"]["Resource"]) == sorted(c.routing_control_arn for c in cells)
+    # ListSafetyRules is authorized on the control panel, the prefix of its routing controls' ARNs.
+    assert statements["ControlPanels"]["Resource"] == PANEL, grant.urn
+    assert statements["ControlPanels"]["Action"] == "route53-recovery-control-config:ListSafetyRules", grant.urn
+    assert statements["ArcCluster"]["Resource"] == ARC_CLUSTER, grant.urn
     plan_grant = prod.named("dr-plan-runtime")
     assert plan_grant.inputs["role"] == "finstack-prod-arc-plan-execution", plan_grant.urn
 

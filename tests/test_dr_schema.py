@@ -43,6 +43,7 @@ def _cell(region: str, index: int, arc: bool) -> dict[str, Any]:
         "healthCheckId": f"0{index}3e8f6a-5b2c-4d7e-9a1f-6c8b0d2e4f1a",
         "routingControlArn": f"{PANEL}/routingcontrol/9d1e5b7c3a2f4e{index}0" if arc else None,
         "apiHostname": f"api.{region}.{'pay' if arc else 'dev.pay'}.example.com",
+        "breakGlassSecretArn": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:finstack/{env}/ledger/master-Q1w2E3",
     }
 
 
@@ -56,6 +57,7 @@ def _document(arc: bool) -> dict[str, Any]:
         "routingControlClusterArn": (
             f"arn:aws:route53-recovery-control::{ACCOUNT}:cluster/2f6d4a8e-1b3c-4d5e-9f7a-6b8c0d2e4f1a" if arc else None
         ),
+        "automationRoleArn": f"arn:aws:iam::{ACCOUNT}:role/finstack-{env}-dr-automation",
         "regions": {r: _cell(r, i, arc) for i, r in enumerate(("us-east-1", "us-west-2"))},
     }
 
@@ -118,6 +120,10 @@ BROKEN: dict[str, Callable[[dict[str, Any]], None]] = {
     "plan ARN is an ARN of another service": _set("arcPlanArn", f"arn:aws:iam::{ACCOUNT}:role/finstack-prod-arc"),
     "ARC half off: plan null, controls set": _set("arcPlanArn", None),
     "ARC half off: cluster null": _set("routingControlClusterArn", None),
+    "missing automationRoleArn": _drop("automationRoleArn"),
+    "automation role is a user": _set("automationRoleArn", f"arn:aws:iam::{ACCOUNT}:user/ops"),
+    "missing cell breakGlassSecretArn": _drop("regions.us-west-2.breakGlassSecretArn"),
+    "break-glass secret is its value": _set("regions.us-east-1.breakGlassSecretArn", "hunter2"),
     "ARC half off: one routing control null": _set("regions.us-west-2.routingControlArn", None),
 }
 

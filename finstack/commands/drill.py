@@ -72,6 +72,12 @@ def _options(func: F) -> F:
             help="Resume the drill whose journal is in DIR (skips verified-completed steps).",
         ),
         click.option(
+            "--accept-unverified-canary",
+            metavar="REASON",
+            help="In prod, end the drill completed even if its split-brain canary cannot be verified; REASON goes "
+            "on the record (without it such a drill ends 'unverified', exit 1).",
+        ),
+        click.option(
             "--max-replication-lag",
             type=click.FloatRange(min=0),
             default=None,
@@ -144,6 +150,7 @@ def _run(
     yes: bool,
     resume_dir: Path | None,
     max_replication_lag: float | None,
+    accept_unverified_canary: str | None = None,
     override_fence: str | None = None,
 ) -> None:
     thresholds = (
@@ -153,7 +160,9 @@ def _run(
     if resume_dir is not None:
         operator = session.operator_identity(setup)
         _confirm(f"resume drill {resume_dir.name} of stack {stack} as {operator['callerArn']}", setup, yes)
-        result, json_path, md_path = session.resume(setup, resume_dir, operator, on_progress=_progress)
+        result, json_path, md_path = session.resume(
+            setup, resume_dir, operator, on_progress=_progress, accept_unverified_canary=accept_unverified_canary
+        )
         _finish(result, json_path, md_path)
         return
     preview = session.prepare(setup, kind, to=to, via=via, thresholds=thresholds)  # type: ignore[arg-type]
@@ -184,6 +193,7 @@ def _run(
         operator=operator,
         approval_method="--yes" if yes else "prompt",
         override_fence=override_fence,
+        accept_unverified_canary=accept_unverified_canary,
         thresholds=thresholds,
         on_progress=_progress,
     )

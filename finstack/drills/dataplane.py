@@ -26,8 +26,6 @@ from finstack.drills.gateway import DrillGateway
 
 #: The canary table: one row per drill verification, in the ledger database's `finstack_dr` schema.
 CANARY_SQL = "INSERT INTO finstack_dr.canary (id, drill_id, written_at) VALUES (:id, :drill_id, now())"
-# The emulator accepts any secret ARN; on AWS the cluster's managed master secret is used.
-EMULATED_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:finstack-emulator"
 
 
 @dataclass(frozen=True)
@@ -119,6 +117,9 @@ def _canary_via_data_api(
             database=database,
             parameters=parameters,
             mutating=True,
+            # One canary id per drill and region (its primary key): a retry after a lost answer
+            # is refused as a duplicate, which proves the first attempt committed.
+            idempotent=True,
         )
     except errors.OutcomeUnknown as err:
         return CanaryResult(region, write_id, False, None, f"no answer, outcome unknown: {err}")
@@ -190,14 +191,18 @@ class EmulatorWriteModel:
     def canary(
         self, region: str, cluster_arn: str, write_id: str, drill_id: str, cluster: dict[str, Any] | None
     ) -> CanaryResult:
-        """A canary through the emulator's Data API (which applies it to the write model)."""
+        """A canary through the emulator's Data API (which applies it to the write model).
+
+        Authenticated as on AWS, with the cell's break-glass secret: under the emulator's IAM
+        enforcement the automation role needs the same grants (Data API, secret, its key).
+        """
         return _canary_via_data_api(
             self._gateway,
             region,
             cluster_arn,
             write_id=write_id,
             drill_id=drill_id,
-            secret_arn=EMULATED_SECRET_ARN,
+            secret_arn=self._document.cell(region).break_glass_secret_arn,
             database=None,
         )
 
@@ -207,8 +212,9 @@ class DataApiPlane:
 
     kind = "rds-data-api"
 
-    def __init__(self, gateway: DrillGateway, database: str | None = None) -> None:
+    def __init__(self, gateway: DrillGateway, document: DrDocument, database: str | None = None) -> None:
         self._gateway = gateway
+        self._document = document
         self._database = database
 
     def writable_regions(self) -> list[str] | None:
@@ -233,9 +239,10 @@ class DataApiPlane:
             return CanaryResult(
                 region, write_id, False, None, "not verified: the RDS Data API is not enabled on the cluster"
             )
-        secret = (cluster.get("MasterUserSecret") or {}).get("SecretArn")
-        if not secret:
-            return CanaryResult(region, write_id, False, None, "not verified: the cluster has no managed master secret")
+        # RDS-managed master secrets are not supported on global database members (Aurora User
+        # Guide, "Limitations for Secrets Manager integration"): the stack's break-glass secret,
+        # replicated into every cell, authenticates the Data API instead.
+        secret = self._document.cell(region).break_glass_secret_arn
         database = self._database or cluster.get("DatabaseName")
         return _canary_via_data_api(
             self._gateway,

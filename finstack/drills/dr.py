@@ -40,6 +40,7 @@ class Cell:
     health_check_id: str
     routing_control_arn: str | None
     api_hostname: str
+    break_glass_secret_arn: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class DrDocument:
     environment: str
     primary_region: str
     global_cluster_id: str
+    automation_role_arn: str
     arc_plan_arn: str | None
     routing_control_cluster_arn: str | None
     cells: Mapping[str, Cell]
@@ -106,6 +108,7 @@ def parse(document: Any) -> DrDocument:
             health_check_id=c["healthCheckId"],
             routing_control_arn=c["routingControlArn"],
             api_hostname=c["apiHostname"],
+            break_glass_secret_arn=c["breakGlassSecretArn"],
         )
         for region, c in document["regions"].items()
     }
@@ -115,6 +118,7 @@ def parse(document: Any) -> DrDocument:
         environment=document["environment"],
         primary_region=document["primaryRegion"],
         global_cluster_id=document["globalClusterId"],
+        automation_role_arn=document["automationRoleArn"],
         arc_plan_arn=document["arcPlanArn"],
         routing_control_cluster_arn=document["routingControlClusterArn"],
         cells=cells,

@@ -278,6 +278,15 @@ def _stopped(report: dict[str, Any]) -> list[str]:
     lines = ["## Why the drill stopped", "", f"**{report['status']}**: {_cell(report['reason'])}", ""]
     if report["status"] == "refused":
         return [*lines, "A blocking precondition failed before the first change: nothing was changed.", ""]
+    if report["status"] == "unverified":
+        return [
+            *lines,
+            "Every step completed, but the canary did not prove that only the new writer accepts writes.",
+            "",
+            f"Accept the gap on the record with `finstack drill {report['drill']} --stack {report['stack']} "
+            "--resume <this folder> --accept-unverified-canary REASON`, or fix what the canary names and drill again.",
+            "",
+        ]
     aborts = [e for e in report["events"] if e["message"] == "aborted"]
     safe = aborts[-1].get("safeState", {}) if aborts else {}
     lines += [
@@ -317,7 +326,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| Stack / environment | `{report['stack']}` / {_cell(report['environment'])} |",
         f"| Mode | {report['mode']} (orchestrated {report['via']}) |",
         f"| Account | `{_cell(report['account'])}` |",
-        f"| Operator | {_cell(report['operator'].get('user'))} (`{_cell(report['operator'].get('callerArn'))}`) |",
+        f"| Operator | {_cell(report['operator'].get('user'))} (`{_cell(report['operator'].get('principalArn'))}`) |",
+        f"| Calls made as | `{_cell(report['operator'].get('callerArn'))}` (the DR automation role) |",
         f"| Approved by | {_cell(approval.get('approvedBy'))} at {_cell(approval.get('approvedAt'))}"
         f" ({_cell(approval.get('method'))}) |",
         f"| Started / ended (UTC) | {_cell(report['startedAt'])} / {_cell(report['endedAt'])} |",
@@ -397,6 +407,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             result = canary[role]
             verdict = ("accepted" if result["accepted"] else "refused") if result["verified"] else "not verified"
             out.append(f"- Canary on the {label} ({result['region']}): {verdict} — {_cell(result['detail'])}")
+    if canary.get("verdict") == "unverified-accepted":
+        accepted = _cell(canary.get("acceptedBecause"))
+        out.append(f"- **One writer not proven by the canary**; accepted by the operator: {accepted}")
     out += [
         "",
         "## One-writer invariant",

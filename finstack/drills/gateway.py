@@ -11,6 +11,8 @@
   verifies what happened first.
 - Every attempt is recorded (`CallRecorder`) from botocore's `after-call` / `after-call-error`
   events: operation, region, HTTP status, error code and the request id AWS support asks for.
+- Every call must be a row of `components.dr_permissions.DRILL_CALLS`, the table the DR
+  automation role's policy is generated from (`UnlistedCall` otherwise): code and role cannot drift.
 - In emulate mode a `before-send` guard refuses any request that would leave for a real endpoint.
 """
 
@@ -35,6 +37,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from components.dr_permissions import drill_call
 from finstack.drills import errors
 from finstack.drills.clock import DrillClock, SystemClock, iso
 
@@ -348,6 +351,8 @@ class DrillGateway:
         method = getattr(client, operation)
         params = _with_idempotency_token(client, operation, params)
         api_name = client.meta.method_to_api_mapping.get(operation, operation)
+        # Only what the DR automation role is granted: its policy is generated from this table.
+        drill_call(service, api_name)
         return self._with_retries(lambda: method(**params), service, region, api_name, repeatable=repeatable)
 
     def paginate(self, service: str, region: str, operation: str, key: str, **params: Any) -> list[Any]:
@@ -361,6 +366,7 @@ class DrillGateway:
             return items
 
         api_name = self.client(service, region).meta.method_to_api_mapping.get(operation, operation)
+        drill_call(service, api_name)
         return self._with_retries(collect, service, region, api_name, repeatable=True)
 
     def _with_retries(
@@ -446,6 +452,24 @@ class DrillGateway:
         found = self.call("sts", GLOBAL_REGION, "get_caller_identity")
         return {"account": str(found.get("Account", "")), "arn": str(found.get("Arn", ""))}
 
+    def assume_role(self, role_arn: str, session_name: str, duration_seconds: int) -> dict[str, str]:
+        """STS `AssumeRole`: temporary credentials of `role_arn` (its trust policy decides)."""
+        found = self.call(
+            "sts",
+            GLOBAL_REGION,
+            "assume_role",
+            RoleArn=role_arn,
+            RoleSessionName=session_name,
+            DurationSeconds=duration_seconds,
+        )
+        credentials = found["Credentials"]
+        return {
+            "accessKeyId": str(credentials["AccessKeyId"]),
+            "secretAccessKey": str(credentials["SecretAccessKey"]),
+            "sessionToken": str(credentials["SessionToken"]),
+            "assumedRoleArn": str(found["AssumedRoleUser"]["Arn"]),
+        }
+
     # -- Aurora -----------------------------------------------------------------------------------
 
     def describe_global_cluster(self, global_cluster_id: str, region: str) -> dict[str, Any]:
@@ -510,14 +534,20 @@ class DrillGateway:
         database: str | None,
         parameters: Iterable[dict[str, Any]] = (),
         mutating: bool = False,
+        idempotent: bool | None = None,
     ) -> dict[str, Any]:
-        """RDS Data API `ExecuteStatement` against the cluster `resource_arn` (never retried blindly if it writes)."""
+        """RDS Data API `ExecuteStatement` against the cluster `resource_arn`.
+
+        A write is never retried blindly unless the caller says repeating it is harmless
+        (`idempotent`: the canary's INSERT carries a fixed primary key, so a repeat is refused as a
+        duplicate instead of writing twice).
+        """
         params: dict[str, Any] = {"resourceArn": resource_arn, "secretArn": secret_arn, "sql": sql}
         if database:
             params["database"] = database
         if parameters:
             params["parameters"] = list(parameters)
-        return self.call("rds-data", region, "execute_statement", mutating=mutating, **params)
+        return self.call("rds-data", region, "execute_statement", mutating=mutating, idempotent=idempotent, **params)
 
     # -- CloudWatch -------------------------------------------------------------------------------
 

@@ -81,6 +81,9 @@ class DrillContext:
     timings: Timings = field(default_factory=Timings)
     thresholds: preflight.Thresholds = field(default_factory=preflight.Thresholds)
     override_fence: str | None = None
+    #: The operator's recorded reason to end a prod drill as completed although its split-brain
+    #: canary could not be verified (`--accept-unverified-canary`); None: such a drill ends unverified.
+    accept_unverified_canary: str | None = None
     #: Who started this run (for a resume: who resumed it), as the evidence records it.
     operator: dict[str, Any] | None = None
     #: Progress callback: ("start" | "done" | "skip", step, seconds) for the operator's terminal.
@@ -167,7 +170,52 @@ class DrillRunner:
             return self._end("aborted", str(err))
         finally:
             self._flush_calls()
+        unverified = self._unverified_canary()
+        if unverified:
+            return self._end("unverified", unverified)
         return self._end("completed", "")
+
+    def _unverified_canary(self) -> str:
+        """Why a prod drill cannot end completed: its canary did not prove one writer (else "").
+
+        The canary is the only proof that the new writer takes writes and the old one refuses
+        them; a prod drill without that proof ends `unverified` (exit 1) unless the operator
+        accepted it with a recorded reason. Other environments record the gap and complete.
+        """
+        canary = self.journal.data["measurements"].get("canary")
+        if canary is None:
+            return ""
+        verdict = self._canary_verdict(canary)
+        canary["verdict"] = verdict
+        if verdict == "verified" or self.ctx.document.environment != "prod":
+            return ""
+        gaps = "; ".join(
+            f"{side} ({canary[side]['region']}): {canary[side]['detail']}"
+            for side in ("target", "source")
+            if not canary[side]["verified"]
+        )
+        if self.ctx.accept_unverified_canary:
+            canary["verdict"] = "unverified-accepted"
+            canary["acceptedBecause"] = self.ctx.accept_unverified_canary
+            self.journal.event(
+                iso(self.clock.wall()),
+                "canary not verified; accepted by the operator",
+                reason=self.ctx.accept_unverified_canary,
+                gaps=gaps,
+            )
+            return ""
+        return (
+            f"the split-brain canary could not be verified ({gaps}): nothing proves that only the new writer "
+            "accepts writes. Fix what it names (the RDS Data API on every member, the break-glass secret and "
+            "the automation role's grants to read it) and drill again, or resume with "
+            "--accept-unverified-canary REASON to end it completed on the record"
+        )
+
+    @staticmethod
+    def _canary_verdict(canary: dict[str, Any]) -> str:
+        target, source = canary["target"], canary["source"]
+        proven = target["verified"] and target["accepted"] and source["verified"] and not source["accepted"]
+        return "verified" if proven else "unverified"
 
     def _end(self, status: str, reason: str) -> RunResult:
         data = self.journal.data

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,10 +46,68 @@ class DrillSetup:
     clock: DrillClock
     mode: str
     timings: Timings = field(default_factory=Timings)
+    #: The operator's own AWS principal, the one that assumed the DR automation role (the
+    #: gateway's calls are the role's): the evidence names both.
+    principal_arn: str | None = None
 
     def observer(self) -> Observer:
         """A fresh observer (it caches the ARC endpoints of one run)."""
         return Observer(self.gateway, self.document, self.data_plane)
+
+
+#: The automation role's maximum session (components.dr_control.AUTOMATION_SESSION_SECONDS).
+ROLE_SESSION_SECONDS = 3600
+
+
+def role_session_name(user: str | None) -> str:
+    """`finstack-drill-<user>`: CloudTrail shows who drilled in every call the role makes."""
+    cleaned = re.sub(r"[^\w+=,.@-]", "-", user or "unknown")
+    return f"finstack-drill-{cleaned}"[:64]
+
+
+def _is_session_of(caller_arn: str, role_arn: str) -> bool:
+    """Whether `caller_arn` (sts assumed-role ARN) is a session of the IAM role `role_arn`."""
+    role_name = role_arn.rsplit("/", 1)[-1]
+    parts = caller_arn.split(":")
+    return len(parts) == 6 and parts[2] == "sts" and parts[5].startswith(f"assumed-role/{role_name}/")
+
+
+def as_automation_role(
+    sessions: Mapping[str, boto3.Session],
+    document: DrDocument,
+    *,
+    clock: DrillClock,
+    endpoint_url: str | None,
+    local_only: bool,
+) -> str:
+    """Make `sessions` act as the document's DR automation role (AssumeRole), unless they already do.
+
+    Every call a drill makes is then authorized by that role's policy, the one generated from
+    `components.dr_permissions`, on AWS and (IAM enforced) in the emulator alike. Returns the
+    principal that assumed it (the operator's own identity, for the evidence).
+    """
+    bootstrap = DrillGateway(sessions, clock=clock, endpoint_url=endpoint_url, local_only=local_only)
+    caller = bootstrap.caller_identity()["arn"]
+    if _is_session_of(caller, document.automation_role_arn):
+        return caller
+    try:
+        user = os.environ.get("USER") or getpass.getuser()
+    except (KeyError, OSError):
+        user = None
+    try:
+        credentials = bootstrap.assume_role(document.automation_role_arn, role_session_name(user), ROLE_SESSION_SECONDS)
+    except errors.AccessDenied as err:
+        raise errors.PreconditionFailed(
+            f"{caller} may not assume the DR automation role {document.automation_role_arn} ({err.code}): run the "
+            "drill as a principal its trust policy names (finstack:eks.adminRoleArn) or one tagged "
+            "finstack:dr-operator=true"
+        ) from None
+    for session in sessions.values():
+        # boto3 keeps its botocore session here; its event hooks (and thus ours) are kept.
+        session._session.set_credentials(
+            credentials["accessKeyId"], credentials["secretAccessKey"], credentials["sessionToken"]
+        )
+    return caller
 
 
 def emulated(
@@ -63,15 +122,17 @@ def emulated(
 ) -> DrillSetup:
     """A setup against the emulator (in-process when `endpoint_url` is None, else the server there)."""
     clock = clock or SystemClock()
+    sessions = dict(sessions or {r: boto3.Session(region_name=r) for r in document.regions})
+    principal = as_automation_role(sessions, document, clock=clock, endpoint_url=endpoint_url, local_only=True)
     gateway = DrillGateway(
-        sessions or {r: boto3.Session(region_name=r) for r in document.regions},
+        sessions,
         clock=clock,
         retry=retry,
         endpoint_url=endpoint_url,
         local_only=True,
     )
     plane = EmulatorWriteModel(gateway, document, endpoint_url=endpoint_url)
-    return DrillSetup(stack, document, gateway, plane, clock, "emulator", timings)
+    return DrillSetup(stack, document, gateway, plane, clock, "emulator", timings, principal)
 
 
 def real(
@@ -84,8 +145,10 @@ def real(
 ) -> DrillSetup:
     """A setup against the AWS account of the current credentials."""
     clock = clock or SystemClock()
-    gateway = DrillGateway(sessions_for(document.regions, profile), clock=clock, retry=retry)
-    return DrillSetup(stack, document, gateway, DataApiPlane(gateway), clock, "aws", Timings())
+    sessions = sessions_for(document.regions, profile)
+    principal = as_automation_role(sessions, document, clock=clock, endpoint_url=None, local_only=False)
+    gateway = DrillGateway(sessions, clock=clock, retry=retry)
+    return DrillSetup(stack, document, gateway, DataApiPlane(gateway, document), clock, "aws", Timings(), principal)
 
 
 def choose_regions(kind: DrillKind, document: DrDocument, observed: Observed, to: str | None) -> tuple[str, str]:
@@ -169,13 +232,22 @@ def new_drill_id(kind: DrillKind, clock: DrillClock) -> str:
 
 
 def operator_identity(setup: DrillSetup) -> dict[str, Any]:
-    """Who runs the drill: the OS user and the AWS principal (STS caller ARN) and account."""
+    """Who runs the drill: OS user, the AWS principal of its calls, the operator's own, the account.
+
+    The calls are made as the DR automation role's session (STS caller ARN); `principalArn` is
+    the operator's own principal, which assumed the role.
+    """
     try:
         user = os.environ.get("USER") or getpass.getuser()
     except (KeyError, OSError):
         user = None
     identity = setup.gateway.caller_identity()
-    return {"user": user, "callerArn": identity["arn"], "account": identity["account"]}
+    return {
+        "user": user,
+        "callerArn": identity["arn"],
+        "principalArn": setup.principal_arn or identity["arn"],
+        "account": identity["account"],
+    }
 
 
 def start(
@@ -187,6 +259,7 @@ def start(
     operator: Mapping[str, Any],
     approval_method: str,
     override_fence: str | None = None,
+    accept_unverified_canary: str | None = None,
     thresholds: Thresholds | None = None,
     on_progress: Progress | None = None,
 ) -> tuple[RunResult, Path, Path]:
@@ -198,7 +271,11 @@ def start(
         "environment": setup.document.environment,
         "mode": setup.mode,
         "account": operator.get("account"),
-        "operator": {"user": operator.get("user"), "callerArn": operator.get("callerArn")},
+        "operator": {
+            "user": operator.get("user"),
+            "callerArn": operator.get("callerArn"),
+            "principalArn": operator.get("principalArn"),
+        },
         "approval": {
             "approvedBy": operator.get("user") or operator.get("callerArn") or "unknown",
             "approvedAt": approved_at,
@@ -206,13 +283,14 @@ def start(
             "callerArn": operator.get("callerArn"),
         },
         "overrideFence": override_fence,
+        "acceptUnverifiedCanary": accept_unverified_canary,
         "thresholds": {
             "maxReplicationLagSeconds": (thresholds or Thresholds()).max_replication_lag_seconds,
             "maxReplicatorLatencyMs": (thresholds or Thresholds()).max_replicator_latency_ms,
         },
     }
     journal = Journal.create(report_dir, header, preview.plan.to_json())
-    return _run(setup, journal, override_fence, thresholds, dict(operator), on_progress)
+    return _run(setup, journal, override_fence, accept_unverified_canary, thresholds, dict(operator), on_progress)
 
 
 def resume(
@@ -220,10 +298,13 @@ def resume(
     report_dir: Path,
     operator: Mapping[str, Any] | None = None,
     on_progress: Progress | None = None,
+    accept_unverified_canary: str | None = None,
 ) -> tuple[RunResult, Path, Path]:
     """Continue the drill whose journal is in `report_dir`, with the plan it started with.
 
     `operator` (who resumes) is recorded on the new run; the original approval stays the drill's.
+    A drill that ended `unverified` resumes only to accept its canary gap (`accept_unverified_canary`,
+    recorded with the resuming operator): its steps are all completed, nothing is repeated.
     """
     journal = Journal.load(report_dir)
     if journal.data["stack"] != setup.stack:
@@ -232,12 +313,25 @@ def resume(
         )
     if journal.data["status"] in ("completed", "refused"):
         raise errors.DocumentError(f"--resume {report_dir}: that drill already ended ({journal.data['status']})")
+    if journal.data["status"] == "unverified" and not accept_unverified_canary:
+        raise errors.DocumentError(
+            f"--resume {report_dir}: every step of that drill completed but its canary was not verified; "
+            "resume it with --accept-unverified-canary REASON to end it completed on the record"
+        )
+    accepted = accept_unverified_canary or journal.data.get("acceptUnverifiedCanary")
+    journal.data["acceptUnverifiedCanary"] = accepted
     thresholds = Thresholds(
         max_replication_lag_seconds=journal.data["thresholds"]["maxReplicationLagSeconds"],
         max_replicator_latency_ms=journal.data["thresholds"]["maxReplicatorLatencyMs"],
     )
     return _run(
-        setup, journal, journal.data.get("overrideFence"), thresholds, dict(operator or {}) or None, on_progress
+        setup,
+        journal,
+        journal.data.get("overrideFence"),
+        accepted,
+        thresholds,
+        dict(operator or {}) or None,
+        on_progress,
     )
 
 
@@ -245,6 +339,7 @@ def _run(
     setup: DrillSetup,
     journal: Journal,
     override_fence: str | None,
+    accept_unverified_canary: str | None,
     thresholds: Thresholds | None,
     operator: dict[str, Any] | None,
     on_progress: Progress | None = None,
@@ -259,6 +354,7 @@ def _run(
         timings=setup.timings,
         thresholds=thresholds or Thresholds(),
         override_fence=override_fence,
+        accept_unverified_canary=accept_unverified_canary,
         operator=operator,
         on_progress=on_progress,
     )

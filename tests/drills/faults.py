@@ -158,12 +158,15 @@ class CrashChain:
     (the first, then every resume) passes the requests already crashed at and dies at the first new
     one, so the drill is crashed at every request it makes, the re-verification reads of its resumed
     runs included. `step_of` reads the step the drill is in (bound by the test to its gateway).
+    Between runs (`between_runs`, while a new process assumes the automation role and before it
+    has a journal to resume) nothing is crashed at: a crash there leaves nothing to resume, the
+    operator simply starts the command again.
     """
 
     after_send: bool = False
     only: frozenset[str] | None = None
     crashed: list[Key] = field(default_factory=list)
-    step_of: Callable[[], str | None] = lambda: None
+    step_of: Callable[[], str | None] | None = None
     _counts: dict[tuple[str | None, str, str, bytes], int] = field(default_factory=dict)
     _pending: Key | None = None
 
@@ -177,8 +180,14 @@ class CrashChain:
         self._pending = None
         self.step_of = step_of
 
+    def between_runs(self) -> None:
+        """The previous run died; the next one is being set up (not yet bound by `new_run`)."""
+        self.step_of = None
+
     def before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         """Die before the first request this chain has not crashed at yet (or mark it, for after-send)."""
+        if self.step_of is None:
+            return
         base = (self.step_of(), *signature(model, params))
         self._counts[base] = self._counts.get(base, 0) + 1
         key = (*base, self._counts[base])

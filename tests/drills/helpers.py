@@ -61,11 +61,20 @@ def run(
     hooks: list[tuple[str, Callable[..., Any]]] | None = None,
     to: str | None = None,
     override_fence: str | None = None,
+    accept_unverified_canary: str | None = None,
     seed: int = 0,
 ) -> Outcome:
     """Prepare and execute one drill (approved with --yes) and read its evidence."""
     setup = builder.setup_for(platform, workload, hooks=hooks or [], seed=seed)
-    return start(setup, platform, kind, directory, to=to, override_fence=override_fence)
+    return start(
+        setup,
+        platform,
+        kind,
+        directory,
+        to=to,
+        override_fence=override_fence,
+        accept_unverified_canary=accept_unverified_canary,
+    )
 
 
 def start(
@@ -76,10 +85,18 @@ def start(
     *,
     to: str | None = None,
     override_fence: str | None = None,
+    accept_unverified_canary: str | None = None,
 ) -> Outcome:
     """Prepare and execute one drill with `setup`."""
     preview = session.prepare(setup, kind, to=to)  # type: ignore[arg-type]
-    return execute(setup, preview, kind, directory, override_fence=override_fence)
+    return execute(
+        setup,
+        preview,
+        kind,
+        directory,
+        override_fence=override_fence,
+        accept_unverified_canary=accept_unverified_canary,
+    )
 
 
 def execute(
@@ -89,6 +106,8 @@ def execute(
     directory: Path,
     *,
     override_fence: str | None = None,
+    accept_unverified_canary: str | None = None,
+    operator: dict[str, Any] | None = None,
 ) -> Outcome:
     """Execute the dry run `preview` with `setup`, approved as `--yes`; its outcome."""
     assert isinstance(setup.clock, ManualClock)
@@ -97,9 +116,10 @@ def execute(
         preview,
         directory,
         drill_id=session.new_drill_id(kind, setup.clock),  # type: ignore[arg-type]
-        operator=OPERATOR,
+        operator=operator or OPERATOR,
         approval_method="--yes",
         override_fence=override_fence,
+        accept_unverified_canary=accept_unverified_canary,
     )
     return read(directory, result)
 
@@ -112,10 +132,11 @@ def resume(
     hooks: list[tuple[str, Callable[..., Any]]] | None = None,
     seed: int = 1,
     on_setup: Callable[[session.DrillSetup], None] | None = None,
+    accept_unverified_canary: str | None = None,
 ) -> Outcome:
     """Resume the drill in `directory` with a fresh setup (a new process, as after a crash)."""
     setup = builder.setup_for(platform, workload, hooks=hooks or [], seed=seed)
     if on_setup is not None:
         on_setup(setup)
-    result, _, _ = session.resume(setup, directory)
+    result, _, _ = session.resume(setup, directory, accept_unverified_canary=accept_unverified_canary)
     return read(directory, result)

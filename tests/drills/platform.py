@@ -12,6 +12,7 @@ Only the writer accepts it; the others refuse, as Aurora does.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ import botocore.loaders
 import botocore.session
 from botocore.exceptions import EndpointConnectionError
 
+from components.aurora_plan import master_secret_name
+from components.dr_control import automation_policy, automation_role_name, automation_trust_policy, drill_runtime_policy
+from components.replication_topology import full_mesh
 from finstack.drills import dr as drdoc
 from finstack.drills import session as drill_session
 from finstack.drills.clock import ManualClock
@@ -185,12 +189,14 @@ def build(arc: bool) -> Platform:
     cells: dict[str, dict[str, Any]] = {}
     role = f"arn:aws:iam::{ACCOUNT}:role/finstack"
     rds = {r: client("rds", r) for r in REGIONS}
+    secrets_keys, secrets = _break_glass_secrets()
     writer = rds[EAST].create_db_cluster(
         DBClusterIdentifier=f"{GLOBAL_ID}-{EAST}",
         Engine=ENGINE,
         EngineVersion=VERSION,
         MasterUsername="ledger",
         MasterUserPassword="correct-horse-battery",
+        EnableHttpEndpoint=True,
     )["DBCluster"]
     rds[EAST].create_global_cluster(GlobalClusterIdentifier=GLOBAL_ID, SourceDBClusterIdentifier=writer["DBClusterArn"])
     secondary = rds[WEST].create_db_cluster(
@@ -198,6 +204,7 @@ def build(arc: bool) -> Platform:
         Engine=ENGINE,
         EngineVersion=VERSION,
         GlobalClusterIdentifier=GLOBAL_ID,
+        EnableHttpEndpoint=True,
     )["DBCluster"]
     clusters = {EAST: writer, WEST: secondary}
     msk = {}
@@ -227,7 +234,7 @@ def build(arc: bool) -> Platform:
     for region in REGIONS:
         other = next(r for r in REGIONS if r != region)
         replicator = client("kafka", region).create_replicator(
-            ReplicatorName=f"finstack-prod-into-{region}",
+            ReplicatorName=_replicator_name(region),
             KafkaClusters=[
                 {"AmazonMskCluster": {"MskClusterArn": msk[other]}, "VpcConfig": {"SubnetIds": ["subnet-a"]}},
                 {"AmazonMskCluster": {"MskClusterArn": msk[region]}, "VpcConfig": {"SubnetIds": ["subnet-a"]}},
@@ -264,6 +271,7 @@ def build(arc: bool) -> Platform:
             "healthCheckId": check,
             "routingControlArn": None,
             "apiHostname": f"api.{region}.pay.example.com",
+            "breakGlassSecretArn": secrets[region],
         }
     cluster_arn = plan_arn = None
     if arc:
@@ -275,12 +283,49 @@ def build(arc: bool) -> Platform:
         "environment": "prod",
         "primaryRegion": EAST,
         "globalClusterId": GLOBAL_ID,
+        "automationRoleArn": _automation_role(arc, secrets_keys, cells, cluster_arn),
         "arcPlanArn": plan_arn,
         "routingControlClusterArn": cluster_arn,
         "regions": cells,
     }
     drdoc.validate(document)
     return Platform(arc=arc, dr=document, clock=clock)
+
+
+def _replicator_name(target: str) -> str:
+    """The stack's name of the replicator into `target` (components.replication_topology)."""
+    return next(f.replicator_name("prod") for f in full_mesh(REGIONS) if f.target == target)
+
+
+def _break_glass_secrets() -> tuple[list[str], dict[str, str]]:
+    """Each cell's `secrets` key and its replica of the master secret, encrypted with it."""
+    keys, secrets = [], {}
+    for region in REGIONS:
+        key = client("kms", region).create_key(Description=f"secrets {region}")["KeyMetadata"]["Arn"]
+        keys.append(key)
+        secrets[region] = client("secretsmanager", region).create_secret(
+            Name=master_secret_name("prod"), KmsKeyId=key, SecretString='{"username": "ledger"}'
+        )["ARN"]
+    return keys, secrets
+
+
+def _automation_role(
+    arc: bool, secrets_keys: list[str], cells: dict[str, dict[str, Any]], cluster_arn: str | None
+) -> str:
+    """The DR automation role with the policies the stack gives it (components.dr_control)."""
+    iam = client("iam", EAST)
+    name = automation_role_name("prod")
+    trust = automation_trust_policy(ACCOUNT, (), None)
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    static = automation_policy("prod", ACCOUNT, REGIONS, arc, secrets_keys)
+    iam.put_role_policy(RoleName=name, PolicyName="dr-automation", PolicyDocument=json.dumps(static))
+    runtime = drill_runtime_policy(
+        [c["healthCheckId"] for c in cells.values()],
+        [c["routingControlArn"] for c in cells.values() if c["routingControlArn"]],
+        cluster_arn,
+    )
+    iam.put_role_policy(RoleName=name, PolicyName="dr-runtime", PolicyDocument=json.dumps(runtime))
+    return str(arn)
 
 
 def _arc(route53: Any) -> tuple[str, dict[str, str]]:

@@ -32,6 +32,9 @@ def _document(arc: bool = True) -> dict[str, Any]:
             if arc
             else None,
             "apiHostname": f"api.{region}.pay.example.com",
+            "breakGlassSecretArn": (
+                f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:finstack/prod/ledger/master-AbCdEf"
+            ),
         }
 
     return {
@@ -40,6 +43,7 @@ def _document(arc: bool = True) -> dict[str, Any]:
         "globalClusterId": "finstack-prod-ledger",
         "arcPlanArn": f"arn:aws:arc-region-switch::{ACCOUNT}:plan/finstack-prod:abc123" if arc else None,
         "routingControlClusterArn": f"arn:aws:route53-recovery-control::{ACCOUNT}:cluster/c1" if arc else None,
+        "automationRoleArn": f"arn:aws:iam::{ACCOUNT}:role/finstack-prod-dr-automation",
         "regions": {"us-east-1": cell("us-east-1", 1), "us-west-2": cell("us-west-2", 2)},
     }
 

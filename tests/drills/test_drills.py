@@ -240,7 +240,12 @@ def test_failover__detaches_and_promotes_when_the_failed_region_api_is_unreachab
 
     outcome = helpers.run(arc_platform, "failover", tmp_path / "drill", workload=workload)
 
-    assert outcome.result.status == "completed", outcome.result.reason
+    # Every step ran, but nothing can prove the unreachable old writer refuses writes: in prod
+    # the drill ends unverified, not completed.
+    assert outcome.result.status == "unverified", outcome.result.reason
+    assert "canary could not be verified" in outcome.result.reason
+    assert "--accept-unverified-canary" in outcome.result.reason
+    assert all(s["status"] == "completed" for s in outcome.report["steps"])
     assert outcome.report["promotion"] == "detach-and-promote"
     assert outcome.calls("RemoveFromGlobalCluster") and not outcome.calls("FailoverGlobalCluster")
     # The cut-off old writer still accepts writes at the database, but the fence keeps clients away.
@@ -248,7 +253,19 @@ def test_failover__detaches_and_promotes_when_the_failed_region_api_is_unreachab
     assert arc_platform.accepting_writes() == [WEST]
     assert outcome.report["rpo"]["committedWritesLost"] == len(expected)
     assert outcome.report["canary"]["source"]["verified"] is False, "an unreachable old writer cannot be verified"
+    assert outcome.report["canary"]["verdict"] == "unverified"
     _assert_invariant_held(outcome, workload)
+
+    # The operator accepts the gap on the record: the drill ends completed, nothing is repeated.
+    reason = "INC-4711: us-east-1 API down; writes to it are fenced by ARC, confirmed from two endpoints"
+    accepted = helpers.resume(arc_platform, tmp_path / "drill", workload=workload, accept_unverified_canary=reason)
+
+    assert accepted.result.status == "completed", accepted.result.reason
+    assert accepted.report["canary"]["verdict"] == "unverified-accepted"
+    assert accepted.report["canary"]["acceptedBecause"] == reason
+    assert any(e.get("reason") == reason for e in accepted.report["events"])
+    assert len(accepted.calls("RemoveFromGlobalCluster")) == len(outcome.calls("RemoveFromGlobalCluster"))
+    assert reason in accepted.markdown
 
 
 def test_failover__without_arc_leaves_a_failing_endpoint_check_uninverted(

@@ -155,6 +155,7 @@ def _crash_chain(
         chain.new_run(lambda: setup.gateway.recorder.step)
 
     try:
+        chain.between_runs()
         return _start(platform, kind, directory, workload, hooks, bind)
     except Crash:
         pass
@@ -163,6 +164,7 @@ def _crash_chain(
         _assert_safe(platform, workload, where)
         helpers.warm_up(platform, workload, ticks=1)  # time passes while the operator restarts the drill
         try:
+            chain.between_runs()
             return helpers.resume(platform, directory, workload=workload, hooks=hooks, seed=run, on_setup=bind)
         except Crash:
             continue

@@ -156,7 +156,7 @@ def test_client__in_emulate_mode_a_request_for_a_service_the_emulator_lacks_neve
     gateway, _ = _gateway()
 
     with pytest.raises(RequestEscaped, match="not an emulated AWS endpoint"):
-        gateway.call("arc-region-switch", EAST, "get_plan", arn=arc_platform.dr["arcPlanArn"])
+        gateway.get_plan_execution(arc_platform.dr["arcPlanArn"], "no-such-execution", EAST)
 
 
 def test_routing_control_state__falls_over_to_the_next_arc_endpoint_and_remembers_it(

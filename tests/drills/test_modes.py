@@ -21,7 +21,7 @@ from tests.drills.platform import EAST, GLOBAL_ID, WEST
 
 def _as_aws(setup: session.DrillSetup) -> session.DrillSetup:
     """The setup a real-AWS drill gets: no view into the database, the control plane only."""
-    return replace(setup, data_plane=DataApiPlane(setup.gateway), mode="aws")
+    return replace(setup, data_plane=DataApiPlane(setup.gateway, setup.document), mode="aws")
 
 
 def test_switchover__on_aws_semantics_records_what_it_cannot_verify_instead_of_pretending(
@@ -33,13 +33,33 @@ def test_switchover__on_aws_semantics_records_what_it_cannot_verify_instead_of_p
 
     assert outcome.result.status == "completed", outcome.result.reason
     assert arc_platform.writer_region() == WEST
+    # The canary goes through the RDS Data API with the cell's break-glass secret, as on AWS.
     canary = outcome.report["canary"]
-    assert canary["target"]["verified"] is False and "Data API is not enabled" in canary["target"]["detail"]
+    assert canary["verdict"] == "verified", canary
+    assert canary["target"]["accepted"] is True and canary["source"]["accepted"] is False, canary
     rpo = outcome.report["rpo"]
     assert rpo["committedWritesLost"] is None and rpo["method"].startswith("not measured"), rpo
     assert {c["observedThrough"] for c in outcome.report["invariantChecks"]} == {"control-plane"}
     assert all(c["ok"] for c in outcome.report["invariantChecks"])
     assert "CloudWatch" in outcome.step("capture-positions")["details"]["targetLagSource"]
+
+
+def test_switchover__on_aws_a_member_without_the_data_api_leaves_the_canary_unverified(
+    arc_platform: builder.Platform, tmp_path: Path
+) -> None:
+    # Given the target member's HTTP endpoint is off (a stack that never enabled the Data API)
+    cluster = arc_platform.cell(WEST)["auroraClusterId"]
+    builder.client("rds", WEST).modify_db_cluster(DBClusterIdentifier=cluster, EnableHttpEndpoint=False)
+    setup = _as_aws(builder.setup_for(arc_platform))
+
+    outcome = helpers.start(setup, arc_platform, "switchover", tmp_path / "drill")
+
+    # Then the writer moved, but a prod drill without proof of one writer is not completed
+    assert arc_platform.writer_region() == WEST
+    assert outcome.result.status == "unverified", outcome.result.reason
+    target = outcome.report["canary"]["target"]
+    assert target["verified"] is False and "Data API is not enabled" in target["detail"], target
+    assert "--accept-unverified-canary" in outcome.markdown
 
 
 class FakeRegionSwitch:

@@ -46,6 +46,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             health_check_id=f"hc-{r}",
             routing_control_arn=f"rc-{r}" if arc else None,
             api_hostname=f"api.{r}.example.com",
+            break_glass_secret_arn=f"arn:aws:secretsmanager:{r}:{ACCOUNT}:secret:finstack/prod/ledger/master-AbCdEf",
         )
         for r in regions
     }
@@ -53,6 +54,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         environment="prod",
         primary_region=regions[0],
         global_cluster_id="ledger",
+        automation_role_arn=f"arn:aws:iam::{ACCOUNT}:role/finstack-prod-dr-automation",
         arc_plan_arn=f"arn:aws:arc-region-switch::{ACCOUNT}:plan/p:abc" if arc else None,
         routing_control_cluster_arn="cluster" if arc else None,
         cells=cells,

@@ -17,7 +17,8 @@ from finstack.emulator.moto_ext import AuroraTimings, VirtualClock, restricted_m
 
 EAST, WEST = "us-east-1", "us-west-2"
 ENGINE, VERSION = "aurora-postgresql", "15.4"
-SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ledger-admin-AbCdEf"
+#: The master credential, replicated into both regions: the Data API reads it in the cluster's region.
+SECRET_NAME = "ledger-admin"
 #: Phases used by every test: 1 s pending, 3 s promoting, 2 s cancelling.
 TIMINGS = AuroraTimings(pending=1.0, promoting=3.0, cancelling=2.0)
 
@@ -60,6 +61,9 @@ def make_global_db(
 ) -> GlobalDb:
     """Global cluster with a writer in us-east-1 and a secondary in us-west-2 (the Pulumi pattern)."""
     east, west = rds(EAST, endpoint_url), rds(WEST, endpoint_url)
+    for region in (EAST, WEST):
+        secrets = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url)
+        secrets.create_secret(Name=SECRET_NAME, SecretString='{"username": "ledger"}')
     east.create_global_cluster(GlobalClusterIdentifier=global_id, Engine=ENGINE, EngineVersion=east_version)
     east_arn = east.create_db_cluster(
         DBClusterIdentifier=f"{global_id}-east",
@@ -68,12 +72,14 @@ def make_global_db(
         GlobalClusterIdentifier=global_id,
         MasterUsername="ledger",
         MasterUserPassword="correct-horse-battery",
+        EnableHttpEndpoint=True,
     )["DBCluster"]["DBClusterArn"]
     west_arn = west.create_db_cluster(
         DBClusterIdentifier=f"{global_id}-west",
         Engine=ENGINE,
         EngineVersion=west_version,
         GlobalClusterIdentifier=global_id,
+        EnableHttpEndpoint=True,
     )["DBCluster"]["DBClusterArn"]
     return GlobalDb(global_id, east_arn, west_arn)
 
@@ -88,12 +94,18 @@ def data_api(region: str, endpoint_url: str | None = None) -> Any:
     return boto3.client("rds-data", region_name=region, endpoint_url=endpoint_url)
 
 
+def secret_arn(region: str, endpoint_url: str | None = None) -> str:
+    """The ARN of the master credential's copy in `region` (Secrets Manager adds a random suffix)."""
+    secrets = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url)
+    return str(secrets.describe_secret(SecretId=SECRET_NAME)["ARN"])
+
+
 def insert(cluster_arn: str, write_id: str | None = None, endpoint_url: str | None = None) -> str:
     """Commit one write through the Data API on `cluster_arn`; returns its write id."""
     params = [{"name": "id", "value": {"stringValue": write_id}}] if write_id else []
     response = data_api(cluster_arn.split(":")[3], endpoint_url).execute_statement(
         resourceArn=cluster_arn,
-        secretArn=SECRET_ARN,
+        secretArn=secret_arn(cluster_arn.split(":")[3], endpoint_url),
         sql="INSERT INTO ledger_entries (id, amount) VALUES (:id, 100)",
         parameters=params,
     )
@@ -103,7 +115,9 @@ def insert(cluster_arn: str, write_id: str | None = None, endpoint_url: str | No
 def last_applied(cluster_arn: str, endpoint_url: str | None = None) -> tuple[str | None, int]:
     """(last applied write id, applied count) read through the Data API on `cluster_arn`."""
     response = data_api(cluster_arn.split(":")[3], endpoint_url).execute_statement(
-        resourceArn=cluster_arn, secretArn=SECRET_ARN, sql="SELECT last_write_id, applied_count FROM finstack"
+        resourceArn=cluster_arn,
+        secretArn=secret_arn(cluster_arn.split(":")[3], endpoint_url),
+        sql="SELECT last_write_id, applied_count FROM finstack",
     )
     last, count, _is_writer = response["records"][0]
     return last.get("stringValue"), int(count["longValue"])

@@ -20,7 +20,6 @@ from finstack.emulator.moto_ext import (
 from tests.emulator.moto_ext_fixtures import (  # noqa: F401 - fixtures are used by name
     EAST,
     ENGINE,
-    SECRET_ARN,
     VERSION,
     WEST,
     GlobalDb,
@@ -32,6 +31,7 @@ from tests.emulator.moto_ext_fixtures import (  # noqa: F401 - fixtures are used
     last_applied,
     make_global_db,
     rds,
+    secret_arn,
     writer_arn,
 )
 
@@ -329,7 +329,9 @@ def test_execute_statement__cluster_arn_from_another_region_is_rejected() -> Non
     db = make_global_db()
 
     with pytest.raises(ClientError) as excinfo:
-        data_api(WEST).execute_statement(resourceArn=db.east_arn, secretArn=SECRET_ARN, sql="INSERT INTO t VALUES (1)")
+        data_api(WEST).execute_statement(
+            resourceArn=db.east_arn, secretArn=secret_arn(WEST), sql="INSERT INTO t VALUES (1)"
+        )
 
     assert error_code(excinfo) == "BadRequestException"
 
@@ -480,3 +482,55 @@ def test_create_global_cluster__from_a_cluster_with_a_burstable_instance_is_refu
     assert error_code(excinfo) == "InvalidParameterCombination"
     assert excinfo.value.response["Error"]["Message"] == NOT_FOR_GLOBAL.format("db.t4g.medium")
     assert rds(EAST).describe_global_clusters()["GlobalClusters"] == []
+
+
+# -- the Data API as AWS gates it ----------------------------------------------------------------
+
+
+def _cluster(identifier: str, version: str = VERSION, **extra: Any) -> str:
+    return str(
+        rds(EAST).create_db_cluster(
+            DBClusterIdentifier=identifier,
+            Engine=ENGINE,
+            EngineVersion=version,
+            MasterUsername="ledger",
+            MasterUserPassword="correct-horse-battery",
+            **extra,
+        )["DBCluster"]["DBClusterArn"]
+    )
+
+
+@pytest.mark.parametrize(("version", "enabled"), [("16.6", True), ("16.1", True), ("16.0", False), ("14.7", False)])
+def test_create_db_cluster__http_endpoint_follows_the_versions_that_serve_the_data_api(
+    version: str, enabled: bool
+) -> None:
+    # moto turns it on only for Serverless v1; AWS serves provisioned 16.1+, 15.3+, 14.8+, 13.11+.
+    _cluster("ledger", version, EnableHttpEndpoint=True)
+
+    (cluster,) = rds(EAST).describe_db_clusters(DBClusterIdentifier="ledger")["DBClusters"]
+    assert cluster["HttpEndpointEnabled"] is enabled, f"{version}: {cluster.get('HttpEndpointEnabled')}"
+
+
+def test_execute_statement__refused_while_the_http_endpoint_is_off() -> None:
+    db = make_global_db()
+    arn = _cluster("no-data-api")
+
+    with pytest.raises(ClientError) as excinfo:
+        data_api(EAST).execute_statement(resourceArn=arn, secretArn=secret_arn(EAST), sql="INSERT INTO t VALUES (1)")
+
+    assert error_code(excinfo) == "BadRequestException"
+    assert "HttpEndpoint is not enabled for cluster no-data-api" in str(excinfo.value)
+    insert(db.east_arn)  # the same request on a member with the Data API on commits
+
+
+def test_execute_statement__refused_without_a_secret_of_the_clusters_region() -> None:
+    db = make_global_db()
+    other_region_secret = secret_arn(WEST)
+
+    with pytest.raises(ClientError) as excinfo:
+        data_api(EAST).execute_statement(
+            resourceArn=db.east_arn, secretArn=other_region_secret, sql="INSERT INTO t VALUES (1)"
+        )
+
+    assert error_code(excinfo) == "BadRequestException"
+    assert f"Error fetching secret {other_region_secret}" in str(excinfo.value)

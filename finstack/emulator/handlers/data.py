@@ -69,6 +69,9 @@ _CLUSTER_FLAGS = {
     "copyTagsToSnapshot": "CopyTagsToSnapshot",
     "manageMasterUserPassword": "ManageMasterUserPassword",
     "enableGlobalWriteForwarding": "EnableGlobalWriteForwarding",
+    # The provider passes it to CreateDBCluster (resourceClusterCreate) and calls
+    # EnableHttpEndpoint only when it changes later.
+    "enableHttpEndpoint": "EnableHttpEndpoint",
 }
 
 

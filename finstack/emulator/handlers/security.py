@@ -64,7 +64,12 @@ def create_alias(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tupl
 
 
 def _delete_secret(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
-    ctx.client("secretsmanager").delete_secret(SecretId=resource_id, ForceDeleteWithoutRecovery=True)
+    secrets = ctx.client("secretsmanager")
+    # AWS refuses to delete a primary that still has replicas: remove them first, as the provider does.
+    regions = [r["Region"] for r in secrets.describe_secret(SecretId=resource_id).get("ReplicationStatus", [])]
+    if regions:
+        secrets.remove_regions_from_replication(SecretId=resource_id, RemoveReplicaRegions=regions)
+    secrets.delete_secret(SecretId=resource_id, ForceDeleteWithoutRecovery=True)
 
 
 @REGISTRY.register("aws:secretsmanager/secret:Secret", "secretsmanager", _delete_secret)
@@ -75,6 +80,12 @@ def create_secret(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tup
         kwargs["KmsKeyId"] = inputs["kmsKeyId"]
     if inputs.get("description"):
         kwargs["Description"] = inputs["description"]
+    if inputs.get("replicas"):
+        # The provider sends its `replica` blocks as CreateSecret's AddReplicaRegions.
+        kwargs["AddReplicaRegions"] = [
+            {"Region": r["region"], **({"KmsKeyId": r["kmsKeyId"]} if r.get("kmsKeyId") else {})}
+            for r in inputs["replicas"]
+        ]
     secret = ctx.client("secretsmanager").create_secret(**kwargs)
     return secret["ARN"], {"arn": secret["ARN"], "name": secret["Name"]}
 

@@ -9,6 +9,7 @@ from finstack.emulator.moto_ext import (
     bucket_policy,
     eks_access,
     eks_zones,
+    iam_enforcement,
     incluster_runner,
     kafka_cluster_arn,
     kafka_replicator,
@@ -18,6 +19,7 @@ from finstack.emulator.moto_ext import (
     route53_health,
     route53recoverycluster,
     route53recoverycontrolconfig,
+    secret_replicas,
 )
 from finstack.emulator.moto_ext._registry import EXTENSION_LOCK, Installation
 
@@ -47,10 +49,12 @@ def install() -> None:
             kafka_replicator.register(installation)
             kms_policy_principals.register(installation)
             kms_replica_aliases.register(installation)
+            secret_replicas.register(installation)
             route53recoverycontrolconfig.register(installation)
             route53recoverycluster.register(installation)
             route53_health.register(installation)
             metrics.register(installation)
+            iam_enforcement.register(installation)
         except Exception:
             installation.uninstall()
             raise

@@ -10,6 +10,10 @@ Control plane (``rds`` API, served by `AuroraResponse`, a subclass of moto's `RD
   ``ReplicationSourceIdentifier`` names the new writer.
 - ``RemoveFromGlobalCluster`` detaches a member in any region and promotes it to a standalone,
   writable cluster (moto's own version silently does nothing outside us-east-1).
+- ``EnableHttpEndpoint`` (``CreateDBCluster`` / ``ModifyDBCluster`` ``EnableHttpEndpoint``) turns
+  the RDS Data API on for provisioned aurora-postgresql at the versions AWS lists
+  (`components.aurora_plan.DATA_API_MIN_VERSIONS`); moto only knows Serverless v1 and silently
+  leaves it off, so a stack that never enables it would look the same as one that does.
 - ``CreateDBInstance`` / ``ModifyDBInstance`` of a burstable class (``db.t*``) in a member of a global
   cluster, and ``CreateGlobalCluster`` from a cluster that has one, fail with AWS's
   ``InvalidParameterCombination`` (moto accepts them; AWS does not, see `refuse_burstable_in_global`).
@@ -20,7 +24,10 @@ visible from every region's client.
 
 Data plane (``rds-data`` API, served by `AuroraDataResponse`): ``ExecuteStatement`` against a
 cluster ARN commits a write (INSERT/UPDATE/DELETE) on the writer and fails on a secondary, or
-reads (SELECT) the last write a cluster has applied. Writes and replication follow
+reads (SELECT) the last write a cluster has applied. As on AWS it is refused on a cluster whose
+HTTP endpoint is off and without a ``secretArn`` naming a secret of the cluster's region (the
+Data API reads the credential from Secrets Manager with the caller's permissions; the IAM
+extension authorizes that read). Writes and replication follow
 `finstack.emulator.writes`. Operations progress on the emulator clock (`clock.get_clock`),
 lazily: every request first *settles* the state of the account's global clusters at "now".
 """
@@ -49,6 +56,7 @@ from moto.rds.responses import RDSResponse
 from moto.rdsdata import urls as rdsdata_urls
 from moto.rdsdata.responses import RDSDataServiceResponse
 
+from components.aurora_plan import data_api_problem
 from finstack.emulator import writes
 from finstack.emulator.moto_ext._registry import EXTENSION_LOCK, Installation
 from finstack.emulator.moto_ext._responses import ClockedResponse
@@ -223,6 +231,24 @@ _BURSTABLE_CLASS = re.compile(r"^db\.t\d")
 def global_cluster_of(account_id: str, cluster: DBCluster) -> GlobalCluster | None:
     """The global cluster `cluster` is a member of, if any."""
     return next((gc for gc in _global_clusters(account_id).values() if cluster in gc.members), None)
+
+
+def _http_endpoint(self: DBCluster) -> bool:
+    return bool(getattr(self, "_enable_http_endpoint", False))
+
+
+def _set_http_endpoint(self: DBCluster, value: bool | None) -> None:
+    """What AWS does with EnableHttpEndpoint: on where the engine serves the Data API, else off."""
+    supported = self.engine_mode == "serverless" or (
+        self.engine == "aurora-postgresql" and data_api_problem(str(self.engine_version or "")) is None
+    )
+    self._enable_http_endpoint = bool(value) and supported
+
+
+#: moto's property knows only Serverless v1 (where the Data API began); provisioned Aurora
+#: PostgreSQL has served it since 13.11/14.8/15.3/16.1 (Aurora User Guide, "Supported Regions and
+#: Aurora DB engines for RDS Data API").
+HTTP_ENDPOINT_PROPERTY = property(_http_endpoint, _set_http_endpoint)
 
 
 def refuse_burstable_in_global(instance_class: str | None) -> None:
@@ -699,7 +725,9 @@ class AuroraDataResponse(ClockedResponse, RDSDataServiceResponse):
                 db = database_of(self.current_account, resource_arn)
             except DBClusterNotFoundError:
                 raise DataApiError("BadRequestException", f"DB cluster {resource_arn} not found.") from None
-            cluster_arn = find_db_cluster(self.current_account, resource_arn, self.region).db_cluster_arn
+            cluster = find_db_cluster(self.current_account, resource_arn, self.region)
+            self._refuse_unauthenticated(cluster)
+            cluster_arn = cluster.db_cluster_arn
             if verb == "SELECT":
                 return _json(self._select(db, cluster_arn))
             try:
@@ -707,6 +735,21 @@ class AuroraDataResponse(ClockedResponse, RDSDataServiceResponse):
             except writes.WriteRejected as rejected:
                 raise _data_api_error(rejected, verb) from None
         return _json({"numberOfRecordsUpdated": 1, "generatedFields": [{"stringValue": write.write_id}]})
+
+    def _refuse_unauthenticated(self, cluster: DBCluster) -> None:
+        """AWS's refusals before any SQL runs: Data API off, or no credential in this region."""
+        if not cluster.http_endpoint_enabled:
+            raise DataApiError(
+                "BadRequestException", f"HttpEndpoint is not enabled for cluster {cluster.db_cluster_identifier}."
+            )
+        secret_arn = str(self._get_param("secretArn") or "")
+        if not secret_arn:
+            raise DataApiError("BadRequestException", "secretArn is required.")
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        secrets = secretsmanager_backends[self.current_account][self.region].secrets
+        if not any(secret_arn in (secret.arn, secret.name) for secret in secrets.values()):
+            raise DataApiError("BadRequestException", f"Error fetching secret {secret_arn}: it does not exist.")
 
     def _write_id(self) -> str | None:
         for parameter in self._get_param("parameters") or []:
@@ -748,5 +791,6 @@ def _json(body: dict[str, Any]) -> str:
 
 def register(installation: Installation) -> None:
     """Serve the RDS and RDS Data APIs with the responses above."""
+    installation.patch(DBCluster, "enable_http_endpoint", HTTP_ENDPOINT_PROPERTY)
     installation.route(rds_urls, "{0}/$", AuroraResponse.dispatch)
     installation.route(rdsdata_urls, "{0}/Execute$", AuroraDataResponse.dispatch)
