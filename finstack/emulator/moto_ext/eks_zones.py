@@ -23,10 +23,13 @@ from finstack.emulator.moto_ext._registry import Installation
 
 
 class UnsupportedAvailabilityZoneException(EKSError):
-    """AWS's answer to a cluster subnet in an AZ that Amazon EKS does not support."""
+    """AWS's answer to a cluster subnet in an AZ that Amazon EKS does not support.
 
-    TYPE = "UnsupportedAvailabilityZoneException"
-    STATUS = 400
+    moto serializes a `ServiceException` by its `code`, the error shape of the service model
+    (which also gives the HTTP status, 400); `clusterName` and `validZones` ride along as members.
+    """
+
+    code = "UnsupportedAvailabilityZoneException"
 
 
 def _refuse_unsupported_zones(backend: EKSBackend, name: str, vpc_config: dict[str, Any] | None) -> None:
@@ -45,13 +48,11 @@ def _refuse_unsupported_zones(backend: EKSBackend, name: str, vpc_config: dict[s
     if refused:
         valid = sorted(z.name for z in ec2.describe_availability_zones() if z.zone_id not in unsupported)
         raise UnsupportedAvailabilityZoneException(
+            f"Cannot create cluster '{name}' because {sorted(refused)[0]}, the targeted availability zone, "
+            "does not currently have sufficient capacity to support the cluster. Retry and choose from these "
+            f"availability zones: {', '.join(valid)}",
             clusterName=name,
             validZones=valid,
-            message=(
-                f"Cannot create cluster '{name}' because {sorted(refused)[0]}, the targeted availability zone, "
-                "does not currently have sufficient capacity to support the cluster. Retry and choose from these "
-                f"availability zones: {', '.join(valid)}"
-            ),
         )
 
 
