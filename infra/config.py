@@ -257,7 +257,14 @@ class EksConfig(_Model):
 class AuroraConfig(_Model):
     """Aurora PostgreSQL global database sizing and protection."""
 
-    engine_version: str = Field("16.6", pattern=r"^\d{2}\.\d{1,2}$", description="aurora-postgresql version.")
+    engine_version: str = Field(
+        "16.6",
+        pattern=r"^\d{2}\.\d{1,2}$",
+        description=(
+            "aurora-postgresql version a new stack is created at; `up` ignores a change (upgrade on the global "
+            "cluster, then record the running version here: docs/real-aws.md section 6)."
+        ),
+    )
     instance_class: str = Field(
         SMALLEST_GLOBAL_DATABASE_INSTANCE_CLASS,
         pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$",
