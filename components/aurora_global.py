@@ -68,6 +68,10 @@ from components.naming import cell_tags
 if TYPE_CHECKING:
     from infra.config import StackConfig
 
+# Input properties of the global cluster that change outside this program: the engine version moves
+# only forward, by an upgrade on the global cluster (see `_create_global_cluster`).
+GLOBAL_IGNORE_CHANGES: tuple[str, ...] = ("engineVersion",)
+
 # Input properties of every member cluster that AWS rewrites outside this program.
 MEMBER_IGNORE_CHANGES: tuple[str, ...] = (
     # AWS sets this to the writer's ARN on every secondary, and on the former primary after a
@@ -329,7 +333,7 @@ class AuroraGlobal(pulumi.ComponentResource):
         return secret, version
 
     def _create_global_cluster(self) -> aws.rds.GlobalCluster:
-        """The global database; it owns the engine version of every member."""
+        """The global database; it owns the engine version of every member (set at creation, upgraded outside `up`)."""
         args = self._args
         return aws.rds.GlobalCluster(
             f"{self._name}-global",
@@ -341,8 +345,18 @@ class AuroraGlobal(pulumi.ComponentResource):
             # Managed from the primary region's endpoint; the resource itself spans regions.
             region=args.primary_region,
             tags=cell_tags(args.primary_region),
-            # A replace would destroy the ledger: stop it at preview, before anything is created.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # A replace would destroy the ledger: stop it at preview, before anything is created.
+                protect=args.deletion_protection,
+                # engine_version is the version a new stack is created at. Upgrades happen on the
+                # global cluster outside `up` (ModifyGlobalCluster, or the member-by-member minor
+                # upgrade AWS documents); after a refresh, `up` would otherwise try to "upgrade" the
+                # running version back to config (the provider's ModifyGlobalCluster path), a downgrade
+                # AWS refuses, failing `up`. Changing finstack:aurora.engineVersion therefore no longer
+                # upgrades anything: the path and its sources are in docs/real-aws.md section 6.
+                ignore_changes=list(GLOBAL_IGNORE_CHANGES),
+            ),
         )
 
     # -- one member cluster per cell --------------------------------------------------------

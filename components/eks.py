@@ -438,8 +438,12 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=depends_on,
-                # The autoscaler and the DR drills change the desired size; an `up` must not
-                # undo a scale-out in the middle of an incident.
+                # The autoscaler and the DR drills change the desired size; an `up` (even after a
+                # `pulumi refresh`) must not undo a scale-out in the middle of an incident. Min and
+                # max are deliberately not ignored: `up` owns them (finstack:eks.nodeMinSize /
+                # nodeMaxSize) and the drills never touch them (finstack/drills/plan.py whole_load
+                # caps the desired size at the live max), so a refreshed `up` never pushes a max
+                # below a drill's desired size, which EKS refuses (desiredSize must be <= maxSize).
                 ignore_changes=["scalingConfig.desiredSize"],
             ),
         )

@@ -414,7 +414,11 @@ class GlobalTraffic(pulumi.ComponentResource):
             request_interval=HEALTH_CHECK_INTERVAL_SECONDS,
             failure_threshold=HEALTH_CHECK_FAILURE_THRESHOLD,
             tags=self._check_tags(region, "endpoint"),
-            opts=self._child(),
+            # Without ARC the drills fence a cell by inverting this check (UpdateHealthCheck
+            # Inverted=true, finstack/drills/gateway.py set_health_check_inverted). A `pulumi
+            # refresh` + `pulumi up` must not un-invert it and reopen a fenced cell to writes;
+            # the drills own the flag (a failback or the drill's safe state clears it).
+            opts=self._child(ignore_changes=["invertHealthcheck"]),
         )
         return check.id
 

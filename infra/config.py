@@ -190,7 +190,14 @@ class EksConfig(_Model):
     )
     node_min_size: int = Field(2, ge=0, description="Node group floor per cell; the drills scale above it.")
     node_desired_size: int = Field(3, ge=0, description="Nodes per cell at deploy time.")
-    node_max_size: int = Field(6, ge=1, description="Ceiling: one cell must carry all traffic after a failover.")
+    node_max_size: int = Field(
+        6,
+        ge=1,
+        description=(
+            "Ceiling: one cell must carry all traffic after a failover (>= nodeDesiredSize x regions). "
+            "`up` sets it; the drills never change it, they raise only the desired size up to it."
+        ),
+    )
     node_disk_gib: int = Field(50, ge=20, le=16384, description="Encrypted gp3 root volume of each node.")
     # A public API endpoint exists only with an explicit allow-list; prod forbids it.
     public_access_cidrs: tuple[IPv4Network, ...] = Field(
@@ -250,7 +257,14 @@ class EksConfig(_Model):
 class AuroraConfig(_Model):
     """Aurora PostgreSQL global database sizing and protection."""
 
-    engine_version: str = Field("16.6", pattern=r"^\d{2}\.\d{1,2}$", description="aurora-postgresql version.")
+    engine_version: str = Field(
+        "16.6",
+        pattern=r"^\d{2}\.\d{1,2}$",
+        description=(
+            "aurora-postgresql version a new stack is created at; `up` ignores a change (upgrade on the global "
+            "cluster, then record the running version here: docs/real-aws.md section 6)."
+        ),
+    )
     instance_class: str = Field(
         SMALLEST_GLOBAL_DATABASE_INSTANCE_CLASS,
         pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$",
@@ -529,6 +543,20 @@ class StackConfig(_Model):
             raise ValueError(
                 f"finstack:msk.defaultReplicationFactor: {self.msk.default_replication_factor} exceeds the "
                 f"{max_rf} brokers of the smallest cell; lower it or add brokersPerAz"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_cell_carries_all(self) -> StackConfig:
+        # After a failover one cell carries every cell's load. The drills raise only a node group's
+        # desired size, to the summed baselines, never its maximum: `up` owns min and max (the
+        # node group ignores only scalingConfig.desiredSize), and EKS refuses desiredSize > maxSize.
+        needed = self.eks.node_desired_size * len(self.regions)
+        if self.eks.node_max_size < needed:
+            raise ValueError(
+                f"finstack:eks.nodeMaxSize: {self.eks.node_max_size} cannot carry all traffic in one cell: "
+                f"nodeDesiredSize {self.eks.node_desired_size} x {len(self.regions)} regions = {needed} nodes "
+                f"after a failover; raise nodeMaxSize to at least {needed}"
             )
         return self
 

@@ -212,6 +212,13 @@ def test_aurora__declares_exactly_one_encrypted_global_cluster() -> None:
     assert g.protect and g.region == "us-east-1", g.urn
 
 
+def test_aurora__global_cluster_ignores_an_engine_version_upgraded_outside_up() -> None:
+    # After a refresh, AWS's upgraded version in state vs the config's older one would be a downgrade `up` fails on.
+    for g in (*prod().of_type(GLOBAL), *dev().of_type(GLOBAL)):
+        assert "engineVersion" in g.ignore_changes, f"{g.urn}: ignore_changes {g.ignore_changes}"
+        assert g.inputs["engineVersion"] == "16.6", f"{g.urn}: a new stack is still created at the config's version"
+
+
 def test_aurora__one_member_cluster_per_region_joined_to_the_global_cluster() -> None:
     plan = prod()
     found = members(plan)

@@ -334,6 +334,31 @@ def test_config__eks_node_sizes_ordered() -> None:
     )
 
 
+def test_config__eks_node_max_too_small_for_one_cell_to_carry_every_cell() -> None:
+    # The drills raise only the desired size (never the maximum) to the sum of every cell's baseline.
+    assert broken(lambda raw: raw["finstack:eks"].update(nodeMaxSize=11)) == (
+        "finstack:eks.nodeMaxSize: 11 cannot carry all traffic in one cell: nodeDesiredSize 6 x 2 regions "
+        "= 12 nodes after a failover; raise nodeMaxSize to at least 12"
+    )
+
+
+def test_config__eks_node_max_counts_every_region() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:regions"].append({"name": "us-east-2", "cidr": "10.30.0.0/16", "azs": 3})
+        raw["finstack:traffic"]["arcEnabled"] = False
+
+    assert broken(edit) == (
+        "finstack:eks.nodeMaxSize: 12 cannot carry all traffic in one cell: nodeDesiredSize 6 x 3 regions "
+        "= 18 nodes after a failover; raise nodeMaxSize to at least 18"
+    )
+
+
+def test_config__eks_node_max_exactly_the_whole_load_loads() -> None:
+    raw = copy.deepcopy(shipped("dev"))
+    eks = load_stack_config(raw).eks
+    assert eks.node_max_size == eks.node_desired_size * len(raw["finstack:regions"]) == 4
+
+
 def test_config__eks_kube_proxy_built_for_another_minor() -> None:
     # EKS offers each kube-proxy build for one cluster minor; the default pins are for 1.33.
     assert broken(lambda raw: raw["finstack:eks"].update(version="1.34")) == (
@@ -503,6 +528,8 @@ def dev_with(layout: list[dict[str, Any]]) -> dict[str, Any]:
     raw["finstack:regions"] = layout
     raw["aws:region"] = layout[0]["name"]
     raw["finstack:msk"].update(defaultReplicationFactor=1, brokersPerAz=3)
+    # One cell carries every cell's nodes after a failover.
+    raw["finstack:eks"].update(nodeMaxSize=2 * len(layout))
     return raw
 
 

@@ -89,6 +89,8 @@ def add_region(raw: dict[str, Any]) -> None:
     raw["finstack:regions"].append({"name": "us-east-2", "cidr": "10.30.0.0/16", "azs": 3, "role": "secondary"})
     # An ARC Region switch plan spans two regions: a third cell runs without ARC.
     raw["finstack:traffic"]["arcEnabled"] = False
+    # One cell carries all three cells' nodes after a failover (6 desired x 3).
+    raw["finstack:eks"]["nodeMaxSize"] = 18
 
 
 @pytest.fixture(scope="module")

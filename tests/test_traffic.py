@@ -146,6 +146,16 @@ def test_global_traffic__endpoint_checks_probe_https_healthz_of_each_cell(stack:
     assert plan.outputs["health_check_ids"] == {r: by_fqdn[f"api.{r}.{config.domain}"] for r in plan.regions}
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_global_traffic__endpoint_checks_keep_a_drill_fence_across_refresh_and_up(stack: str, request: Any) -> None:
+    # Without ARC a drill fences a cell by inverting its endpoint check; `up` must not un-invert it.
+    plan: Plan = request.getfixturevalue(stack)
+    endpoints = [c for c in plan.of_type(HEALTH_CHECK) if c.inputs["type"] == "HTTPS"]
+    assert len(endpoints) == len(plan.regions)
+    for check in endpoints:
+        assert "invertHealthcheck" in check.ignore_changes, f"{check.urn}: ignore_changes {check.ignore_changes}"
+
+
 def test_global_traffic__health_alarms_live_in_us_east_1_and_notify_the_topic(prod: Plan) -> None:
     endpoint_ids = {c.id for c in prod.of_type(HEALTH_CHECK) if c.inputs["type"] == "HTTPS"}
     alarms = prod.of_type(ALARM)

@@ -7,7 +7,7 @@ as unreachable rather than failing the observation: that is exactly what a failo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,7 +18,8 @@ from finstack.drills.gateway import DrillGateway, MetricQuery
 
 #: Tag prefix on the EKS *cluster* recording a node group's scaling before a drill scaled it
 #: ("finstack:dr-baseline/<nodegroup>" = "min/desired/max"). On the cluster, not the node group:
-#: a tag is the one store every operator's failback sees, and moto tags clusters only.
+#: a tag is the one store every operator's failback sees, and moto tags clusters only. A failback
+#: restores only the desired size from it: min and max are never changed by a drill (`up` owns them).
 BASELINE_TAG_PREFIX = "finstack:dr-baseline/"
 
 
@@ -69,6 +70,17 @@ class Nodegroup:
     def base(self) -> Scaling:
         """The scaling to restore: the recorded baseline, else the current scaling."""
         return self.baseline or self.scaling
+
+
+def summed_load(target: Nodegroup, everyone: Mapping[str, list[Nodegroup]], index: int) -> int:
+    """The nodes `target` needs to carry every cell's share: the baseline desired sizes at its position, summed.
+
+    Cells are built alike (same node group list per region), so the node group at the same index in
+    each cell does the same work. Baselines, not current sizes, are summed: a cell a previous drill
+    scaled up must not be counted twice.
+    """
+    total = sum(groups[index].base.desired for groups in everyone.values() if index < len(groups))
+    return max(total, target.base.desired)
 
 
 @dataclass(frozen=True)

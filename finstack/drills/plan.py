@@ -6,8 +6,9 @@ with hypothesis in tests/drills/test_plan.py):
 
 - the source is fenced, and the fence confirmed, before any promotion;
 - traffic moves to the target only after the target is confirmed as the writer;
-- the target is scaled to carry the whole load before it takes it;
-- a failback restores every node group a drill scaled to its recorded baseline.
+- the target is scaled to carry the whole load (up to the maximum `up` gave it) before it takes it;
+- a drill changes only node groups' desired sizes, never their min or max;
+- a failback restores every node group a drill scaled to its recorded baseline desired size.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from finstack.drills.dr import DrDocument
-from finstack.drills.observe import Nodegroup, Observed, Scaling
+from finstack.drills.observe import Nodegroup, Observed, Scaling, summed_load
 from finstack.drills.preflight import DrillKind
 
 Via = Literal["direct", "arc"]
@@ -133,15 +134,31 @@ class Plan:
 
 
 def whole_load(target: Nodegroup, everyone: Mapping[str, list[Nodegroup]], index: int) -> Scaling:
-    """The scaling `target` needs to carry every cell's share: the sum of the baselines at its position.
+    """The scaling `target` needs to carry every cell's share: only the desired size changes.
 
-    Cells are built alike (same node group list per region), so the node group at the same index in
-    each cell does the same work. Baselines, not current sizes, are summed: a cell a previous drill
-    scaled up must not be counted twice. The maximum is raised if needed, never lowered.
+    The desired size is the sum of every cell's baseline at `target`'s position (`summed_load`),
+    capped at the node group's current maximum. Min and max stay the live values: `pulumi up` owns
+    them (finstack:eks.nodeMinSize / nodeMaxSize; the node group ignores only
+    scalingConfig.desiredSize), so a maximum a drill raised would be pushed back by a `pulumi
+    refresh` + `pulumi up` mid-incident, below the desired size, and EKS refuses a scaling config
+    with desiredSize > maxSize. Config guarantees the headroom (nodeMaxSize >= nodeDesiredSize x
+    regions); preflight's target-headroom check refuses a planned drill whose target lacks it.
     """
-    desired = sum(groups[index].base.desired for groups in everyone.values() if index < len(groups))
-    desired = max(desired, target.base.desired)
-    return Scaling(target.base.min_size, desired, max(target.scaling.max_size, desired))
+    return _within_live_limits(target, summed_load(target, everyone, index))
+
+
+def baseline_desired(group: Nodegroup) -> Scaling:
+    """What a failback restores: the baseline desired size, within the node group's live min and max.
+
+    Min and max are kept as they are now, so a config change `up` applied between the drills is
+    not reverted (the baseline tag's min and max are only a record of the time it was written).
+    """
+    return _within_live_limits(group, group.base.desired)
+
+
+def _within_live_limits(group: Nodegroup, desired: int) -> Scaling:
+    live = group.scaling
+    return Scaling(live.min_size, min(max(desired, live.min_size), live.max_size), live.max_size)
 
 
 def _nodegroup_params(group: Nodegroup, scaling: Scaling) -> dict[str, Any]:
@@ -422,20 +439,23 @@ def build(
             **_admit_params(document, source),
         )
         restore = [
-            _nodegroup_params(g, g.baseline)
+            _nodegroup_params(g, baseline_desired(g))
             for groups in observed.nodegroups.values()
             for g in groups
             if g.baseline is not None
         ]
         # The failback target was scaled for the whole load by this drill: restore it too.
         scaled_here = {(p["region"], p["nodegroup"]) for p in restore}
-        restore += [{**p, "scaling": p["baseline"]} for p in scale if (p["region"], p["nodegroup"]) not in scaled_here]
+        restore += [
+            _nodegroup_params(g, baseline_desired(g)) for g in target_groups if (g.region, g.name) not in scaled_here
+        ]
         b.add(
             StepKind.RESTORE_CAPACITY,
-            "Restore every node group a drill scaled to its baseline",
+            "Restore every node group a drill scaled to its baseline desired size",
             target,
             ("eks:UpdateNodegroupConfig", "eks:DescribeNodegroup", "eks:UntagResource"),
-            "capacity returns to what it was before the drills; the baseline tags are removed",
+            "capacity returns to what it was before the drills; min and max stay as `up` set them; "
+            "the baseline tags are removed",
             nodegroups=restore,
         )
     return Plan(drill, stack, source, target, via, fence_method, promotion, tuple(b.steps))

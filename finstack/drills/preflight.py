@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from finstack.drills.dr import DrDocument
-from finstack.drills.observe import Observed
+from finstack.drills.observe import Observed, summed_load
 
 DrillKind = Literal["switchover", "failover", "failback"]
 
@@ -203,6 +203,7 @@ def evaluate(
             "the target's node groups are not all ACTIVE (they must scale to carry the whole load)",
         )
     )
+    checks.append(_headroom(observed, target, planned))
     reachable_needed = [target, source] if planned else [target]
     down = [r for r in reachable_needed if r in observed.unreachable]
     checks.append(
@@ -249,6 +250,39 @@ def evaluate(
             )
         )
     return checks
+
+
+def _headroom(observed: Observed, target: str, planned: bool) -> Precondition:
+    """Whether each target node group's maxSize lets it carry the summed load of every cell.
+
+    A drill raises only the desired size and caps it at the live maxSize (`plan.whole_load`): the
+    maximum is `up`'s (finstack:eks.nodeMaxSize). A planned move must carry everything, so it waits
+    for an `up` that raises the maximum; an emergency proceeds at the maximum it has.
+    """
+    groups = observed.nodegroups.get(target, [])
+    loads = [(g, summed_load(g, observed.nodegroups, i)) for i, g in enumerate(groups)]
+    short = [f"{g.name} needs {load}, maxSize {g.scaling.max_size}" for g, load in loads if load > g.scaling.max_size]
+    if not groups:
+        reason = f"no node groups observed in {target}: their headroom is unknown"
+    elif planned:
+        reason = (
+            f"{target}'s node groups cannot carry the whole load within their maxSize ({'; '.join(short)}); "
+            "raise finstack:eks.nodeMaxSize and run `pulumi up` before a planned drill (drills never change maxSize)"
+        )
+    else:
+        reason = (
+            f"{target}'s node groups cannot carry the whole load within their maxSize ({'; '.join(short)}); "
+            "the failover proceeds at the maxSize it has"
+        )
+    return _check(
+        "target-headroom",
+        "every node group's maxSize >= the sum of every cell's baseline desired size",
+        ", ".join(f"{g.name}: load {load}, maxSize {g.scaling.max_size}" for g, load in loads)
+        or "no node groups observed",
+        bool(groups) and not short,
+        reason,
+        blocking=planned,
+    )
 
 
 def blocking_failures(checks: list[Precondition]) -> list[Precondition]:

@@ -23,6 +23,16 @@ def _assert_invariant_held(outcome: helpers.Outcome, workload: builder.Workload 
         assert workload.violations == [], f"clients could write in two regions at once: {workload.violations}"
 
 
+def _up_sets_limits(platform: builder.Platform, region: str, nodegroup: str, low: int, high: int) -> None:
+    """What `pulumi up` does to a node group: min and max from config, the desired size left alone (ignored)."""
+    _, desired, _ = platform.scaling(region, nodegroup)
+    builder.client("eks", region).update_nodegroup_config(
+        clusterName=platform.cell(region)["eksCluster"],
+        nodegroupName=nodegroup,
+        scalingConfig={"minSize": low, "desiredSize": desired, "maxSize": high},
+    )
+
+
 def _cluster_tags(region: str) -> dict[str, str]:
     return dict(builder.client("eks", region).describe_cluster(name=f"finstack-prod-{region}")["cluster"]["tags"])
 
@@ -76,7 +86,7 @@ def test_switchover__scales_the_target_for_the_whole_load_and_records_the_baseli
 ) -> None:
     helpers.run(arc_platform, "switchover", tmp_path / "drill")
 
-    # Whole load: the sum of both cells' desired sizes; the maximum rises to allow it.
+    # Whole load: the sum of both cells' desired sizes, within the maximum `up` set (never raised).
     assert arc_platform.scaling(WEST, "general") == (3, 12, 12)
     assert arc_platform.scaling(WEST, "system") == (2, 4, 4)
     assert arc_platform.scaling(EAST, "general") == (3, 6, 12), "the fenced source must keep its capacity"
@@ -193,6 +203,19 @@ def test_switchover__refused_when_the_msk_replicator_is_not_keeping_up(
     _refused(arc_platform, tmp_path, "msk-replicator")
 
 
+def test_switchover__refused_when_the_target_max_cannot_carry_the_whole_load(
+    arc_platform: builder.Platform, tmp_path: Path
+) -> None:
+    # Given: `up` gave us-west-2's general node group maxSize 10; both cells run 6 nodes at baseline
+    _up_sets_limits(arc_platform, WEST, "general", 3, 10)
+
+    outcome = _refused(arc_platform, tmp_path, "target-headroom")
+
+    assert "general needs 12, maxSize 10" in outcome.result.reason
+    assert "raise finstack:eks.nodeMaxSize and run `pulumi up`" in outcome.result.reason
+    assert arc_platform.scaling(WEST, "general") == (3, 6, 10), "a refused drill must not raise the maximum"
+
+
 # -- failover -------------------------------------------------------------------------------------
 
 
@@ -281,6 +304,19 @@ def test_failover__without_arc_leaves_a_failing_endpoint_check_uninverted(
     assert "not a durable fence" in outcome.step("fence-source")["details"]["fence"]["note"]
 
 
+def test_failover__proceeds_at_the_maximum_the_target_has(plain_platform: builder.Platform, tmp_path: Path) -> None:
+    _up_sets_limits(plain_platform, WEST, "general", 3, 10)
+    plain_platform.lose_region(EAST)
+
+    outcome = helpers.run(plain_platform, "failover", tmp_path / "drill")
+
+    assert outcome.result.status == "completed", outcome.result.reason
+    assert plain_platform.scaling(WEST, "general") == (3, 10, 10), "desired capped at max; max never raised"
+    headroom = next(c for c in outcome.report["preconditions"] if c["name"] == "target-headroom")
+    assert (headroom["ok"], headroom["blocking"]) == (False, False), headroom
+    assert headroom["reason"].endswith("the failover proceeds at the maxSize it has"), headroom
+
+
 def _stuck_routing_control(model: Any, params: dict[str, Any], **_: Any) -> Any:
     """A fence that never takes: UpdateRoutingControlState answers 200 but changes nothing."""
     if model.name == "UpdateRoutingControlState" and params.get("body", b"").find(b'"Off"') >= 0:
@@ -347,6 +383,25 @@ def test_failback__restores_writer_traffic_and_capacity(arc_platform: builder.Pl
     # Fencing us-west-2 while us-east-1 was Off needed the safety rule overridden, on the record.
     assert outcome.report["fence"]["overriddenSafetyRules"], outcome.report["fence"]
     _assert_invariant_held(outcome, workload)
+
+
+def test_failback__restores_the_desired_size_and_keeps_the_min_and_max_up_set_in_between(
+    arc_platform: builder.Platform, tmp_path: Path
+) -> None:
+    # Given: a switchover scaled us-west-2 (baseline tag 3/6/12), then a `pulumi refresh` + `pulumi up`
+    # applied a new config to it: min 4, max 14 (the desired size 12 is ignored by `up`)
+    first = helpers.run(arc_platform, "switchover", tmp_path / "switchover")
+    assert first.result.status == "completed", first.result.reason
+    _up_sets_limits(arc_platform, WEST, "general", 4, 14)
+
+    outcome = helpers.run(arc_platform, "failback", tmp_path / "failback")
+
+    # Then: only the desired size went back to the baseline; the drill did not revert up's min and max
+    assert outcome.result.status == "completed", outcome.result.reason
+    assert arc_platform.scaling(WEST, "general") == (4, 6, 14)
+    assert arc_platform.scaling(WEST, "system") == (2, 2, 4)
+    assert arc_platform.scaling(EAST, "general") == (3, 6, 12)
+    assert not [k for k in _cluster_tags(WEST) if k.startswith("finstack:dr-baseline/")]
 
 
 def test_failback__refused_until_the_old_region_is_healthy(arc_platform: builder.Platform, tmp_path: Path) -> None:
