@@ -197,8 +197,14 @@ def _dr_roles(config: StackConfig, foundation: Foundation, opts: pulumi.Resource
         report_key_arn=foundation.keys.arn("logs", config.primary.name) if config.traffic.arc_enabled else None,
         operator_role_arns=operators,
         secrets_key_arns=tuple(foundation.keys.arn("secrets", cell.name) for cell in config.regions),
+        eks_scaling=_region_switch_scales_eks(config),
     )
     return DrAutomationRoles("dr-roles", args, opts)
+
+
+def _region_switch_scales_eks(config: StackConfig) -> bool:
+    """The Region switch plan has an EKS scaling step: ARC on and workloads listed to scale."""
+    return config.traffic.arc_enabled and bool(config.traffic.scaled_workloads)
 
 
 def _eks(
@@ -229,6 +235,11 @@ def _eks(
         readonly_role_arn=eks.readonly_role_arn,
         dr_role_arn=dr_roles.automation_role_arn,
         addons=eks.addons,
+        # The plan's execution role scales the listed workloads through its own access entry.
+        region_switch_role_arn=dr_roles.plan_execution_role_arn if _region_switch_scales_eks(config) else None,
+        region_switch_namespaces=tuple(sorted({w.namespace for w in config.traffic.scaled_workloads}))
+        if _region_switch_scales_eks(config)
+        else (),
     )
     return EksCluster(f"eks-{cell.name}", args, opts)
 
@@ -352,6 +363,8 @@ def _dr_control(
             ScaledWorkload(w.namespace, w.deployment, w.hpa_name) for w in config.traffic.scaled_workloads
         ),
         replication_lag_alarm_seconds=config.aurora.replication_lag_alarm_seconds,
+        # ARC evaluates the plan at creation: its execution role's EKS access must exist first.
+        plan_prerequisites=tuple(r for cell in config.regions for r in clusters[cell.name].region_switch_access),
     )
     return DrControl("dr", args, opts)
 

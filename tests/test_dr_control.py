@@ -26,7 +26,7 @@ from components.dr_control import (
     DrControlArgs,
     ScaledWorkload,
 )
-from tests.plan import Plan, plan_of, shipped_config
+from tests.plan import Plan, plan_of, shipped_config, shipped_plan
 
 ACCOUNT = "111122223333"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -77,6 +77,7 @@ def _stack(stack: str, operators: tuple[str, ...] | None = None, **overrides: An
                 if operators is not None
                 else ((config.eks.admin_role_arn,) if config.eks.admin_role_arn else ()),
                 secrets_key_arns=tuple(SECRETS_KEY.format(region=r) for r in regions),
+                eks_scaling=arc and bool(overrides.get("scaled_workloads", WORKLOADS)),
             ),
         )
         args: dict[str, Any] = {
@@ -203,14 +204,12 @@ def test_dr_roles__every_drill_call_is_granted_on_every_scope_it_needs(stack: st
     assert wanted - granted == set(), f"{stack}: DR automation role lacks {sorted(wanted - granted)}"
 
 
-def test_dr_roles__automation_role_trusts_named_operators_and_the_plan_role(prod: Plan) -> None:
+def test_dr_roles__automation_role_trusts_named_operators_only(prod: Plan) -> None:
+    # The plan's EKS step runs as the plan execution role itself: it assumes no other role.
     role = prod.named("dr-roles-automation")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     principals = {s["Sid"]: s["Principal"]["AWS"] for s in trust}
-    assert principals == {
-        "Operators": [shipped_config("prod").eks.admin_role_arn],
-        "RegionSwitchPlan": prod.named("dr-roles-plan-execution").outputs["arn"],
-    }, role.urn
+    assert principals == {"Operators": [shipped_config("prod").eks.admin_role_arn]}, role.urn
     assert all("Resource" not in s for s in trust), f"{role.urn}: trust policies take no Resource"
 
 
@@ -233,6 +232,32 @@ def test_dr_roles__plan_role_trusts_region_switch_from_this_account_only(prod: P
     assert report["ReportWrite"]["Resource"] == f"arn:aws:s3:::finstack-prod-arc-reports-{ACCOUNT}-use1/region-switch/*"
     assert report["ReportKey"]["Resource"] == REPORT_KEY
     assert report["ReportKey"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+
+
+def test_dr_roles__plan_role_may_describe_the_clusters_and_list_their_access_policies_only(prod: Plan) -> None:
+    policy = prod.named("dr-roles-plan-execution-policy")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    clusters = {r: f"finstack-prod-{r}" for r in prod.regions}
+    assert _listed(statements["EksClusters"]["Action"]) == ["eks:DescribeCluster"], policy.urn
+    assert sorted(_listed(statements["EksClusters"]["Resource"])) == [
+        f"arn:aws:eks:{r}:{ACCOUNT}:cluster/{c}" for r, c in clusters.items()
+    ], policy.urn
+    # ListAssociatedAccessPolicies is authorized on access entries, not on the cluster.
+    assert _listed(statements["EksAccessEntries"]["Action"]) == ["eks:ListAssociatedAccessPolicies"], policy.urn
+    assert sorted(_listed(statements["EksAccessEntries"]["Resource"])) == [
+        f"arn:aws:eks:{r}:{ACCOUNT}:access-entry/{c}/*" for r, c in clusters.items()
+    ], policy.urn
+    # It assumes no other role: the old EKS step ran as the automation role through sts:AssumeRole.
+    actions = {a for s in statements.values() for a in _listed(s["Action"])}
+    assert "sts:AssumeRole" not in actions, f"{policy.urn}: {sorted(actions)}"
+    assert _listed(statements["PlanEvaluation"]["Resource"]) == [PLAN_ROLE.format(env="prod")], policy.urn
+
+
+def test_dr_roles__without_an_eks_step_the_plan_role_gets_no_eks_permission() -> None:
+    plan = plan_of(_stack("prod", scaled_workloads=()), "prod")
+    policy = plan.named("dr-roles-plan-execution-policy")
+    actions = {a for s in json.loads(policy.inputs["policy"])["Statement"] for a in _listed(s["Action"])}
+    assert not {a for a in actions if a.startswith("eks:")}, f"{policy.urn}: {sorted(actions)}"
 
 
 def test_dr_roles__dev_has_no_plan_role(dev: Plan) -> None:
@@ -274,7 +299,8 @@ def test_dr_control__deactivate_workflow_scales_drains_approves_then_switches_wr
     assert [e["clusterArn"] for e in scaling["eksClusters"]] == [
         f"arn:aws:eks:{c.region}:{ACCOUNT}:cluster/{c.eks_cluster_name}" for c in cells
     ], plan.urn
-    assert {e["crossAccountRole"] for e in scaling["eksClusters"]} == {AUTOMATION_ROLE.format(env="prod")}, plan.urn
+    # Same-account clusters: ARC acts as the plan's execution role, which holds their access entries.
+    assert all("crossAccountRole" not in e for e in scaling["eksClusters"]), f"{plan.urn}: {scaling['eksClusters']}"
     # ARC scales the object named `name` in `namespace`; `resourceName` is only the map key.
     scaled = {(r["namespace"], r["name"]) for s in scaling["scalingResources"] for r in s["resources"]}
     assert scaled == {(w.namespace, w.deployment) for w in WORKLOADS}, plan.urn
@@ -340,6 +366,35 @@ def test_dr_control__runtime_grants_name_the_exact_health_checks_and_routing_con
     assert statements["ArcCluster"]["Resource"] == ARC_CLUSTER, grant.urn
     plan_grant = prod.named("dr-plan-runtime")
     assert plan_grant.inputs["role"] == "finstack-prod-arc-plan-execution", plan_grant.urn
+
+
+def test_dr_control__plan_role_may_describe_the_control_panel_and_flip_the_routing_controls(prod: Plan) -> None:
+    grant = prod.named("dr-plan-runtime")
+    statements = {s["Sid"]: s for s in json.loads(grant.inputs["policy"])["Statement"]}
+    panel = statements["RoutingControlPanel"]
+    assert _listed(panel["Action"]) == ["route53-recovery-control-config:DescribeControlPanel"], grant.urn
+    assert _listed(panel["Resource"]) == [PANEL], grant.urn
+    state = set(_listed(statements["RoutingControlState"]["Action"]))
+    wanted = {"route53-recovery-cluster:GetRoutingControlState", "route53-recovery-cluster:UpdateRoutingControlStates"}
+    assert wanted <= state, grant.urn
+    assert _listed(statements["RoutingControlCluster"]["Resource"]) == [ARC_CLUSTER], grant.urn
+
+
+def test_program__region_switch_plan_waits_for_its_execution_roles_eks_access() -> None:
+    """ARC evaluates the plan when it is created: the EKS step's access must already exist."""
+    program = shipped_plan("prod")
+    [plan] = program.of_type(PLAN)
+    role = program.named("dr-roles-plan-execution").outputs["arn"]
+    associations = [
+        r
+        for r in program.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        if r.inputs["principalArn"] == role
+    ]
+    assert sorted(a.region for a in associations) == sorted(program.regions), [a.urn for a in associations]
+    for association in associations:
+        assert association.inputs["policyArn"].endswith("/AmazonARCRegionSwitchScalingPolicy"), association.urn
+        assert association.urn in plan.dependencies, f"{plan.urn} does not depend on {association.urn}"
+        assert association.parent in plan.dependencies, f"{plan.urn} does not depend on {association.parent}"
 
 
 def test_dr_control__dev_declares_no_arc_resources(dev: Plan) -> None:
