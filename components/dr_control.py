@@ -14,8 +14,13 @@ on resources with generated ids (health checks, routing controls) are attached l
   assume. Trusted by the listed operator roles (`operator_role_arns`), or else by principals of
   the account tagged `finstack:dr-operator=true`. It may switch over / fail over / detach
   the stack's Aurora global cluster, resize the stack's EKS node groups, read the MSK
-  replicators, run and approve the Region switch plan, and (attached by `DrControl`) flip the
-  stack's routing controls and invert/inspect its health checks.
+  replicators, start and follow the Region switch plan (never approve it), and (attached by
+  `DrControl`) flip the stack's routing controls and invert/inspect its health checks.
+- `approver_role_arn`: `finstack-<env>-dr-approver`, the only principal the plan's manual
+  approval step names (ARC only; None otherwise). Trusted by `approver_principal_arns`, else by
+  principals tagged `finstack:dr-approver=true`; it may approve a step of the plan and read its
+  executions, nothing else. A drill runs as the automation role, which cannot approve: the
+  writer switch waits for a person acting as this role.
 - `plan_execution_role_arn` / `plan_execution_role_name`: the role ARC Region switch assumes to
   run the plan (trust: arc-region-switch.amazonaws.com from this account), every execution block
   included: `EksCluster` gives it the access entry the EKS step scales with. None when ARC is off.
@@ -86,6 +91,9 @@ DEFAULT_RTO_MINUTES = 30
 # Drill sessions are short: an hour is enough for a switchover, and a leaked session expires.
 AUTOMATION_SESSION_SECONDS = 3600
 OPERATOR_TAG = "finstack:dr-operator"
+APPROVER_TAG = "finstack:dr-approver"
+# An approver session only approves one step: an hour is the approval step's own timeout.
+APPROVER_SESSION_SECONDS = 3600
 
 
 # -- physical names of the DR layer (EKS, Aurora and MSK names come from their own modules) ----
@@ -97,6 +105,11 @@ def region_switch_plan_name(environment: str) -> str:
 def automation_role_name(environment: str) -> str:
     """The role drills and operators assume."""
     return f"finstack-{environment}-dr-automation"
+
+
+def approver_role_name(environment: str) -> str:
+    """The role a person assumes to approve the Region switch plan's writer switch."""
+    return f"finstack-{environment}-dr-approver"
 
 
 def plan_execution_role_name(environment: str) -> str:
@@ -153,22 +166,54 @@ def health_check_arn(health_check_id: str) -> str:
 # -- policy documents (pure) -------------------------------------------------------------------
 def automation_trust_policy(account_id: str, operator_role_arns: Sequence[str]) -> Document:
     """Who may assume the automation role: named operator roles, else tagged principals."""
-    if operator_role_arns:
-        operators: dict[str, Any] = {
-            "Sid": "Operators",
+    return _people_trust_policy(account_id, operator_role_arns, "Operators", OPERATOR_TAG)
+
+
+def approver_trust_policy(account_id: str, approver_principal_arns: Sequence[str]) -> Document:
+    """Who may assume the approver role: the named roles, else principals tagged `finstack:dr-approver`."""
+    return _people_trust_policy(account_id, approver_principal_arns, "Approvers", APPROVER_TAG)
+
+
+def _people_trust_policy(account_id: str, role_arns: Sequence[str], sid: str, tag: str) -> Document:
+    """Named roles may assume; without any, principals of the account carrying `tag`=true."""
+    if role_arns:
+        trusted: dict[str, Any] = {
+            "Sid": sid,
             "Effect": "Allow",
-            "Principal": {"AWS": sorted(operator_role_arns)},
+            "Principal": {"AWS": sorted(role_arns)},
             "Action": "sts:AssumeRole",
         }
     else:
-        operators = {
-            "Sid": "TaggedOperators",
+        trusted = {
+            "Sid": f"Tagged{sid}",
             "Effect": "Allow",
             "Principal": {"AWS": iam_docs.account_root(account_id)},
             "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {f"aws:PrincipalTag/{OPERATOR_TAG}": "true"}},
+            "Condition": {"StringEquals": {f"aws:PrincipalTag/{tag}": "true"}},
         }
-    return {"Version": iam_docs.POLICY_VERSION, "Statement": [operators]}
+    return {"Version": iam_docs.POLICY_VERSION, "Statement": [trusted]}
+
+
+def approver_policy(environment: str, account_id: str) -> Document:
+    """Approve a step of this stack's plan and read its executions; nothing else.
+
+    ARC's manual approval block needs `arc-region-switch:ApprovePlanExecutionStep` on the plan
+    ("Manual approval execution block sample policy",
+    https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_manual_approval.html);
+    the reads let the approver see what they approve (the execution, its steps and events).
+    """
+    return document(
+        statement(
+            "ApproveRegionSwitchSteps",
+            [
+                "arc-region-switch:ApprovePlanExecutionStep",
+                "arc-region-switch:GetPlanExecution",
+                "arc-region-switch:ListPlanExecutionEvents",
+                "arc-region-switch:ListPlanExecutions",
+            ],
+            [region_switch_plan_arn_pattern(environment, account_id)],
+        )
+    )
 
 
 def _sid(scope: str, via_service: str | None) -> str:
@@ -372,6 +417,8 @@ class DrAutomationRolesArgs:
     break-glass secret the split-brain canary reads.
     `eks_scaling`: the plan has an EKS resource scaling step (ARC with scaled workloads): its
     execution role then may describe the stack's clusters and their access entries.
+    `approver_principal_arns`: roles allowed to assume the approver role (ARC only); empty means
+    principals of the account tagged `finstack:dr-approver=true`.
     """
 
     environment: str
@@ -383,6 +430,7 @@ class DrAutomationRolesArgs:
     operator_role_arns: tuple[str, ...] = ()
     secrets_key_arns: tuple[pulumi.Input[str], ...] = ()
     eks_scaling: bool = False
+    approver_principal_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.secrets_key_arns) != len(self.regions):
@@ -407,6 +455,8 @@ class DrAutomationRoles(pulumi.ComponentResource):
     """The role ARC Region switch assumes; None when ARC is off."""
     plan_execution_role_name: pulumi.Output[str] | None
     """Its name; None when ARC is off."""
+    approver_role_arn: pulumi.Output[str] | None
+    """The only principal that may approve the plan's manual step; None when ARC is off."""
     report_bucket_name: pulumi.Output[str] | None
     """The execution-report bucket `DrControl` creates; None when ARC is off."""
 
@@ -418,6 +468,7 @@ class DrAutomationRoles(pulumi.ComponentResource):
         self.report_bucket_name = None
         self.plan_execution_role_arn = None
         self.plan_execution_role_name = None
+        self.approver_role_arn = None
         if args.arc_enabled:
             self.report_bucket_name = account.apply(
                 lambda acct: report_bucket_name(args.environment, acct, args.primary_region)
@@ -425,6 +476,7 @@ class DrAutomationRoles(pulumi.ComponentResource):
             plan_role = self._create_plan_role(account)
             self.plan_execution_role_arn = plan_role.arn
             self.plan_execution_role_name = plan_role.name
+            self.approver_role_arn = self._create_approver_role(account).arn
         automation = self._create_automation_role(account)
         self.automation_role_arn = automation.arn
         self.automation_role_name = automation.name
@@ -434,6 +486,7 @@ class DrAutomationRoles(pulumi.ComponentResource):
                 "automation_role_name": self.automation_role_name,
                 "plan_execution_role_arn": self.plan_execution_role_arn,
                 "plan_execution_role_name": self.plan_execution_role_name,
+                "approver_role_arn": self.approver_role_arn,
                 "report_bucket_name": self.report_bucket_name,
             }
         )
@@ -468,6 +521,28 @@ class DrAutomationRoles(pulumi.ComponentResource):
                     )
                 )
             ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        return role
+
+    def _create_approver_role(self, account: pulumi.Output[str]) -> aws.iam.Role:
+        """The plan's approver: a principal of its own, so the drill (the automation role) cannot approve."""
+        args = self._args
+        role = aws.iam.Role(
+            f"{self._name}-approver",
+            name=approver_role_name(args.environment),
+            description=f"A person approves the finstack {args.environment} Region switch writer switch as this role",
+            max_session_duration=APPROVER_SESSION_SECONDS,
+            assume_role_policy=account.apply(
+                lambda acct: iam_docs.dumps(approver_trust_policy(acct, args.approver_principal_arns))
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicy(
+            f"{self._name}-approver-policy",
+            role=role.name,
+            name="region-switch-approval",
+            policy=account.apply(lambda acct: iam_docs.dumps(approver_policy(args.environment, acct))),
             opts=pulumi.ResourceOptions(parent=role),
         )
         return role
@@ -533,8 +608,8 @@ class DrControlArgs:
     """Plain settings from `StackConfig` plus wiring from the roles, data, compute and traffic layers.
 
     With `arc_enabled` every ARC field is required: `plan_execution_role_arn`/`_name`,
-    `routing_control_cluster_arn`, each cell's `routing_control_arn`, `report_bucket_name`,
-    `report_key_arn`; and exactly two cells (a Region switch plan spans two regions).
+    `approver_role_arn`, `routing_control_cluster_arn`, each cell's `routing_control_arn`,
+    `report_bucket_name`, `report_key_arn`; and exactly two cells (a Region switch plan spans two regions).
     `plan_prerequisites`: what must exist before ARC evaluates the plan at creation, beyond the
     grants `DrControl` declares itself: the execution role's EKS access entries and
     associations (`EksCluster.region_switch_access`).
@@ -545,11 +620,11 @@ class DrControlArgs:
     account_id: pulumi.Input[str]
     global_cluster_id: pulumi.Input[str]
     cells: tuple[DrCellArgs, ...]
-    automation_role_arn: pulumi.Input[str]
     automation_role_name: pulumi.Input[str]
     arc_enabled: bool
     plan_execution_role_arn: pulumi.Input[str] | None = None
     plan_execution_role_name: pulumi.Input[str] | None = None
+    approver_role_arn: pulumi.Input[str] | None = None
     routing_control_cluster_arn: pulumi.Input[str] | None = None
     report_bucket_name: pulumi.Input[str] | None = None
     report_key_arn: pulumi.Input[str] | None = None
@@ -569,6 +644,7 @@ class DrControlArgs:
             for field in (
                 "plan_execution_role_arn",
                 "plan_execution_role_name",
+                "approver_role_arn",
                 "routing_control_cluster_arn",
                 "report_bucket_name",
                 "report_key_arn",
@@ -810,7 +886,11 @@ class DrControl(pulumi.ComponentResource):
             execution_block_type="ManualApproval",
             execution_approval_configs=[
                 aws.arcregionswitch.PlanWorkflowStepExecutionApprovalConfigArgs(
-                    approval_role=args.automation_role_arn, timeout_minutes=APPROVAL_TIMEOUT_MINUTES
+                    # Not the automation role: the drill runs as it, and a gate its own runner
+                    # opens is no gate. "Anyone who has access to the role defined in the
+                    # execution block can approve" (ARC guide, "Manual approval execution block").
+                    approval_role=args.approver_role_arn or "",
+                    timeout_minutes=APPROVAL_TIMEOUT_MINUTES,
                 )
             ],
         )

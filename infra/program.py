@@ -198,6 +198,8 @@ def _dr_roles(config: StackConfig, foundation: Foundation, opts: pulumi.Resource
         operator_role_arns=operators,
         secrets_key_arns=tuple(foundation.keys.arn("secrets", cell.name) for cell in config.regions),
         eks_scaling=_region_switch_scales_eks(config),
+        # A second person if configured; else the operators, who then act as a role the drill is not.
+        approver_principal_arns=(config.traffic.approver_role_arn,) if config.traffic.approver_role_arn else operators,
     )
     return DrAutomationRoles("dr-roles", args, opts)
 
@@ -351,11 +353,11 @@ def _dr_control(
         account_id=foundation.account_id,
         global_cluster_id=aurora.global_cluster_id,
         cells=cells,
-        automation_role_arn=dr_roles.automation_role_arn,
         automation_role_name=dr_roles.automation_role_name,
         arc_enabled=arc,
         plan_execution_role_arn=dr_roles.plan_execution_role_arn,
         plan_execution_role_name=dr_roles.plan_execution_role_name,
+        approver_role_arn=dr_roles.approver_role_arn,
         routing_control_cluster_arn=traffic.routing_control_cluster_arn,
         report_bucket_name=dr_roles.report_bucket_name,
         report_key_arn=foundation.keys.arn("logs", config.primary.name) if arc else None,

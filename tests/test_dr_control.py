@@ -37,6 +37,9 @@ REPORT_KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-5c1f9e2d7a3b4c6d8e0f1a2
 SECRETS_KEY = "arn:aws:kms:{region}:111122223333:key/mrk-7e2a4c6b8d0f4a1c9e3b5d7f9a1c3e5b"
 AUTOMATION_ROLE = "arn:aws:iam::111122223333:role/finstack-{env}-dr-automation"
 PLAN_ROLE = "arn:aws:iam::111122223333:role/finstack-{env}-arc-plan-execution"
+APPROVER_ROLE = "arn:aws:iam::111122223333:role/finstack-{env}-dr-approver"
+# A person's role, not one a drill can act as.
+APPROVING_PERSON = "arn:aws:iam::111122223333:role/dr-approvers"
 # Resource "*" only where IAM offers no resource-level permission for the action.
 UNSCOPABLE_ACTIONS = {"cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"}
 WORKLOADS = (ScaledWorkload("payments", "payments-api", "payments-api"), ScaledWorkload("ledger", "ledger-api"))
@@ -78,6 +81,7 @@ def _stack(stack: str, operators: tuple[str, ...] | None = None, **overrides: An
                 else ((config.eks.admin_role_arn,) if config.eks.admin_role_arn else ()),
                 secrets_key_arns=tuple(SECRETS_KEY.format(region=r) for r in regions),
                 eks_scaling=arc and bool(overrides.get("scaled_workloads", WORKLOADS)),
+                approver_principal_arns=(APPROVING_PERSON,),
             ),
         )
         args: dict[str, Any] = {
@@ -86,7 +90,6 @@ def _stack(stack: str, operators: tuple[str, ...] | None = None, **overrides: An
             "account_id": ACCOUNT,
             "global_cluster_id": f"finstack-{env}-ledger",
             "cells": tuple(_cell(env, r, i, arc) for i, r in enumerate(regions)),
-            "automation_role_arn": AUTOMATION_ROLE.format(env=env),
             "automation_role_name": f"finstack-{env}-dr-automation",
             "arc_enabled": arc,
             "replication_lag_alarm_seconds": config.aurora.replication_lag_alarm_seconds,
@@ -95,6 +98,7 @@ def _stack(stack: str, operators: tuple[str, ...] | None = None, **overrides: An
             args.update(
                 plan_execution_role_arn=PLAN_ROLE.format(env=env),
                 plan_execution_role_name=f"finstack-{env}-arc-plan-execution",
+                approver_role_arn=APPROVER_ROLE.format(env=env),
                 routing_control_cluster_arn=ARC_CLUSTER,
                 report_bucket_name=f"finstack-{env}-arc-reports-{ACCOUNT}-use1",
                 report_key_arn=REPORT_KEY,
@@ -260,6 +264,41 @@ def test_dr_roles__without_an_eks_step_the_plan_role_gets_no_eks_permission() ->
     assert not {a for a in actions if a.startswith("eks:")}, f"{policy.urn}: {sorted(actions)}"
 
 
+def test_dr_roles__approver_role_is_assumed_by_the_approvers_and_may_only_approve_and_read_the_plan(
+    prod: Plan,
+) -> None:
+    role = prod.named("dr-roles-approver")
+    assert role.inputs["name"] == "finstack-prod-dr-approver", role.urn
+    [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"AWS": [APPROVING_PERSON]} and trust["Action"] == "sts:AssumeRole", role.urn
+    policy = prod.named("dr-roles-approver-policy")
+    assert policy.parent == role.urn, policy.urn
+    [stmt] = json.loads(policy.inputs["policy"])["Statement"]
+    assert sorted(_listed(stmt["Action"])) == [
+        "arc-region-switch:ApprovePlanExecutionStep",
+        "arc-region-switch:GetPlanExecution",
+        "arc-region-switch:ListPlanExecutionEvents",
+        "arc-region-switch:ListPlanExecutions",
+    ], policy.urn
+    assert _listed(stmt["Resource"]) == [f"arn:aws:arc-region-switch::{ACCOUNT}:plan/finstack-prod-region-switch:*"], (
+        policy.urn
+    )
+
+
+def test_dr_roles__automation_role_may_not_approve_a_plan_step(prod: Plan) -> None:
+    """The drill runs as the automation role: if it could approve, the plan's human gate would not be one."""
+    for urn, stmt in _statements(prod):
+        if "dr-roles-automation" in urn or "dr-drill-runtime" in urn:
+            assert "arc-region-switch:ApprovePlanExecutionStep" not in _listed(stmt["Action"]), f"{urn}: {stmt['Sid']}"
+
+
+def test_dr_control__arc_without_an_approver_role_is_refused() -> None:
+    cells = tuple(_cell("prod", r, i, True) for i, r in enumerate(("us-east-1", "us-west-2")))
+    settings = {**_prod_arc_settings(), "approver_role_arn": None}
+    with pytest.raises(ValueError, match="approver_role_arn"):
+        DrControlArgs(cells=cells, **settings)
+
+
 def test_dr_roles__dev_has_no_plan_role(dev: Plan) -> None:
     names = [r.name for r in dev.of_type("aws:iam/role:Role")]
     assert names == ["dr-roles-automation"], names
@@ -292,7 +331,8 @@ def test_dr_control__deactivate_workflow_scales_drains_approves_then_switches_wr
     assert writer["globalClusterIdentifier"] == "finstack-prod-ledger", plan.urn
     assert writer["databaseClusterArns"] == [c.aurora_cluster_arn for c in cells], plan.urn
     assert writer["behavior"] == "switchoverOnly" and writer["ungracefuls"] == [{"ungraceful": "failover"}], plan.urn
-    assert approval["approvalRole"] == AUTOMATION_ROLE.format(env="prod"), plan.urn
+    # A person acting as the approver role opens the gate; the drill runs as the automation role.
+    assert approval["approvalRole"] == APPROVER_ROLE.format(env="prod"), plan.urn
     assert {r["region"]: r["routingControls"][0]["routingControlArn"] for r in routing["regionAndRoutingControls"]} == {
         c.region: c.routing_control_arn for c in cells
     }, plan.urn
@@ -410,11 +450,11 @@ def _prod_arc_settings() -> dict[str, Any]:
         "primary_region": "us-east-1",
         "account_id": ACCOUNT,
         "global_cluster_id": "finstack-prod-ledger",
-        "automation_role_arn": AUTOMATION_ROLE.format(env="prod"),
         "automation_role_name": "finstack-prod-dr-automation",
         "arc_enabled": True,
         "plan_execution_role_arn": PLAN_ROLE.format(env="prod"),
         "plan_execution_role_name": "finstack-prod-arc-plan-execution",
+        "approver_role_arn": APPROVER_ROLE.format(env="prod"),
         "routing_control_cluster_arn": ARC_CLUSTER,
         "report_bucket_name": f"finstack-prod-arc-reports-{ACCOUNT}-use1",
         "report_key_arn": REPORT_KEY,
