@@ -354,7 +354,7 @@ class AuroraGlobal(pulumi.ComponentResource):
                 # upgrade AWS documents); after a refresh, `up` would otherwise try to "upgrade" the
                 # running version back to config (the provider's ModifyGlobalCluster path), a downgrade
                 # AWS refuses, failing `up`. Changing finstack:aurora.engineVersion therefore no longer
-                # upgrades anything: the path and its sources are in docs/real-aws.md section 6.
+                # upgrades anything: the path and its sources are in docs/dr-on-aws.md section 5.
                 ignore_changes=list(GLOBAL_IGNORE_CHANGES),
             ),
         )

@@ -12,13 +12,18 @@ on resources with generated ids (health checks, routing controls) are attached l
 
 - `automation_role_arn` / `automation_role_name`: the role drills (`finstack drill`) and operators
   assume. Trusted by the listed operator roles (`operator_role_arns`), or else by principals of
-  the account tagged `finstack:dr-operator=true`; with ARC also by the plan execution role (the
-  Region switch EKS step runs as this role, see below). It may switch over / fail over / detach
+  the account tagged `finstack:dr-operator=true`. It may switch over / fail over / detach
   the stack's Aurora global cluster, resize the stack's EKS node groups, read the MSK
-  replicators, run and approve the Region switch plan, and (attached by `DrControl`) flip the
-  stack's routing controls and invert/inspect its health checks.
+  replicators, start and follow the Region switch plan (never approve it), and (attached by
+  `DrControl`) flip the stack's routing controls and invert/inspect its health checks.
+- `approver_role_arn`: `finstack-<env>-dr-approver`, the only principal the plan's manual
+  approval step names (ARC only; None otherwise). Trusted by `approver_principal_arns`, else by
+  principals tagged `finstack:dr-approver=true`; it may approve a step of the plan and read its
+  executions, nothing else. A drill runs as the automation role, which cannot approve: the
+  writer switch waits for a person acting as this role.
 - `plan_execution_role_arn` / `plan_execution_role_name`: the role ARC Region switch assumes to
-  run the plan (trust: arc-region-switch.amazonaws.com from this account). None when ARC is off.
+  run the plan (trust: arc-region-switch.amazonaws.com from this account), every execution block
+  included: `EksCluster` gives it the access entry the EKS step scales with. None when ARC is off.
 - `report_bucket_name`: the bucket `DrControl` creates for execution reports (None when ARC is off).
 
 `DrControl(name, DrControlArgs, opts)` (`finstack:dr:DrControl`), declared last:
@@ -35,10 +40,14 @@ on resources with generated ids (health checks, routing controls) are attached l
 The EKS step names Kubernetes Deployments (`scaled_workloads`): Region switch scales
 workloads, and the cluster autoscaler follows with nodes; without workloads the step is left
 out and drills scale node groups directly with the automation role. ARC runs the EKS step as
-the automation role (`crossAccountRole`), because that is the role EKS maps into the cluster:
-its access entry puts it in the `finstack:dr-scalers` group, which the Kubernetes baseline lets
-scale Deployments and HPAs per namespace (the verbs of AWS's AmazonARCRegionSwitchScalingPolicy,
-without its cluster-wide reach).
+the plan's execution role: the ARC guide asks for "an EKS access entry for the IAM role that
+Region switch uses for plan execution" with AmazonARCRegionSwitchScalingPolicy
+(https://docs.aws.amazon.com/r53recovery/latest/dg/eks-resource-scaling-block.html), and an
+EKS cluster's `crossAccountRole` is for clusters in another account ("If resources are in
+different accounts, you'll need a cross-account role",
+https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_cross_account.html).
+`EksCluster` declares that entry (scoped to the scaled workloads' namespaces) and the plan
+depends on it (`DrControlArgs.plan_prerequisites`): ARC evaluates the plan when it is created.
 
 Attributes of `DrControl`: `plan_arn`, `routing_control_cluster_arn`, `routing_control_arns`
 (region -> ARN), all None when ARC is off; `dashboard_name`; `report_bucket_arn` (None when off).
@@ -82,6 +91,9 @@ DEFAULT_RTO_MINUTES = 30
 # Drill sessions are short: an hour is enough for a switchover, and a leaked session expires.
 AUTOMATION_SESSION_SECONDS = 3600
 OPERATOR_TAG = "finstack:dr-operator"
+APPROVER_TAG = "finstack:dr-approver"
+# An approver session only approves one step: an hour is the approval step's own timeout.
+APPROVER_SESSION_SECONDS = 3600
 
 
 # -- physical names of the DR layer (EKS, Aurora and MSK names come from their own modules) ----
@@ -93,6 +105,11 @@ def region_switch_plan_name(environment: str) -> str:
 def automation_role_name(environment: str) -> str:
     """The role drills and operators assume."""
     return f"finstack-{environment}-dr-automation"
+
+
+def approver_role_name(environment: str) -> str:
+    """The role a person assumes to approve the Region switch plan's writer switch."""
+    return f"finstack-{environment}-dr-approver"
 
 
 def plan_execution_role_name(environment: str) -> str:
@@ -123,6 +140,11 @@ def eks_cluster_arn(account_id: str, region: str, cluster_name: str) -> str:
     return f"arn:{PARTITION}:eks:{region}:{account_id}:cluster/{cluster_name}"
 
 
+def eks_access_entry_arns(account_id: str, region: str, cluster_name: str) -> str:
+    """Every access entry of a cluster: `arn:aws:eks:<region>:<account>:access-entry/<name>/*`."""
+    return f"arn:{PARTITION}:eks:{region}:{account_id}:access-entry/{cluster_name}/*"
+
+
 def region_switch_plan_arn_pattern(environment: str, account_id: str) -> str:
     """Plan ARNs end in a generated suffix (`plan/<name>:<6 chars>`), hence the pattern."""
     return f"arn:{PARTITION}:arc-region-switch::{account_id}:plan/{region_switch_plan_name(environment)}:*"
@@ -142,35 +164,56 @@ def health_check_arn(health_check_id: str) -> str:
 
 
 # -- policy documents (pure) -------------------------------------------------------------------
-def automation_trust_policy(account_id: str, operator_role_arns: Sequence[str], plan_role_arn: str | None) -> Document:
-    """Who may assume the automation role: named operator roles, else tagged principals; the plan."""
-    if operator_role_arns:
-        operators: dict[str, Any] = {
-            "Sid": "Operators",
+def automation_trust_policy(account_id: str, operator_role_arns: Sequence[str]) -> Document:
+    """Who may assume the automation role: named operator roles, else tagged principals."""
+    return _people_trust_policy(account_id, operator_role_arns, "Operators", OPERATOR_TAG)
+
+
+def approver_trust_policy(account_id: str, approver_principal_arns: Sequence[str]) -> Document:
+    """Who may assume the approver role: the named roles, else principals tagged `finstack:dr-approver`."""
+    return _people_trust_policy(account_id, approver_principal_arns, "Approvers", APPROVER_TAG)
+
+
+def _people_trust_policy(account_id: str, role_arns: Sequence[str], sid: str, tag: str) -> Document:
+    """Named roles may assume; without any, principals of the account carrying `tag`=true."""
+    if role_arns:
+        trusted: dict[str, Any] = {
+            "Sid": sid,
             "Effect": "Allow",
-            "Principal": {"AWS": sorted(operator_role_arns)},
+            "Principal": {"AWS": sorted(role_arns)},
             "Action": "sts:AssumeRole",
         }
     else:
-        operators = {
-            "Sid": "TaggedOperators",
+        trusted = {
+            "Sid": f"Tagged{sid}",
             "Effect": "Allow",
             "Principal": {"AWS": iam_docs.account_root(account_id)},
             "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {f"aws:PrincipalTag/{OPERATOR_TAG}": "true"}},
+            "Condition": {"StringEquals": {f"aws:PrincipalTag/{tag}": "true"}},
         }
-    statements = [operators]
-    if plan_role_arn is not None:
-        # The Region switch EKS step runs as this role (crossAccountRole): it holds the access entry.
-        statements.append(
-            {
-                "Sid": "RegionSwitchPlan",
-                "Effect": "Allow",
-                "Principal": {"AWS": plan_role_arn},
-                "Action": "sts:AssumeRole",
-            }
+    return {"Version": iam_docs.POLICY_VERSION, "Statement": [trusted]}
+
+
+def approver_policy(environment: str, account_id: str) -> Document:
+    """Approve a step of this stack's plan and read its executions; nothing else.
+
+    ARC's manual approval block needs `arc-region-switch:ApprovePlanExecutionStep` on the plan
+    ("Manual approval execution block sample policy",
+    https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_manual_approval.html);
+    the reads let the approver see what they approve (the execution, its steps and events).
+    """
+    return document(
+        statement(
+            "ApproveRegionSwitchSteps",
+            [
+                "arc-region-switch:ApprovePlanExecutionStep",
+                "arc-region-switch:GetPlanExecution",
+                "arc-region-switch:ListPlanExecutionEvents",
+                "arc-region-switch:ListPlanExecutions",
+            ],
+            [region_switch_plan_arn_pattern(environment, account_id)],
         )
-    return {"Version": iam_docs.POLICY_VERSION, "Statement": statements}
+    )
 
 
 def _sid(scope: str, via_service: str | None) -> str:
@@ -251,18 +294,37 @@ def plan_execution_policy(
     regions: Sequence[str],
     report_bucket: str,
     report_key_arn: str,
+    eks_scaling: bool,
 ) -> Document:
-    """What ARC needs to evaluate and run the plan (execution blocks: Aurora, EKS via the automation role)."""
+    """What ARC needs to evaluate and run the plan (execution blocks: Aurora, EKS when `eks_scaling`).
+
+    Routing-control grants name generated ids and come later (`routing_control_statements`).
+    """
     plan_role = role_arn(account_id, plan_execution_role_name(environment))
-    automation_role = role_arn(account_id, automation_role_name(environment))
+    eks: list[dict[str, Any]] = []
+    if eks_scaling:
+        clusters = [(r, cluster_name_of(environment, r)) for r in regions]
+        # ARC guide, "Amazon EKS resource scaling execution block sample policy"
+        # (https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_eks.html):
+        # DescribeCluster on the clusters, ListAssociatedAccessPolicies on their access entries
+        # (an access-entry resource, not the cluster). The Kubernetes calls themselves are
+        # authorized by the access entry `EksCluster` declares for this role.
+        eks = [
+            statement("EksClusters", ["eks:DescribeCluster"], [eks_cluster_arn(account_id, r, c) for r, c in clusters]),
+            statement(
+                "EksAccessEntries",
+                ["eks:ListAssociatedAccessPolicies"],
+                [eks_access_entry_arns(account_id, r, c) for r, c in clusters],
+            ),
+        ]
     return document(
         statement(
             "PlanRead",
             ["arc-region-switch:GetPlan", "arc-region-switch:GetPlanExecution", "arc-region-switch:ListPlanExecutions"],
             [region_switch_plan_arn_pattern(environment, account_id)],
         ),
-        # Plan evaluation simulates the roles' policies to warn about missing permissions.
-        statement("PlanEvaluation", ["iam:SimulatePrincipalPolicy"], [plan_role, automation_role]),
+        # Plan evaluation simulates the role's policies to warn about missing permissions.
+        statement("PlanEvaluation", ["iam:SimulatePrincipalPolicy"], [plan_role]),
         statement(
             "HealthAlarms",
             ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"],
@@ -280,7 +342,7 @@ def plan_execution_policy(
             ],
             aurora_arns(environment, account_id, regions),
         ),
-        statement("EksStepRole", ["sts:AssumeRole"], [automation_role]),
+        *eks,
         statement("ReportWrite", ["s3:PutObject"], [f"arn:{PARTITION}:s3:::{report_bucket}/{REPORT_PREFIX}/*"]),
         # Decrypt as well: S3 needs it to complete a multipart upload of a large report.
         statement(
@@ -293,7 +355,12 @@ def plan_execution_policy(
 
 
 def routing_control_statements(routing_control_arns: Sequence[str], cluster_arn: str) -> list[dict[str, Any]]:
-    """Read and flip the stack's routing controls (and find the cluster's endpoints)."""
+    """Read and flip the stack's routing controls (and find the cluster's endpoints and panel).
+
+    The ARC routing control execution block needs DescribeControlPanel and DescribeCluster on the
+    panel and cluster, and the state calls on the controls ("ARC routing controls execution block
+    sample policy", https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_arc_routing.html).
+    """
     return [
         statement(
             "RoutingControlState",
@@ -310,6 +377,11 @@ def routing_control_statements(routing_control_arns: Sequence[str], cluster_arn:
             sorted(routing_control_arns),
         ),
         statement("RoutingControlCluster", ["route53-recovery-control-config:DescribeCluster"], [cluster_arn]),
+        statement(
+            "RoutingControlPanel",
+            ["route53-recovery-control-config:DescribeControlPanel"],
+            sorted({control_panel_of(arn) for arn in routing_control_arns}),
+        ),
     ]
 
 
@@ -343,6 +415,10 @@ class DrAutomationRolesArgs:
     role); empty means any principal of the account tagged `finstack:dr-operator=true`.
     `secrets_key_arns`: the `secrets` key of each region (in `regions` order), which encrypts the
     break-glass secret the split-brain canary reads.
+    `eks_scaling`: the plan has an EKS resource scaling step (ARC with scaled workloads): its
+    execution role then may describe the stack's clusters and their access entries.
+    `approver_principal_arns`: roles allowed to assume the approver role (ARC only); empty means
+    principals of the account tagged `finstack:dr-approver=true`.
     """
 
     environment: str
@@ -353,6 +429,8 @@ class DrAutomationRolesArgs:
     report_key_arn: pulumi.Input[str] | None = None
     operator_role_arns: tuple[str, ...] = ()
     secrets_key_arns: tuple[pulumi.Input[str], ...] = ()
+    eks_scaling: bool = False
+    approver_principal_arns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.secrets_key_arns) != len(self.regions):
@@ -377,6 +455,8 @@ class DrAutomationRoles(pulumi.ComponentResource):
     """The role ARC Region switch assumes; None when ARC is off."""
     plan_execution_role_name: pulumi.Output[str] | None
     """Its name; None when ARC is off."""
+    approver_role_arn: pulumi.Output[str] | None
+    """The only principal that may approve the plan's manual step; None when ARC is off."""
     report_bucket_name: pulumi.Output[str] | None
     """The execution-report bucket `DrControl` creates; None when ARC is off."""
 
@@ -388,6 +468,7 @@ class DrAutomationRoles(pulumi.ComponentResource):
         self.report_bucket_name = None
         self.plan_execution_role_arn = None
         self.plan_execution_role_name = None
+        self.approver_role_arn = None
         if args.arc_enabled:
             self.report_bucket_name = account.apply(
                 lambda acct: report_bucket_name(args.environment, acct, args.primary_region)
@@ -395,6 +476,7 @@ class DrAutomationRoles(pulumi.ComponentResource):
             plan_role = self._create_plan_role(account)
             self.plan_execution_role_arn = plan_role.arn
             self.plan_execution_role_name = plan_role.name
+            self.approver_role_arn = self._create_approver_role(account).arn
         automation = self._create_automation_role(account)
         self.automation_role_arn = automation.arn
         self.automation_role_name = automation.name
@@ -404,6 +486,7 @@ class DrAutomationRoles(pulumi.ComponentResource):
                 "automation_role_name": self.automation_role_name,
                 "plan_execution_role_arn": self.plan_execution_role_arn,
                 "plan_execution_role_name": self.plan_execution_role_name,
+                "approver_role_arn": self.approver_role_arn,
                 "report_bucket_name": self.report_bucket_name,
             }
         )
@@ -434,6 +517,7 @@ class DrAutomationRoles(pulumi.ComponentResource):
                         regions=args.regions,
                         report_bucket=report_bucket_name(args.environment, values[0], args.primary_region),
                         report_key_arn=values[1],
+                        eks_scaling=args.eks_scaling,
                     )
                 )
             ),
@@ -441,17 +525,37 @@ class DrAutomationRoles(pulumi.ComponentResource):
         )
         return role
 
+    def _create_approver_role(self, account: pulumi.Output[str]) -> aws.iam.Role:
+        """The plan's approver: a principal of its own, so the drill (the automation role) cannot approve."""
+        args = self._args
+        role = aws.iam.Role(
+            f"{self._name}-approver",
+            name=approver_role_name(args.environment),
+            description=f"A person approves the finstack {args.environment} Region switch writer switch as this role",
+            max_session_duration=APPROVER_SESSION_SECONDS,
+            assume_role_policy=account.apply(
+                lambda acct: iam_docs.dumps(approver_trust_policy(acct, args.approver_principal_arns))
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicy(
+            f"{self._name}-approver-policy",
+            role=role.name,
+            name="region-switch-approval",
+            policy=account.apply(lambda acct: iam_docs.dumps(approver_policy(args.environment, acct))),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        return role
+
     def _create_automation_role(self, account: pulumi.Output[str]) -> aws.iam.Role:
         args = self._args
-        # None without ARC: the trust policy then names the operators only.
-        plan_role_arn = self.plan_execution_role_arn
         role = aws.iam.Role(
             f"{self._name}-automation",
             name=automation_role_name(args.environment),
             description=f"DR drills and operators of finstack {args.environment} act as this role",
             max_session_duration=AUTOMATION_SESSION_SECONDS,
-            assume_role_policy=pulumi.Output.all(account, plan_role_arn).apply(
-                lambda values: iam_docs.dumps(automation_trust_policy(values[0], args.operator_role_arns, values[1]))
+            assume_role_policy=account.apply(
+                lambda acct: iam_docs.dumps(automation_trust_policy(acct, args.operator_role_arns))
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -504,8 +608,11 @@ class DrControlArgs:
     """Plain settings from `StackConfig` plus wiring from the roles, data, compute and traffic layers.
 
     With `arc_enabled` every ARC field is required: `plan_execution_role_arn`/`_name`,
-    `routing_control_cluster_arn`, each cell's `routing_control_arn`, `report_bucket_name`,
-    `report_key_arn`; and exactly two cells (a Region switch plan spans two regions).
+    `approver_role_arn`, `routing_control_cluster_arn`, each cell's `routing_control_arn`,
+    `report_bucket_name`, `report_key_arn`; and exactly two cells (a Region switch plan spans two regions).
+    `plan_prerequisites`: what must exist before ARC evaluates the plan at creation, beyond the
+    grants `DrControl` declares itself: the execution role's EKS access entries and
+    associations (`EksCluster.region_switch_access`).
     """
 
     environment: str
@@ -513,17 +620,18 @@ class DrControlArgs:
     account_id: pulumi.Input[str]
     global_cluster_id: pulumi.Input[str]
     cells: tuple[DrCellArgs, ...]
-    automation_role_arn: pulumi.Input[str]
     automation_role_name: pulumi.Input[str]
     arc_enabled: bool
     plan_execution_role_arn: pulumi.Input[str] | None = None
     plan_execution_role_name: pulumi.Input[str] | None = None
+    approver_role_arn: pulumi.Input[str] | None = None
     routing_control_cluster_arn: pulumi.Input[str] | None = None
     report_bucket_name: pulumi.Input[str] | None = None
     report_key_arn: pulumi.Input[str] | None = None
     scaled_workloads: tuple[ScaledWorkload, ...] = ()
     replication_lag_alarm_seconds: float | None = None
     recovery_time_objective_minutes: int = DEFAULT_RTO_MINUTES
+    plan_prerequisites: tuple[pulumi.Resource, ...] = ()
 
     def __post_init__(self) -> None:
         regions = [cell.region for cell in self.cells]
@@ -536,6 +644,7 @@ class DrControlArgs:
             for field in (
                 "plan_execution_role_arn",
                 "plan_execution_role_name",
+                "approver_role_arn",
                 "routing_control_cluster_arn",
                 "report_bucket_name",
                 "report_key_arn",
@@ -583,7 +692,7 @@ class DrControl(pulumi.ComponentResource):
             plan_grant = self._grant_plan_runtime()
             bucket, bucket_ready = self._create_report_bucket()
             self.report_bucket_arn = bucket.arn
-            self.plan_arn = self._create_plan(bucket, [plan_grant, *bucket_ready])
+            self.plan_arn = self._create_plan(bucket, [plan_grant, *bucket_ready, *args.plan_prerequisites])
         self.dashboard_name = self._create_dashboard()
         self.register_outputs(
             {
@@ -681,7 +790,8 @@ class DrControl(pulumi.ComponentResource):
                 )
             ],
             workflows=[self._deactivate_workflow(), self._activate_workflow()],
-            # The plan is evaluated on creation: its grants and report bucket must be in place.
+            # The plan is evaluated on creation: its grants, the EKS access of its execution
+            # role and its report bucket must be in place.
             opts=self._child(depends_on=ready),
         )
         return plan.arn
@@ -696,9 +806,9 @@ class DrControl(pulumi.ComponentResource):
             by_namespace.setdefault(workload.namespace, []).append(workload)
         clusters = [
             aws.arcregionswitch.PlanWorkflowStepEksResourceScalingConfigEksClusterArgs(
+                # No crossAccountRole: the cluster is in the plan's account, so ARC acts as the
+                # execution role, which holds the cluster's Region switch access entry.
                 cluster_arn=pulumi.Output.all(args.account_id, c.eks_cluster_name).apply(_cluster_arn_in(c.region)),
-                # The role EKS maps into the cluster (access entry); ARC assumes it for this step.
-                cross_account_role=args.automation_role_arn,
             )
             for c in args.cells
         ]
@@ -776,7 +886,11 @@ class DrControl(pulumi.ComponentResource):
             execution_block_type="ManualApproval",
             execution_approval_configs=[
                 aws.arcregionswitch.PlanWorkflowStepExecutionApprovalConfigArgs(
-                    approval_role=args.automation_role_arn, timeout_minutes=APPROVAL_TIMEOUT_MINUTES
+                    # Not the automation role: the drill runs as it, and a gate its own runner
+                    # opens is no gate. "Anyone who has access to the role defined in the
+                    # execution block can approve" (ARC guide, "Manual approval execution block").
+                    approval_role=args.approver_role_arn or "",
+                    timeout_minutes=APPROVAL_TIMEOUT_MINUTES,
                 )
             ],
         )

@@ -125,7 +125,10 @@ DRILL_CALLS: tuple[DrillCall, ...] = (
     _call("route53-recovery-cluster", "UpdateRoutingControlState", "routing-controls"),
     _call("arc-region-switch", "StartPlanExecution", "region-switch-plan"),
     _call("arc-region-switch", "GetPlanExecution", "region-switch-plan"),
-    _call("arc-region-switch", "ApprovePlanExecutionStep", "region-switch-plan"),
+    # Events of the approval step: when it was approved, for the evidence. No
+    # ApprovePlanExecutionStep: the plan's approval step names the approver role, a principal the
+    # drill is not, so the drill waits for a person instead of approving itself.
+    _call("arc-region-switch", "ListPlanExecutionEvents", "region-switch-plan"),
 )
 CALLS_BY_KEY: dict[tuple[str, str], DrillCall] = {call.key: call for call in DRILL_CALLS}
 

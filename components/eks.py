@@ -25,6 +25,7 @@ from components.eks_policies import (
     IMDS_HOP_LIMIT,
     NODE_MANAGED_POLICIES,
     POD_IDENTITY_ADDON,
+    REGION_SWITCH_SCALING_POLICY,
     STS_AUDIENCE,
     VIEW_ACCESS_POLICY,
     EndpointAccess,
@@ -76,6 +77,17 @@ class EksClusterArgs:
     dr_role_arn: pulumi.Input[str]
     # Managed add-on name -> exact pinned version.
     addons: Mapping[str, str]
+    # The ARC Region switch plan's execution role (prod with ARC and scaled workloads), given
+    # AmazonARCRegionSwitchScalingPolicy on `region_switch_namespaces` only; None: no entry.
+    region_switch_role_arn: pulumi.Input[str] | None = None
+    region_switch_namespaces: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.region_switch_role_arn is not None and not self.region_switch_namespaces:
+            raise ValueError(
+                f"EksCluster {self.region}: region_switch_role_arn needs region_switch_namespaces (the namespaces "
+                "of the workloads the Region switch plan scales); its access policy is never cluster-wide"
+            )
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -98,6 +110,9 @@ class EksCluster(pulumi.ComponentResource):
     """Managed node group names (the drills scale them)."""
     node_role_arn: pulumi.Output[str]
     """IAM role of the nodes."""
+    region_switch_access: list[pulumi.Resource]
+    """The Region switch role's access entry and policy association (empty without one): the plan
+    depends on them, because ARC evaluates the plan's EKS step when the plan is created."""
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         # Fail before declaring anything: these are config mistakes, not cloud errors.
@@ -118,6 +133,7 @@ class EksCluster(pulumi.ComponentResource):
         cluster = self._create_cluster(physical_name, access, cluster_role, [log_group, *cluster_policies])
         oidc = self._create_oidc_provider(cluster)
         associations = self._create_access_entries(cluster)
+        self.region_switch_access = self._create_region_switch_access(cluster)
         early_addons = self._create_addons(cluster, [a for a in args.addons if a in ADDONS_BEFORE_NODES], [])
         template = self._create_launch_template(cluster)
         node_group = self._create_node_group(
@@ -150,6 +166,7 @@ class EksCluster(pulumi.ComponentResource):
                 "oidc_provider_arn": self.oidc_provider_arn,
                 "nodegroup_names": self.nodegroup_names,
                 "node_role_arn": self.node_role_arn,
+                "region_switch_access": [r.urn for r in self.region_switch_access],
             }
         )
 
@@ -323,6 +340,43 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return associations
+
+    def _create_region_switch_access(self, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
+        """The access ARC Region switch scales workloads with: an entry for the plan's execution role.
+
+        ARC reaches the cluster as "the IAM role that Region switch uses for plan execution", with
+        an access entry associated with AmazonARCRegionSwitchScalingPolicy (ARC guide, "Configure
+        EKS access entry permissions",
+        https://docs.aws.amazon.com/r53recovery/latest/dg/eks-resource-scaling-block.html). The
+        guide's own example scopes the association to a namespace: here, only the namespaces of
+        the scaled workloads, so the role can scale nothing else. Not the DR automation role: a
+        `crossAccountRole` is for clusters in other accounts (ARC guide, "Cross-account resource
+        permissions"), and that role deliberately holds no access policy (see above).
+        """
+        args = self._args
+        if args.region_switch_role_arn is None:
+            return []
+        entry = aws.eks.AccessEntry(
+            f"{self._name}-region-switch-access",
+            cluster_name=cluster.name,
+            principal_arn=args.region_switch_role_arn,
+            type="STANDARD",
+            region=args.region,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        association = aws.eks.AccessPolicyAssociation(
+            f"{self._name}-region-switch-access-policy",
+            cluster_name=cluster.name,
+            principal_arn=entry.principal_arn,
+            policy_arn=access_policy_arn(self._partition, REGION_SWITCH_SCALING_POLICY),
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
+                type="namespace", namespaces=sorted(args.region_switch_namespaces)
+            ),
+            region=args.region,
+            opts=pulumi.ResourceOptions(parent=entry),
+        )
+        return [entry, association]
 
     # -- add-ons --------------------------------------------------------------------------------
     def _create_addons(

@@ -71,6 +71,10 @@ VIEW_ACCESS_POLICY = "AmazonEKSViewPolicy"
 # also let it read Secrets and exec into pods, i.e. act as every service account it can see.
 DR_SCALER_GROUP = "finstack:dr-scalers"
 DR_SCALER_ROLE = "finstack-dr-scaler"
+# The EKS access policy ARC Region switch needs on the role it runs the plan as (get/update
+# `*/scale`, get `*/status`, get/patch HPAs): ARC guide, "Amazon EKS resource scaling execution
+# block", https://docs.aws.amazon.com/r53recovery/latest/dg/eks-resource-scaling-block.html
+REGION_SWITCH_SCALING_POLICY = "AmazonARCRegionSwitchScalingPolicy"
 
 # Every control plane log type EKS has; audit and authenticator are the ones an incident needs.
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")

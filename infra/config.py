@@ -262,7 +262,7 @@ class AuroraConfig(_Model):
         pattern=r"^\d{2}\.\d{1,2}$",
         description=(
             "aurora-postgresql version a new stack is created at; `up` ignores a change (upgrade on the global "
-            "cluster, then record the running version here: docs/real-aws.md section 6)."
+            "cluster, then record the running version here: docs/dr-on-aws.md section 5)."
         ),
     )
     instance_class: str = Field(
@@ -405,6 +405,22 @@ class TrafficConfig(_Model):
     scaled_workloads: tuple[ScaledWorkloadConfig, ...] = Field(
         (), description="Deployments the Region switch plan scales in the surviving cell (prod with ARC)."
     )
+    approver_role_arn: str | None = Field(
+        None,
+        description=(
+            "The role allowed to assume the DR approver role, the only principal that may approve the Region "
+            "switch plan's writer switch (ARC only). Unset: the operator roles (eks.adminRoleArn), else "
+            "principals tagged finstack:dr-approver=true. Set it to a role other people hold than those who run "
+            "drills, so the approval is a second person's decision."
+        ),
+    )
+
+    @field_validator("approver_role_arn")
+    @classmethod
+    def _approver_role_arn(cls, arn: str | None) -> str | None:
+        if arn is not None and not IAM_ROLE_ARN.match(arn):
+            raise ValueError(f"{arn!r} is not an IAM role ARN; write arn:aws:iam::<12-digit account>:role/<name>")
+        return arn
 
 
 class KeysConfig(_Model):
@@ -527,6 +543,7 @@ class StackConfig(_Model):
                 f"finstack:traffic.arcEnabled: an ARC Region switch plan spans exactly two regions, found "
                 f"{len(self.regions)}; use two regions or set arcEnabled: false"
             )
+        self._approver()
         for index, workload in enumerate(self.traffic.scaled_workloads):
             if workload.namespace not in self.namespaces:
                 raise ValueError(
@@ -559,6 +576,22 @@ class StackConfig(_Model):
                 f"after a failover; raise nodeMaxSize to at least {needed}"
             )
         return self
+
+    def _approver(self) -> None:
+        """The approver is a principal of its own: never the DR automation role the drills run as."""
+        arn = self.traffic.approver_role_arn
+        if arn is None:
+            return
+        if not self.traffic.arc_enabled:
+            raise ValueError(
+                "finstack:traffic.approverRoleArn is set but finstack:traffic.arcEnabled is false: without ARC "
+                "there is no Region switch approval step; remove approverRoleArn or enable ARC"
+            )
+        if arn.endswith(f":role/finstack-{self.environment}-dr-automation"):
+            raise ValueError(
+                f"finstack:traffic.approverRoleArn: {arn} is the DR automation role of finstack:environment "
+                f"{self.environment}, the role drills run as; the approval must come from another principal"
+            )
 
     def _prod_floors(self) -> None:
         if len(self.regions) < 2:

@@ -79,11 +79,15 @@ def reserved_domain(domain: str) -> tuple[str, str] | None:
 def placeholder_problems(config: StackConfig) -> list[str]:
     """One line per config key holding a documentation-only value: the key, the value and what to set."""
     problems: list[str] = []
-    for field, arn in (("adminRoleArn", config.eks.admin_role_arn), ("readonlyRoleArn", config.eks.readonly_role_arn)):
+    for field, arn in (
+        ("eks.adminRoleArn", config.eks.admin_role_arn),
+        ("eks.readonlyRoleArn", config.eks.readonly_role_arn),
+        ("traffic.approverRoleArn", config.traffic.approver_role_arn),
+    ):
         account = account_of_arn(arn or "")
         if arn and is_documentation_account(account):
             problems.append(
-                f"{NAMESPACE}:eks.{field}: {arn} names the AWS documentation account {account}; "
+                f"{NAMESPACE}:{field}: {arn} names the AWS documentation account {account}; "
                 "set the role of your account"
             )
     for index, cidr in enumerate(config.eks.public_access_cidrs):

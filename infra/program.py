@@ -197,8 +197,16 @@ def _dr_roles(config: StackConfig, foundation: Foundation, opts: pulumi.Resource
         report_key_arn=foundation.keys.arn("logs", config.primary.name) if config.traffic.arc_enabled else None,
         operator_role_arns=operators,
         secrets_key_arns=tuple(foundation.keys.arn("secrets", cell.name) for cell in config.regions),
+        eks_scaling=_region_switch_scales_eks(config),
+        # A second person if configured; else the operators, who then act as a role the drill is not.
+        approver_principal_arns=(config.traffic.approver_role_arn,) if config.traffic.approver_role_arn else operators,
     )
     return DrAutomationRoles("dr-roles", args, opts)
+
+
+def _region_switch_scales_eks(config: StackConfig) -> bool:
+    """The Region switch plan has an EKS scaling step: ARC on and workloads listed to scale."""
+    return config.traffic.arc_enabled and bool(config.traffic.scaled_workloads)
 
 
 def _eks(
@@ -229,6 +237,11 @@ def _eks(
         readonly_role_arn=eks.readonly_role_arn,
         dr_role_arn=dr_roles.automation_role_arn,
         addons=eks.addons,
+        # The plan's execution role scales the listed workloads through its own access entry.
+        region_switch_role_arn=dr_roles.plan_execution_role_arn if _region_switch_scales_eks(config) else None,
+        region_switch_namespaces=tuple(sorted({w.namespace for w in config.traffic.scaled_workloads}))
+        if _region_switch_scales_eks(config)
+        else (),
     )
     return EksCluster(f"eks-{cell.name}", args, opts)
 
@@ -340,11 +353,11 @@ def _dr_control(
         account_id=foundation.account_id,
         global_cluster_id=aurora.global_cluster_id,
         cells=cells,
-        automation_role_arn=dr_roles.automation_role_arn,
         automation_role_name=dr_roles.automation_role_name,
         arc_enabled=arc,
         plan_execution_role_arn=dr_roles.plan_execution_role_arn,
         plan_execution_role_name=dr_roles.plan_execution_role_name,
+        approver_role_arn=dr_roles.approver_role_arn,
         routing_control_cluster_arn=traffic.routing_control_cluster_arn,
         report_bucket_name=dr_roles.report_bucket_name,
         report_key_arn=foundation.keys.arn("logs", config.primary.name) if arc else None,
@@ -352,6 +365,8 @@ def _dr_control(
             ScaledWorkload(w.namespace, w.deployment, w.hpa_name) for w in config.traffic.scaled_workloads
         ),
         replication_lag_alarm_seconds=config.aurora.replication_lag_alarm_seconds,
+        # ARC evaluates the plan at creation: its execution role's EKS access must exist first.
+        plan_prerequisites=tuple(r for cell in config.regions for r in clusters[cell.name].region_switch_access),
     )
     return DrControl("dr", args, opts)
 

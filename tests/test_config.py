@@ -612,3 +612,33 @@ def test_config__scaled_workload_in_unknown_namespace() -> None:
         "finstack:traffic.scaledWorkloads[0].namespace: 'billing' is not one of finstack:namespaces "
         "(ledger, payments, risk, notifications); add it there or fix the name"
     )
+
+
+def test_config__approver_role_arn_loads_on_a_stack_with_arc() -> None:
+    raw = copy.deepcopy(shipped("prod"))
+    raw["finstack:traffic"]["approverRoleArn"] = "arn:aws:iam::111122223333:role/dr-approvers"
+    assert load_stack_config(raw).traffic.approver_role_arn == "arn:aws:iam::111122223333:role/dr-approvers"
+    assert load_stack_config(shipped("prod")).traffic.approver_role_arn is None
+
+
+def test_config__approver_role_arn_malformed() -> None:
+    assert broken(lambda raw: raw["finstack:traffic"].update(approverRoleArn="dr-approvers")) == (
+        "finstack:traffic.approverRoleArn: 'dr-approvers' is not an IAM role ARN; "
+        "write arn:aws:iam::<12-digit account>:role/<name>"
+    )
+
+
+def test_config__approver_role_arn_without_arc() -> None:
+    arn = "arn:aws:iam::111122223333:role/dr-approvers"
+    assert broken(lambda raw: raw["finstack:traffic"].update(approverRoleArn=arn), "dev") == (
+        "finstack:traffic.approverRoleArn is set but finstack:traffic.arcEnabled is false: without ARC "
+        "there is no Region switch approval step; remove approverRoleArn or enable ARC"
+    )
+
+
+def test_config__approver_role_arn_is_the_dr_automation_role() -> None:
+    arn = "arn:aws:iam::111122223333:role/finstack-prod-dr-automation"
+    assert broken(lambda raw: raw["finstack:traffic"].update(approverRoleArn=arn)) == (
+        f"finstack:traffic.approverRoleArn: {arn} is the DR automation role of finstack:environment prod, "
+        "the role drills run as; the approval must come from another principal"
+    )

@@ -26,7 +26,7 @@ from components.dr_control import (
     DrControlArgs,
     ScaledWorkload,
 )
-from tests.plan import Plan, plan_of, shipped_config
+from tests.plan import Plan, plan_of, shipped_config, shipped_plan
 
 ACCOUNT = "111122223333"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -37,6 +37,9 @@ REPORT_KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-5c1f9e2d7a3b4c6d8e0f1a2
 SECRETS_KEY = "arn:aws:kms:{region}:111122223333:key/mrk-7e2a4c6b8d0f4a1c9e3b5d7f9a1c3e5b"
 AUTOMATION_ROLE = "arn:aws:iam::111122223333:role/finstack-{env}-dr-automation"
 PLAN_ROLE = "arn:aws:iam::111122223333:role/finstack-{env}-arc-plan-execution"
+APPROVER_ROLE = "arn:aws:iam::111122223333:role/finstack-{env}-dr-approver"
+# A person's role, not one a drill can act as.
+APPROVING_PERSON = "arn:aws:iam::111122223333:role/dr-approvers"
 # Resource "*" only where IAM offers no resource-level permission for the action.
 UNSCOPABLE_ACTIONS = {"cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"}
 WORKLOADS = (ScaledWorkload("payments", "payments-api", "payments-api"), ScaledWorkload("ledger", "ledger-api"))
@@ -77,6 +80,8 @@ def _stack(stack: str, operators: tuple[str, ...] | None = None, **overrides: An
                 if operators is not None
                 else ((config.eks.admin_role_arn,) if config.eks.admin_role_arn else ()),
                 secrets_key_arns=tuple(SECRETS_KEY.format(region=r) for r in regions),
+                eks_scaling=arc and bool(overrides.get("scaled_workloads", WORKLOADS)),
+                approver_principal_arns=(APPROVING_PERSON,),
             ),
         )
         args: dict[str, Any] = {
@@ -85,7 +90,6 @@ def _stack(stack: str, operators: tuple[str, ...] | None = None, **overrides: An
             "account_id": ACCOUNT,
             "global_cluster_id": f"finstack-{env}-ledger",
             "cells": tuple(_cell(env, r, i, arc) for i, r in enumerate(regions)),
-            "automation_role_arn": AUTOMATION_ROLE.format(env=env),
             "automation_role_name": f"finstack-{env}-dr-automation",
             "arc_enabled": arc,
             "replication_lag_alarm_seconds": config.aurora.replication_lag_alarm_seconds,
@@ -94,6 +98,7 @@ def _stack(stack: str, operators: tuple[str, ...] | None = None, **overrides: An
             args.update(
                 plan_execution_role_arn=PLAN_ROLE.format(env=env),
                 plan_execution_role_name=f"finstack-{env}-arc-plan-execution",
+                approver_role_arn=APPROVER_ROLE.format(env=env),
                 routing_control_cluster_arn=ARC_CLUSTER,
                 report_bucket_name=f"finstack-{env}-arc-reports-{ACCOUNT}-use1",
                 report_key_arn=REPORT_KEY,
@@ -203,14 +208,12 @@ def test_dr_roles__every_drill_call_is_granted_on_every_scope_it_needs(stack: st
     assert wanted - granted == set(), f"{stack}: DR automation role lacks {sorted(wanted - granted)}"
 
 
-def test_dr_roles__automation_role_trusts_named_operators_and_the_plan_role(prod: Plan) -> None:
+def test_dr_roles__automation_role_trusts_named_operators_only(prod: Plan) -> None:
+    # The plan's EKS step runs as the plan execution role itself: it assumes no other role.
     role = prod.named("dr-roles-automation")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     principals = {s["Sid"]: s["Principal"]["AWS"] for s in trust}
-    assert principals == {
-        "Operators": [shipped_config("prod").eks.admin_role_arn],
-        "RegionSwitchPlan": prod.named("dr-roles-plan-execution").outputs["arn"],
-    }, role.urn
+    assert principals == {"Operators": [shipped_config("prod").eks.admin_role_arn]}, role.urn
     assert all("Resource" not in s for s in trust), f"{role.urn}: trust policies take no Resource"
 
 
@@ -233,6 +236,67 @@ def test_dr_roles__plan_role_trusts_region_switch_from_this_account_only(prod: P
     assert report["ReportWrite"]["Resource"] == f"arn:aws:s3:::finstack-prod-arc-reports-{ACCOUNT}-use1/region-switch/*"
     assert report["ReportKey"]["Resource"] == REPORT_KEY
     assert report["ReportKey"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+
+
+def test_dr_roles__plan_role_may_describe_the_clusters_and_list_their_access_policies_only(prod: Plan) -> None:
+    policy = prod.named("dr-roles-plan-execution-policy")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    clusters = {r: f"finstack-prod-{r}" for r in prod.regions}
+    assert _listed(statements["EksClusters"]["Action"]) == ["eks:DescribeCluster"], policy.urn
+    assert sorted(_listed(statements["EksClusters"]["Resource"])) == [
+        f"arn:aws:eks:{r}:{ACCOUNT}:cluster/{c}" for r, c in clusters.items()
+    ], policy.urn
+    # ListAssociatedAccessPolicies is authorized on access entries, not on the cluster.
+    assert _listed(statements["EksAccessEntries"]["Action"]) == ["eks:ListAssociatedAccessPolicies"], policy.urn
+    assert sorted(_listed(statements["EksAccessEntries"]["Resource"])) == [
+        f"arn:aws:eks:{r}:{ACCOUNT}:access-entry/{c}/*" for r, c in clusters.items()
+    ], policy.urn
+    # It assumes no other role: the old EKS step ran as the automation role through sts:AssumeRole.
+    actions = {a for s in statements.values() for a in _listed(s["Action"])}
+    assert "sts:AssumeRole" not in actions, f"{policy.urn}: {sorted(actions)}"
+    assert _listed(statements["PlanEvaluation"]["Resource"]) == [PLAN_ROLE.format(env="prod")], policy.urn
+
+
+def test_dr_roles__without_an_eks_step_the_plan_role_gets_no_eks_permission() -> None:
+    plan = plan_of(_stack("prod", scaled_workloads=()), "prod")
+    policy = plan.named("dr-roles-plan-execution-policy")
+    actions = {a for s in json.loads(policy.inputs["policy"])["Statement"] for a in _listed(s["Action"])}
+    assert not {a for a in actions if a.startswith("eks:")}, f"{policy.urn}: {sorted(actions)}"
+
+
+def test_dr_roles__approver_role_is_assumed_by_the_approvers_and_may_only_approve_and_read_the_plan(
+    prod: Plan,
+) -> None:
+    role = prod.named("dr-roles-approver")
+    assert role.inputs["name"] == "finstack-prod-dr-approver", role.urn
+    [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"AWS": [APPROVING_PERSON]} and trust["Action"] == "sts:AssumeRole", role.urn
+    policy = prod.named("dr-roles-approver-policy")
+    assert policy.parent == role.urn, policy.urn
+    [stmt] = json.loads(policy.inputs["policy"])["Statement"]
+    assert sorted(_listed(stmt["Action"])) == [
+        "arc-region-switch:ApprovePlanExecutionStep",
+        "arc-region-switch:GetPlanExecution",
+        "arc-region-switch:ListPlanExecutionEvents",
+        "arc-region-switch:ListPlanExecutions",
+    ], policy.urn
+    assert _listed(stmt["Resource"]) == [f"arn:aws:arc-region-switch::{ACCOUNT}:plan/finstack-prod-region-switch:*"], (
+        policy.urn
+    )
+
+
+def test_dr_roles__automation_role_may_not_approve_a_plan_step(prod: Plan) -> None:
+    """The drill runs as the automation role: if it could approve, the plan's human gate would not be one."""
+    for urn, stmt in _statements(prod):
+        if "dr-roles-automation" in urn or "dr-drill-runtime" in urn:
+            assert "arc-region-switch:ApprovePlanExecutionStep" not in _listed(stmt["Action"]), f"{urn}: {stmt['Sid']}"
+
+
+def test_dr_control__arc_without_an_approver_role_is_refused() -> None:
+    cells = tuple(_cell("prod", r, i, True) for i, r in enumerate(("us-east-1", "us-west-2")))
+    settings = {**_prod_arc_settings(), "approver_role_arn": None}
+    with pytest.raises(ValueError, match="approver_role_arn"):
+        DrControlArgs(cells=cells, **settings)
 
 
 def test_dr_roles__dev_has_no_plan_role(dev: Plan) -> None:
@@ -267,14 +331,16 @@ def test_dr_control__deactivate_workflow_scales_drains_approves_then_switches_wr
     assert writer["globalClusterIdentifier"] == "finstack-prod-ledger", plan.urn
     assert writer["databaseClusterArns"] == [c.aurora_cluster_arn for c in cells], plan.urn
     assert writer["behavior"] == "switchoverOnly" and writer["ungracefuls"] == [{"ungraceful": "failover"}], plan.urn
-    assert approval["approvalRole"] == AUTOMATION_ROLE.format(env="prod"), plan.urn
+    # A person acting as the approver role opens the gate; the drill runs as the automation role.
+    assert approval["approvalRole"] == APPROVER_ROLE.format(env="prod"), plan.urn
     assert {r["region"]: r["routingControls"][0]["routingControlArn"] for r in routing["regionAndRoutingControls"]} == {
         c.region: c.routing_control_arn for c in cells
     }, plan.urn
     assert [e["clusterArn"] for e in scaling["eksClusters"]] == [
         f"arn:aws:eks:{c.region}:{ACCOUNT}:cluster/{c.eks_cluster_name}" for c in cells
     ], plan.urn
-    assert {e["crossAccountRole"] for e in scaling["eksClusters"]} == {AUTOMATION_ROLE.format(env="prod")}, plan.urn
+    # Same-account clusters: ARC acts as the plan's execution role, which holds their access entries.
+    assert all("crossAccountRole" not in e for e in scaling["eksClusters"]), f"{plan.urn}: {scaling['eksClusters']}"
     # ARC scales the object named `name` in `namespace`; `resourceName` is only the map key.
     scaled = {(r["namespace"], r["name"]) for s in scaling["scalingResources"] for r in s["resources"]}
     assert scaled == {(w.namespace, w.deployment) for w in WORKLOADS}, plan.urn
@@ -342,6 +408,35 @@ def test_dr_control__runtime_grants_name_the_exact_health_checks_and_routing_con
     assert plan_grant.inputs["role"] == "finstack-prod-arc-plan-execution", plan_grant.urn
 
 
+def test_dr_control__plan_role_may_describe_the_control_panel_and_flip_the_routing_controls(prod: Plan) -> None:
+    grant = prod.named("dr-plan-runtime")
+    statements = {s["Sid"]: s for s in json.loads(grant.inputs["policy"])["Statement"]}
+    panel = statements["RoutingControlPanel"]
+    assert _listed(panel["Action"]) == ["route53-recovery-control-config:DescribeControlPanel"], grant.urn
+    assert _listed(panel["Resource"]) == [PANEL], grant.urn
+    state = set(_listed(statements["RoutingControlState"]["Action"]))
+    wanted = {"route53-recovery-cluster:GetRoutingControlState", "route53-recovery-cluster:UpdateRoutingControlStates"}
+    assert wanted <= state, grant.urn
+    assert _listed(statements["RoutingControlCluster"]["Resource"]) == [ARC_CLUSTER], grant.urn
+
+
+def test_program__region_switch_plan_waits_for_its_execution_roles_eks_access() -> None:
+    """ARC evaluates the plan when it is created: the EKS step's access must already exist."""
+    program = shipped_plan("prod")
+    [plan] = program.of_type(PLAN)
+    role = program.named("dr-roles-plan-execution").outputs["arn"]
+    associations = [
+        r
+        for r in program.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        if r.inputs["principalArn"] == role
+    ]
+    assert sorted(a.region for a in associations) == sorted(program.regions), [a.urn for a in associations]
+    for association in associations:
+        assert association.inputs["policyArn"].endswith("/AmazonARCRegionSwitchScalingPolicy"), association.urn
+        assert association.urn in plan.dependencies, f"{plan.urn} does not depend on {association.urn}"
+        assert association.parent in plan.dependencies, f"{plan.urn} does not depend on {association.parent}"
+
+
 def test_dr_control__dev_declares_no_arc_resources(dev: Plan) -> None:
     for type_ in (PLAN, "aws:s3/bucket:Bucket"):
         assert dev.of_type(type_) == [], f"dev declares {[r.urn for r in dev.of_type(type_)]}"
@@ -355,11 +450,11 @@ def _prod_arc_settings() -> dict[str, Any]:
         "primary_region": "us-east-1",
         "account_id": ACCOUNT,
         "global_cluster_id": "finstack-prod-ledger",
-        "automation_role_arn": AUTOMATION_ROLE.format(env="prod"),
         "automation_role_name": "finstack-prod-dr-automation",
         "arc_enabled": True,
         "plan_execution_role_arn": PLAN_ROLE.format(env="prod"),
         "plan_execution_role_name": "finstack-prod-arc-plan-execution",
+        "approver_role_arn": APPROVER_ROLE.format(env="prod"),
         "routing_control_cluster_arn": ARC_CLUSTER,
         "report_bucket_name": f"finstack-prod-arc-reports-{ACCOUNT}-use1",
         "report_key_arn": REPORT_KEY,

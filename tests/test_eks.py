@@ -288,6 +288,39 @@ def test_eks_cluster__dr_role_scales_through_its_group_only(prod: Plan) -> None:
     assert broad == [], f"the DR role must not hold an EKS access policy: {broad}"
 
 
+PLAN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/finstack-prod-arc-plan-execution"
+REGION_SWITCH_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonARCRegionSwitchScalingPolicy"
+
+
+def test_eks_cluster__region_switch_role_gets_the_arc_scaling_policy_on_the_scaled_namespaces_only() -> None:
+    # Given the plan's execution role and the namespaces of the workloads the plan scales
+    plan = eks_plan(
+        "prod", "us-west-2", region_switch_role_arn=PLAN_ROLE, region_switch_namespaces=("payments", "ledger")
+    )
+    # Then it has a STANDARD access entry on this cluster, with no Kubernetes group of its own
+    [entry] = [r for r in plan.of_type(ACCESS_ENTRY) if r.inputs["principalArn"] == PLAN_ROLE]
+    assert entry.inputs["type"] == "STANDARD", entry.urn
+    assert entry.inputs["clusterName"] == "finstack-prod-us-west-2" and entry.region == "us-west-2", entry.urn
+    assert not entry.inputs.get("kubernetesGroups"), entry.urn
+    # And exactly ARC's scaling policy, on those namespaces, never cluster-wide
+    [association] = [r for r in plan.of_type(ASSOCIATION) if r.inputs["principalArn"] == PLAN_ROLE]
+    assert association.inputs["policyArn"] == REGION_SWITCH_POLICY, association.urn
+    assert association.inputs["accessScope"] == {"type": "namespace", "namespaces": ["ledger", "payments"]}, (
+        association.urn
+    )
+    assert association.parent == entry.urn and association.region == "us-west-2", association.urn
+
+
+def test_eks_cluster__without_a_region_switch_role_no_arc_scaling_policy_is_associated(prod: Plan) -> None:
+    granted = [r.urn for r in prod.of_type(ASSOCIATION) if r.inputs["policyArn"] == REGION_SWITCH_POLICY]
+    assert granted == [], granted
+
+
+def test_eks_cluster_args__region_switch_role_without_namespaces_is_refused() -> None:
+    with pytest.raises(ValueError, match="region_switch_role_arn needs region_switch_namespaces"):
+        eks_args("prod", "us-west-2", region_switch_role_arn=PLAN_ROLE)
+
+
 def test_eks_cluster__endpoint_output_waits_for_access_policies(prod: Plan) -> None:
     cluster = the(prod, CLUSTER)
     assert prod.outputs["endpoint"] == cluster.outputs["endpoint"], cluster.urn

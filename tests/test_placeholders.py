@@ -66,6 +66,16 @@ def test_placeholder_problems__role_in_a_documentation_account(account: str, fie
     ]
 
 
+@pytest.mark.parametrize("account", DOCUMENTATION_ACCOUNT_IDS)
+def test_placeholder_problems__approver_role_in_a_documentation_account(account: str) -> None:
+    arn = f"arn:aws:iam::{account}:role/dr-approvers"
+    config = config_with(lambda raw: raw["finstack:traffic"].update({"approverRoleArn": arn}), "prod")
+    assert placeholder_problems(config) == [
+        f"finstack:traffic.approverRoleArn: {arn} names the AWS documentation account {account}; "
+        "set the role of your account"
+    ]
+
+
 @pytest.mark.parametrize(
     ("cidr", "block"),
     [

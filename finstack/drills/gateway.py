@@ -771,19 +771,16 @@ class DrillGateway:
             self.call("arc-region-switch", region, "get_plan_execution", planArn=plan_arn, executionId=execution_id)
         )
 
-    def approve_plan_step(self, plan_arn: str, execution_id: str, step_name: str, region: str, comment: str) -> None:
-        """`ApprovePlanExecutionStep` (approving twice is refused, never harmful)."""
-        self.call(
+    def plan_execution_events(self, plan_arn: str, execution_id: str, step_name: str, region: str) -> list[Any]:
+        """`ListPlanExecutionEvents` of one step (every page): what ARC recorded about it, and when."""
+        return self.paginate(
             "arc-region-switch",
             region,
-            "approve_plan_execution_step",
-            mutating=True,
-            idempotent=True,
+            "list_plan_execution_events",
+            "items",
             planArn=plan_arn,
             executionId=execution_id,
-            stepName=step_name,
-            approval="approve",
-            comment=comment,
+            name=step_name,
         )
 
 

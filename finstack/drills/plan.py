@@ -380,9 +380,10 @@ def build(
             (
                 "arc-region-switch:StartPlanExecution",
                 "arc-region-switch:GetPlanExecution",
-                "arc-region-switch:ApprovePlanExecutionStep",
+                "arc-region-switch:ListPlanExecutionEvents",
             ),
-            "the plan drains the source cell before it switches the Aurora writer",
+            "the plan drains the source cell, then waits for a person acting as the approver role (never "
+            "this drill) before it switches the Aurora writer",
             planArn=document.arc_plan_arn,
             deactivate=source,
             mode="ungraceful" if drill == "failover" else "graceful",

@@ -938,35 +938,91 @@ class DrillRunner:
                 target_region=step.params["deactivate"],
                 action="deactivate",
                 mode=step.params["mode"],
-                comment=f"finstack drill {self.plan.drill} {self.journal.data['drillId']} approved by "
-                f"{approval.get('approvedBy', 'unknown')}",
+                comment=f"finstack drill {self.plan.drill} {self.journal.data['drillId']} started by "
+                f"{approval.get('approvedBy', 'unknown')}; the writer switch waits for the plan's approver",
                 # Stable across retries and resumes: ARC starts one execution per drill, never two.
                 token=self._token(f"region-switch/{plan_arn}/{step.params['deactivate']}"),
             )
             details["executionId"] = execution_id
             self.journal.save()
-        approved: list[str] = details.setdefault("approvedSteps", [])
+        # The drill never approves: the plan's approval step names the approver role, which the
+        # automation role (this drill's principal) cannot act as. It waits for a person.
+        waiting: list[str] = details.setdefault("awaitedApprovals", [])
+        last: dict[str, Any] = {}
 
         def probe() -> tuple[bool, Any]:
             execution = self.gateway.get_plan_execution(plan_arn, execution_id, region)
+            last.update(execution)
             state = execution.get("executionState")
             if state in FAILED_STATES:
                 raise errors.DrillError(f"the Region switch execution {execution_id} ended {state}")
-            if state == "pendingManualApproval":
-                for step_state in execution.get("stepStates", []):
-                    if step_state.get("status") == "pendingApproval" and step_state["name"] not in approved:
-                        self.gateway.approve_plan_step(
-                            plan_arn,
-                            execution_id,
-                            step_state["name"],
-                            region,
-                            comment=f"approved in finstack drill {self.journal.data['drillId']}",
-                        )
-                        approved.append(step_state["name"])
+            for step_state in execution.get("stepStates", []):
+                if step_state.get("status") == "pendingApproval" and step_state["name"] not in waiting:
+                    waiting.append(step_state["name"])
+                    self.journal.event(
+                        iso(self.clock.wall()),
+                        "waiting for a person to approve the Region switch step (the drill does not approve)",
+                        step=step_state["name"],
+                        approvalRole=_approval_roles(execution.get("plan")).get(step_state["name"]),
+                    )
             return state in COMPLETED_STATES, {"state": state, "steps": execution.get("stepStates", [])}
 
         seen = self._poll("ARC Region switch execution", self.ctx.timings.region_switch_timeout, probe)
-        return {"executionId": execution_id, "final": _jsonable(seen)}
+        approvals = self._approvals(plan_arn, execution_id, region, last, waiting)
+        return {"executionId": execution_id, "final": _jsonable(seen), "approvals": approvals}
+
+    def _approvals(
+        self, plan_arn: str, execution_id: str, region: str, execution: dict[str, Any], awaited: list[str]
+    ) -> list[dict[str, Any]]:
+        """Who approved each manual step, and when: the evidence that the gate was someone else's.
+
+        ARC's model names no caller: `ExecutionEvent` has a timestamp, type, step name,
+        `resources` and `description` (botocore arc-region-switch `ListPlanExecutionEvents`), and
+        the execution's plan names the step's `approvalRole`, the role ARC lets approve it. So
+        `approvedBy` is a principal an event names when there is one, else the approval role;
+        CloudTrail's `ApprovePlanExecutionStep` record names the exact session.
+        """
+        roles = _approval_roles(execution.get("plan"))
+        drill_role = self.ctx.document.automation_role_arn
+        evidence = []
+        for step_name in sorted(set(awaited) | set(roles)):
+            events = self.gateway.plan_execution_events(plan_arn, execution_id, step_name, region)
+            done = [e for e in events if e.get("type") == "stepSucceeded"]
+            named = [r for e in done for r in e.get("resources", []) if ":iam::" in r or ":sts::" in r]
+            role = roles.get(step_name)
+            approver = named[0] if named else role
+            evidence.append(
+                {
+                    "step": step_name,
+                    "approvalRole": role,
+                    "approvedBy": approver,
+                    "approvedByFrom": "execution event" if named else "the plan's approval role",
+                    "approvedAt": iso(done[0]["timestamp"]) if done and done[0].get("timestamp") else None,
+                    "events": _jsonable(events),
+                    # The point of the gate: the principal that opened it is not the one the drill runs as.
+                    "independentOfDrill": approver is not None and not _same_role(approver, drill_role),
+                }
+            )
+        return evidence
+
+
+def _approval_roles(plan: dict[str, Any] | None) -> dict[str, str]:
+    """Manual approval step name -> its `approvalRole`, from an execution's `plan` (botocore `Plan`)."""
+    roles: dict[str, str] = {}
+    for workflow in (plan or {}).get("workflows", []):
+        for step in workflow.get("steps", []):
+            config = step.get("executionBlockConfiguration", {}).get("executionApprovalConfig")
+            if step.get("executionBlockType") == "ManualApproval" and config and config.get("approvalRole"):
+                roles[step["name"]] = str(config["approvalRole"])
+    return roles
+
+
+def _same_role(principal_arn: str, role_arn: str) -> bool:
+    """`principal_arn` is `role_arn` itself or one of its sessions (`sts::<acct>:assumed-role/<name>/...`)."""
+    if principal_arn == role_arn:
+        return True
+    name = role_arn.rsplit("/", 1)[-1]
+    return ":assumed-role/" in principal_arn and principal_arn.split(":assumed-role/", 1)[1].split("/", 1)[0] == name
 
 
 def _scaling(data: dict[str, Any]) -> dict[str, int]:

@@ -315,7 +315,7 @@ def _automation_role(
     """The DR automation role with the policies the stack gives it (components.dr_control)."""
     iam = client("iam", EAST)
     name = automation_role_name("prod")
-    trust = automation_trust_policy(ACCOUNT, (), None)
+    trust = automation_trust_policy(ACCOUNT, ())
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     static = automation_policy("prod", ACCOUNT, REGIONS, arc, secrets_keys)
     iam.put_role_policy(RoleName=name, PolicyName="dr-automation", PolicyDocument=json.dumps(static))

@@ -4,6 +4,7 @@ canaries that cannot be verified, the ARC Region switch (`--via arc`), and journ
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,18 +63,34 @@ def test_switchover__on_aws_a_member_without_the_data_api_leaves_the_canary_unve
     assert "--accept-unverified-canary" in outcome.markdown
 
 
+APPROVER_ROLE = "arn:aws:iam::111122223333:role/finstack-prod-dr-approver"
+APPROVING_PERSON = "arn:aws:sts::111122223333:assumed-role/finstack-prod-dr-approver/alice"
+
+
 class FakeRegionSwitch:
     """ARC Region switch as a botocore before-call responder, executing the plan on the emulator.
 
     StartPlanExecution drains the deactivated cell and starts the Aurora switchover, as the plan's
-    deactivate workflow does; GetPlanExecution waits at a manual approval step, then reports
-    completed once the writer has moved.
+    deactivate workflow does; GetPlanExecution waits at the manual approval step until a person
+    (`approver`, never the drill: the drill's calls are the ones this hook sees) approves it, then
+    reports completed once the writer has moved. The execution's `plan` names the step's approval
+    role, and ListPlanExecutionEvents reports the step's events, shaped as botocore's
+    `ExecutionEvent` (no caller field: ARC's model has none).
     """
 
-    def __init__(self, platform: builder.Platform) -> None:
+    def __init__(self, platform: builder.Platform, approval_role: str = APPROVER_ROLE) -> None:
         self.platform = platform
+        self.approval_role = approval_role
         self.started: list[dict[str, Any]] = []
-        self.approved: list[str] = []
+        self.calls: list[str] = []
+        self.polls_pending = 0
+        self.approved_at: datetime | None = None
+
+    def _person_approves(self) -> None:
+        """Someone else, as the approver role, approves once the drill has seen the step pending."""
+        self.polls_pending += 1
+        if self.polls_pending >= 2 and self.approved_at is None:
+            self.approved_at = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
     def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> Any:
         if model.service_model.service_name != "arc-region-switch":
@@ -81,6 +98,7 @@ class FakeRegionSwitch:
         import json
 
         body = json.loads(params["body"] or b"{}")
+        self.calls.append(model.name)
         if model.name == "StartPlanExecution":
             self.started.append(body)
             source = body["targetRegion"]
@@ -94,18 +112,43 @@ class FakeRegionSwitch:
                 TargetDbClusterIdentifier=self.platform.cell(target)["auroraClusterArn"],
             )
             return self._answer({"executionId": "exec-1"})
-        if model.name == "ApprovePlanExecutionStep":
-            self.approved.append(body["stepName"])
-            return self._answer({})
         if model.name == "GetPlanExecution":
             moved = aurora.global_database(GLOBAL_ID).snapshot()["writerRegion"] == WEST
-            if not self.approved:
+            if self.approved_at is None:
+                self._person_approves()
+            if self.approved_at is None:
                 state, steps = "pendingManualApproval", [{"name": "approve-writer-switch", "status": "pendingApproval"}]
             else:
                 state = "completed" if moved else "inProgress"
                 steps = [{"name": "approve-writer-switch", "status": "completed"}]
-            return self._answer({"executionId": "exec-1", "executionState": state, "stepStates": steps})
-        raise AssertionError(f"unexpected ARC Region switch call {model.name}")
+            return self._answer(
+                {"executionId": "exec-1", "executionState": state, "stepStates": steps, "plan": self._plan()}
+            )
+        if model.name == "ListPlanExecutionEvents":
+            assert body["name"] == "approve-writer-switch", body
+            events = [{"type": "stepPendingApproval", "stepName": body["name"], "eventId": "e1"}]
+            if self.approved_at is not None:
+                events.append(
+                    {
+                        "type": "stepSucceeded",
+                        "stepName": body["name"],
+                        "eventId": "e2",
+                        "previousEventId": "e1",
+                        "timestamp": self.approved_at,
+                        "executionBlockType": "ManualApproval",
+                    }
+                )
+            return self._answer({"items": events})
+        raise AssertionError(f"unexpected ARC Region switch call {model.name} from the drill")
+
+    def _plan(self) -> dict[str, Any]:
+        approval = {"approvalRole": self.approval_role, "timeoutMinutes": 60}
+        step = {
+            "name": "approve-writer-switch",
+            "executionBlockType": "ManualApproval",
+            "executionBlockConfiguration": {"executionApprovalConfig": approval},
+        }
+        return {"workflows": [{"workflowTargetAction": "deactivate", "steps": [step]}]}
 
     @staticmethod
     def _answer(body: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
@@ -115,32 +158,63 @@ class FakeRegionSwitch:
         }
 
 
-def test_via_arc__starts_follows_and_approves_the_plan_and_still_verifies_everything(
-    arc_platform: builder.Platform, tmp_path: Path
-) -> None:
-    fake = FakeRegionSwitch(arc_platform)
-    setup = _as_aws(builder.setup_for(arc_platform, hooks=[("before-call", fake)]))
+def _via_arc(platform: builder.Platform, fake: FakeRegionSwitch, report_dir: Path) -> tuple[Any, Any]:
+    setup = _as_aws(builder.setup_for(platform, hooks=[("before-call", fake)]))
     preview = session.prepare(setup, "switchover", via="arc")
     assert isinstance(setup.clock, ManualClock)
-
     result, _, _ = session.start(
         setup,
         preview,
-        tmp_path / "drill",
+        report_dir,
         drill_id=session.new_drill_id("switchover", setup.clock),
         operator=helpers.OPERATOR,
         approval_method="--yes",
     )
-    outcome = helpers.read(tmp_path / "drill", result)
+    return result, helpers.read(report_dir, result)
+
+
+def test_via_arc__starts_and_follows_the_plan_waits_for_another_principals_approval_and_verifies_everything(
+    arc_platform: builder.Platform, tmp_path: Path
+) -> None:
+    fake = FakeRegionSwitch(arc_platform)
+
+    result, outcome = _via_arc(arc_platform, fake, tmp_path / "drill")
 
     assert result.status == "completed", result.reason
     assert fake.started == [{**fake.started[0], "targetRegion": EAST, "action": "deactivate", "mode": "graceful"}]
-    assert fake.approved == ["approve-writer-switch"], "the operator's approval covers the plan's approval step"
+    # The drill never approves its own gate: a person acting as the approver role did.
+    assert "ApprovePlanExecutionStep" not in fake.calls, fake.calls
+    region_switch = outcome.step("region-switch")["details"]
+    assert region_switch["awaitedApprovals"] == ["approve-writer-switch"], region_switch
+    [approval] = region_switch["approvals"]
+    assert approval["approvedBy"] == APPROVER_ROLE, approval
+    assert approval["approvedByFrom"] == "the plan's approval role", approval
+    assert approval["approvedAt"] == "2030-01-01T12:00:00.000Z", approval
+    assert approval["independentOfDrill"] is True, approval
+    assert arc_platform.dr["automationRoleArn"] != approval["approvedBy"]
+    waits = [e for e in outcome.report["events"] if e["message"].startswith("waiting for a person")]
+    assert [w["approvalRole"] for w in waits] == [APPROVER_ROLE], waits
     assert outcome.report["promotion"] == "arc-region-switch"
     assert outcome.report["fence"]["confirmed"] is True, "the plan's fence is read back independently"
     assert arc_platform.writer_region() == WEST and arc_platform.routing(WEST) == "On"
     assert outcome.report["rto"]["seconds"] is not None
-    assert outcome.step("region-switch")["details"]["executionId"] == "exec-1"
+    assert region_switch["executionId"] == "exec-1"
+
+
+def test_via_arc__a_plan_the_drills_own_role_may_approve_is_recorded_as_no_independent_gate(
+    arc_platform: builder.Platform, tmp_path: Path
+) -> None:
+    # Given a plan deployed before the approver role existed: its approval step names the automation role
+    automation_role = arc_platform.dr["automationRoleArn"]
+    fake = FakeRegionSwitch(arc_platform, approval_role=automation_role)
+
+    result, outcome = _via_arc(arc_platform, fake, tmp_path / "drill")
+
+    # Then the drill still does not approve, and the evidence says the gate was not independent
+    assert "ApprovePlanExecutionStep" not in fake.calls, fake.calls
+    [approval] = outcome.step("region-switch")["details"]["approvals"]
+    assert approval["approvedBy"] == automation_role and approval["independentOfDrill"] is False, approval
+    assert result.status == "completed", result.reason
 
 
 def test_resume__refuses_a_drill_that_already_completed(arc_platform: builder.Platform, tmp_path: Path) -> None:
