@@ -546,6 +546,7 @@ class DrillRunner:
             source=self.plan.source,
             target=self.plan.target,
             thresholds=self.ctx.thresholds,
+            stack=self.plan.stack,
         )
         measurements = self.journal.data["measurements"]
         measurements.setdefault(
