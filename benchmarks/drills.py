@@ -73,6 +73,15 @@ def _drill(document: Any, kind: str, report_dir: Path) -> dict[str, Any]:
     }
 
 
+def _arm(document: Any) -> None:
+    """Every routing control On, as `finstack up --emulate` does after a first deploy (drills refuse otherwise)."""
+    from finstack.drills import arm, session
+
+    armed = arm.arm(session.emulated("prod", document), execute=True)
+    if not armed.armed:
+        raise SystemExit(f"the emulated prod stack could not be armed: {armed}")
+
+
 def main() -> None:
     """Deploy, drill, print the table (and write benchmarks/drills.json)."""
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
@@ -105,6 +114,7 @@ def main() -> None:
         project = _prepare_project(Path(tmp))
         up(load_stack("prod", project), EmulatorSession("in-process", AwsGateway(), in_process=True))
         document = dr.load_file(project / ".finstack" / "prod" / "outputs.json")
+        _arm(document)
         rows.append(_drill(document, "switchover", Path(tmp) / "switchover"))
         rows.append(_drill(document, "failback", Path(tmp) / "failback"))
         set_endpoint_health(document.cell(document.primary_region).health_check_id, False)

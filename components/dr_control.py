@@ -385,20 +385,18 @@ def routing_control_statements(routing_control_arns: Sequence[str], cluster_arn:
     ]
 
 
-def control_panel_of(routing_control_arn: str) -> str:
-    """A routing control's ARN is its panel's ARN + `/routingcontrol/<id>` (ARC API Reference)."""
-    return routing_control_arn.split("/routingcontrol/", 1)[0]
-
-
 def drill_runtime_policy(
     health_check_ids: Sequence[str], routing_control_arns: Sequence[str], cluster_arn: str | None
 ) -> Document:
-    """The automation role's grants on resources with generated ids, attached once they exist."""
+    """The automation role's grants on resources with generated ids, attached once they exist.
+
+    `cluster_arn` only says whether the stack has ARC: the drills make no call on the cluster or
+    its control panel (the data plane is authorized on the routing controls alone), so neither
+    is granted anything.
+    """
     resources: dict[dr_permissions.Scope, Sequence[str]] = {
         "health-checks": [health_check_arn(hc) for hc in health_check_ids],
         "routing-controls": list(routing_control_arns),
-        "arc-cluster": [cluster_arn] if cluster_arn else [],
-        "control-panels": sorted({control_panel_of(arn) for arn in routing_control_arns}),
     }
     statements = _scoped_statements(dr_permissions.RUNTIME_SCOPES, resources, (), arc_enabled=cluster_arn is not None)
     return document(*statements)

@@ -41,8 +41,6 @@ Scope = Literal[
     "any",  # actions without resource-level permissions
     "health-checks",
     "routing-controls",
-    "arc-cluster",
-    "control-panels",
 ]
 STATIC_SCOPES: tuple[Scope, ...] = (
     "aurora-global-and-members",
@@ -55,9 +53,9 @@ STATIC_SCOPES: tuple[Scope, ...] = (
     "region-switch-plan",
     "any",
 )
-RUNTIME_SCOPES: tuple[Scope, ...] = ("health-checks", "routing-controls", "arc-cluster", "control-panels")
-#: Scopes that exist only with ARC (prod): routing controls, their cluster and panel, the plan.
-ARC_SCOPES: frozenset[Scope] = frozenset({"routing-controls", "arc-cluster", "control-panels", "region-switch-plan"})
+RUNTIME_SCOPES: tuple[Scope, ...] = ("health-checks", "routing-controls")
+#: Scopes that exist only with ARC (prod): the routing controls and the Region switch plan.
+ARC_SCOPES: frozenset[Scope] = frozenset({"routing-controls", "region-switch-plan"})
 
 
 @dataclass(frozen=True)
@@ -118,11 +116,13 @@ DRILL_CALLS: tuple[DrillCall, ...] = (
     _call("route53", "GetHealthCheck", "health-checks"),
     _call("route53", "GetHealthCheckStatus", "health-checks"),
     _call("route53", "UpdateHealthCheck", "health-checks"),
-    _call("route53-recovery-control-config", "DescribeCluster", "arc-cluster"),
-    _call("route53-recovery-control-config", "DescribeRoutingControl", "routing-controls"),
-    _call("route53-recovery-control-config", "ListSafetyRules", "control-panels"),
+    # ARC: the data plane only, through the cluster endpoints the `dr` output carries. No
+    # control-config call (DescribeCluster, ListSafetyRules, ...): that API is served from
+    # us-west-2 alone, and a recovery must not depend on it ("Best practices for routing control
+    # in ARC", ARC Developer Guide). UpdateRoutingControlStates is `finstack arm`'s, all cells at once.
     _call("route53-recovery-cluster", "GetRoutingControlState", "routing-controls"),
     _call("route53-recovery-cluster", "UpdateRoutingControlState", "routing-controls"),
+    _call("route53-recovery-cluster", "UpdateRoutingControlStates", "routing-controls"),
     _call("arc-region-switch", "StartPlanExecution", "region-switch-plan"),
     _call("arc-region-switch", "GetPlanExecution", "region-switch-plan"),
     # Events of the approval step: when it was approved, for the evidence. No

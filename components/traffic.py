@@ -28,22 +28,30 @@ the calculated checks, which need the routing controls, and `DrControl` is decla
 this component (it needs the health checks and alarms). `DrControl` takes the routing control
 ARNs from here and re-exposes them for the `dr` stack output.
 
-ARC routing controls are created Off. Until an operator turns them On once after the first
-deploy (`finstack drill failback`, or the ARC console), every cell's calculated check is
-unhealthy and Route 53 answers as if all were healthy (its fail-open rule), so traffic flows
-but a drain has no effect yet.
+ARC routing controls are created Off ("Routing control states", ARC Developer Guide: a new
+routing control is Off). Until an operator arms the platform once after the first deploy
+(`finstack arm --stack S --execute`, which turns every cell's control On through the data
+plane), every cell's calculated check is unhealthy and Route 53 answers as if all were healthy
+(its fail-open rule, "How Amazon Route 53 chooses records when health checking is configured"),
+so traffic flows but a drain has no effect yet; the drills refuse to start until it is armed.
+
+The ARC cluster's regional data-plane endpoints and the panel's safety rule ARNs are exposed
+for the `dr` output: during a recovery a drill reads and flips routing controls only through
+those endpoints, never through the control-config API, which is served from us-west-2 alone
+(ARC Developer Guide, "Best practices for routing control": "rely on the data plane, not the
+control plane, during recovery"; "try each of the cluster's Regional endpoints in turn").
 
 Attributes: `zone_id`, `name_servers` (None for an existing zone), `zone_created`,
 `listeners_deferred`, `api_hostname` (`api.<domain>`), `api_hostnames` (region -> str),
 `load_balancer_arns`, `load_balancer_arn_suffixes`, `health_check_ids` (region -> the endpoint
 check, what a drill inspects or inverts), `routing_health_check_ids` (region -> the check the
-latency record uses), `health_alarm_arns`, `routing_control_cluster_arn`, `control_panel_arn`,
-`routing_control_arns` (the last three None when ARC is off).
+latency record uses), `health_alarm_arns`, `routing_control_cluster_arn`, `arc_cluster_endpoints`,
+`control_panel_arn`, `routing_control_arns`, `safety_rule_arns` (the last five None when ARC is off).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -193,10 +201,14 @@ class GlobalTraffic(pulumi.ComponentResource):
     """Region -> the us-east-1 alarm on the endpoint check."""
     routing_control_cluster_arn: pulumi.Output[str] | None
     """The ARC cluster; None when ARC is off."""
+    arc_cluster_endpoints: pulumi.Output[list[dict[str, str]]] | None
+    """The ARC cluster's regional data-plane endpoints `[{"region", "endpoint"}]`, by region; None without ARC."""
     control_panel_arn: pulumi.Output[str] | None
     """The control panel holding the routing controls; None when ARC is off."""
     routing_control_arns: dict[str, pulumi.Output[str]] | None
     """Region -> the cell's routing control; None when ARC is off."""
+    safety_rule_arns: list[pulumi.Output[str]] | None
+    """The control panel's safety rules (what a fence of the last cell On overrides); None when ARC is off."""
 
     def __init__(self, name: str, args: GlobalTrafficArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("finstack:traffic:GlobalTraffic", name, None, opts)
@@ -217,8 +229,10 @@ class GlobalTraffic(pulumi.ComponentResource):
         self.health_check_ids = {c.region: self._create_endpoint_check(c.region) for c in args.cells}
         self.health_alarm_arns = {r: self._create_health_alarm(r, hc) for r, hc in self.health_check_ids.items()}
         self.routing_control_cluster_arn = None
+        self.arc_cluster_endpoints = None
         self.control_panel_arn = None
         self.routing_control_arns = None
+        self.safety_rule_arns = None
         self.routing_health_check_ids = dict(self.health_check_ids)
         if args.arc_enabled:
             self._create_routing_controls()
@@ -238,8 +252,10 @@ class GlobalTraffic(pulumi.ComponentResource):
                 "routing_health_check_ids": self.routing_health_check_ids,
                 "health_alarm_arns": self.health_alarm_arns,
                 "routing_control_cluster_arn": self.routing_control_cluster_arn,
+                "arc_cluster_endpoints": self.arc_cluster_endpoints,
                 "control_panel_arn": self.control_panel_arn,
                 "routing_control_arns": self.routing_control_arns,
+                "safety_rule_arns": self.safety_rule_arns,
             }
         )
 
@@ -469,7 +485,7 @@ class GlobalTraffic(pulumi.ComponentResource):
             )
             for cell in self._args.cells
         }
-        aws.route53recoverycontrol.SafetyRule(
+        min_cells_on = aws.route53recoverycontrol.SafetyRule(
             f"{self._name}-arc-min-cells-on",
             control_panel_arn=panel.arn,
             name="at-least-one-cell-on",
@@ -501,7 +517,9 @@ class GlobalTraffic(pulumi.ComponentResource):
             )
             gates[region] = gate.id
         self.routing_control_cluster_arn = cluster.arn
+        self.arc_cluster_endpoints = cluster.cluster_endpoints.apply(cluster_endpoint_list)
         self.control_panel_arn = panel.arn
+        self.safety_rule_arns = [min_cells_on.arn]
         self.routing_control_arns = {region: control.arn for region, control in controls.items()}
         self.routing_health_check_ids = gates
 
@@ -524,6 +542,20 @@ class GlobalTraffic(pulumi.ComponentResource):
             ],
             opts=self._child(),
         )
+
+
+def cluster_endpoint_list(endpoints: Sequence[Any] | None) -> list[dict[str, str]]:
+    """The ARC cluster's `cluster_endpoints` as `[{"region", "endpoint"}]`, sorted by region.
+
+    Each entry is the provider's `ClusterClusterEndpoint` (attributes `region`, `endpoint`) or,
+    from a raw state, a mapping with those keys.
+    """
+
+    def field(entry: Any, name: str) -> str:
+        return str(entry[name] if isinstance(entry, Mapping) else getattr(entry, name))
+
+    found = [{"region": field(e, "region"), "endpoint": field(e, "endpoint")} for e in endpoints or []]
+    return sorted(found, key=lambda e: e["region"])
 
 
 def _log_delegation(zone: aws.route53.Zone, domain: str, servers: Sequence[str]) -> None:

@@ -75,6 +75,7 @@ LAZY_COMMANDS = {
     "destroy": "finstack.commands.emulate:destroy",
     "emulator": "finstack.commands.emulate:emulator",
     "drill": "finstack.commands.drill:drill",
+    "arm": "finstack.commands.arm:arm",
 }
 
 

@@ -27,7 +27,14 @@ STEPS: list[tuple[str, list[str]]] = [
         ["check", "--stack", "prod", "--format", "sarif", "--output", ".finstack/prod/finstack.sarif"],
     ),
     ("Policy-check prod (text)", ["check", "--stack", "prod"]),
-    ("Deploy prod into the embedded AWS emulator", ["up", "--stack", "prod", "--emulate"]),
+    (
+        "Deploy prod into the embedded AWS emulator (and arm its routing controls)",
+        ["up", "--stack", "prod", "--emulate"],
+    ),
+    (
+        "Check the platform is armed: every routing control On, read back from two Regions (dry run)",
+        ["arm", "--stack", "prod", "--emulate"],
+    ),
     (
         "Plan a switchover (dry run: reads state, changes nothing)",
         ["drill", "switchover", "--stack", "prod", "--emulate"],

@@ -167,6 +167,10 @@ def dr_document(
             "automationRoleArn": dr_roles.automation_role_arn,
             "arcPlanArn": dr.plan_arn,
             "routingControlClusterArn": dr.routing_control_cluster_arn,
+            # The data plane's endpoints and the safety rules a fence may override, so a drill
+            # never calls the control-config API (us-west-2 only) during a recovery.
+            "arcClusterEndpoints": traffic.arc_cluster_endpoints,
+            "arcSafetyRuleArns": traffic.safety_rule_arns,
             "regions": regions,
         }
     )

@@ -119,7 +119,7 @@ def test_cli__every_subcommand_resolves_to_a_command() -> None:
 
     context = click.Context(main)
     names = main.list_commands(context)
-    assert {"preview", "check", "up", "destroy", "emulator", "drill"} <= set(names)
+    assert {"preview", "check", "up", "destroy", "emulator", "drill", "arm"} <= set(names)
     unresolved = [name for name in names if not isinstance(main.get_command(context, name), click.Command)]
     assert unresolved == []
 

@@ -400,10 +400,16 @@ def test_dr_control__runtime_grants_name_the_exact_health_checks_and_routing_con
     ), grant.urn
     assert "route53:UpdateHealthCheck" in statements["HealthChecks"]["Action"], grant.urn
     assert sorted(statements["RoutingControls"]["Resource"]) == sorted(c.routing_control_arn for c in cells)
-    # ListSafetyRules is authorized on the control panel, the prefix of its routing controls' ARNs.
-    assert statements["ControlPanels"]["Resource"] == PANEL, grant.urn
-    assert statements["ControlPanels"]["Action"] == "route53-recovery-control-config:ListSafetyRules", grant.urn
-    assert statements["ArcCluster"]["Resource"] == ARC_CLUSTER, grant.urn
+    # The drills use ARC's data plane only: read, set one, set all (`finstack arm`), on the routing controls.
+    assert statements["RoutingControls"]["Action"] == [
+        "route53-recovery-cluster:GetRoutingControlState",
+        "route53-recovery-cluster:UpdateRoutingControlState",
+        "route53-recovery-cluster:UpdateRoutingControlStates",
+    ], grant.urn
+    # Nothing of the control-config API (served from us-west-2 only): the `dr` output carries
+    # the cluster endpoints and safety rules a drill would otherwise look up there.
+    assert sorted(statements) == ["HealthChecks", "RoutingControls"], grant.urn
+    assert not [a for s in statements.values() for a in s["Action"] if "control-config" in a], grant.urn
     plan_grant = prod.named("dr-plan-runtime")
     assert plan_grant.inputs["role"] == "finstack-prod-arc-plan-execution", plan_grant.urn
 

@@ -12,12 +12,13 @@ import jsonschema
 import pytest
 
 from components.dr_control import DrCellArgs, DrControl, DrControlArgs
-from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs
-from tests.plan import plan_of, shipped_config
+from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs, cluster_endpoint_list
+from tests.plan import plan_of, shipped_config, shipped_plan
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "finstack" / "schemas" / "dr_output.schema.json"
 ACCOUNT = "111122223333"
 PANEL = f"arn:aws:route53-recovery-control::{ACCOUNT}:controlpanel/4c2b6e0e9f6a4d1b8a7c3e5f2d1a0b9c"
+ARC_REGIONS = ("ap-northeast-1", "ap-southeast-2", "eu-west-1", "us-east-1", "us-west-2")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,13 @@ def _document(arc: bool) -> dict[str, Any]:
             f"arn:aws:route53-recovery-control::{ACCOUNT}:cluster/2f6d4a8e-1b3c-4d5e-9f7a-6b8c0d2e4f1a" if arc else None
         ),
         "automationRoleArn": f"arn:aws:iam::{ACCOUNT}:role/finstack-{env}-dr-automation",
+        "arcClusterEndpoints": [
+            {"region": r, "endpoint": f"https://1a2b3c4d.route53-recovery-cluster.{r}.amazonaws.com/v1"}
+            for r in ARC_REGIONS
+        ]
+        if arc
+        else None,
+        "arcSafetyRuleArns": [f"{PANEL}/safetyrule/0a1b2c3d4e5f6a7b"] if arc else None,
         "regions": {r: _cell(r, i, arc) for i, r in enumerate(("us-east-1", "us-west-2"))},
     }
 
@@ -125,6 +133,17 @@ BROKEN: dict[str, Callable[[dict[str, Any]], None]] = {
     "missing cell breakGlassSecretArn": _drop("regions.us-west-2.breakGlassSecretArn"),
     "break-glass secret is its value": _set("regions.us-east-1.breakGlassSecretArn", "hunter2"),
     "ARC half off: one routing control null": _set("regions.us-west-2.routingControlArn", None),
+    "missing arcClusterEndpoints (must be present, null when off)": _drop("arcClusterEndpoints"),
+    "missing arcSafetyRuleArns (must be present, null when off)": _drop("arcSafetyRuleArns"),
+    "ARC half off: endpoints null": _set("arcClusterEndpoints", None),
+    "ARC half off: safety rules null": _set("arcSafetyRuleArns", None),
+    "ARC on without any endpoint": _set("arcClusterEndpoints", []),
+    "endpoint without region": _set("arcClusterEndpoints", [{"endpoint": "https://x.example.com/v1"}]),
+    "endpoint is not a URL": _set("arcClusterEndpoints", [{"region": "us-east-1", "endpoint": "us-east-1"}]),
+    "endpoint region is not a region": _set(
+        "arcClusterEndpoints", [{"region": "virginia", "endpoint": "https://x.example.com/v1"}]
+    ),
+    "safety rule ARN is a routing control ARN": _set("arcSafetyRuleArns", [f"{PANEL}/routingcontrol/9d1e5b7c3a2f4e00"]),
 }
 
 
@@ -141,6 +160,33 @@ def test_dr_schema__rejects_routing_controls_when_arc_is_off(validator: jsonsche
     document = _document(arc=False)
     document["regions"]["us-east-1"]["routingControlArn"] = f"{PANEL}/routingcontrol/9d1e5b7c3a2f4e00"
     assert _errors(validator, document)
+
+
+@pytest.mark.parametrize("key", ["arcClusterEndpoints", "arcSafetyRuleArns"])
+def test_dr_schema__rejects_arc_data_plane_fields_when_arc_is_off(
+    validator: jsonschema.Draft202012Validator, key: str
+) -> None:
+    document = _document(arc=False)
+    document[key] = _document(arc=True)[key]
+    assert _errors(validator, document), f"{key} set while arcPlanArn is null"
+
+
+def test_program__dr_output_carries_the_arc_endpoints_and_safety_rules(
+    validator: jsonschema.Draft202012Validator,
+) -> None:
+    # Given the prod and dev programs under the offline engine
+    prod, dev = shipped_plan("prod"), shipped_plan("dev")
+    [cluster] = prod.of_type("aws:route53recoverycontrol/cluster:Cluster")
+    [rule] = prod.of_type("aws:route53recoverycontrol/safetyRule:SafetyRule")
+    # Then prod's `dr` names the cluster's five data-plane endpoints and the panel's safety rule
+    dr = prod.outputs["dr"]
+    assert dr["arcClusterEndpoints"] == cluster_endpoint_list(cluster.outputs["clusterEndpoints"]), cluster.urn
+    assert {e["region"] for e in dr["arcClusterEndpoints"]} == set(ARC_REGIONS), cluster.urn
+    assert dr["arcSafetyRuleArns"] == [rule.outputs["arn"]], rule.urn
+    assert _errors(validator, dr) == []
+    # And dev, without ARC, has both null
+    assert (dev.outputs["dr"]["arcClusterEndpoints"], dev.outputs["dr"]["arcSafetyRuleArns"]) == (None, None)
+    assert _errors(validator, dev.outputs["dr"]) == []
 
 
 def test_dr_schema__accepts_the_identifiers_the_components_produce(validator: jsonschema.Draft202012Validator) -> None:
@@ -206,7 +252,10 @@ def test_dr_schema__accepts_the_identifiers_the_components_produce(validator: js
     }
     document = _document(arc=True)
     document["arcPlanArn"] = plan.of_type("aws:arcregionswitch/plan:Plan")[0].outputs["arn"]
-    document["routingControlClusterArn"] = plan.of_type("aws:route53recoverycontrol/cluster:Cluster")[0].outputs["arn"]
+    [cluster] = plan.of_type("aws:route53recoverycontrol/cluster:Cluster")
+    document["routingControlClusterArn"] = cluster.outputs["arn"]
+    document["arcClusterEndpoints"] = cluster_endpoint_list(cluster.outputs["clusterEndpoints"])
+    document["arcSafetyRuleArns"] = [plan.named("traffic-arc-min-cells-on").outputs["arn"]]
     for region, cell in document["regions"].items():
         cell["apiHostname"] = f"api.{region}.{config.domain}"
         cell["healthCheckId"] = endpoint_checks[cell["apiHostname"]]

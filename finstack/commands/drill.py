@@ -201,6 +201,15 @@ def _run(
 
 
 def _setup(stack: str, emulate: bool) -> tuple[Any, Path]:
+    return stack_setup(stack, emulate, arm_after_deploy=True)
+
+
+def stack_setup(stack: str, emulate: bool, *, arm_after_deploy: bool) -> tuple[session.DrillSetup, Path]:
+    """The drill setup of `stack` (as the DR automation role) and the project folder.
+
+    With `emulate` and an in-process emulator (which starts empty), the stack is deployed into it
+    first and, with `arm_after_deploy`, armed, as `finstack up --emulate` does.
+    """
     project_dir = find_project_dir()
     if not emulate:
         return session.real(stack, dr.load_pulumi(stack, project_dir)), project_dir
@@ -210,13 +219,15 @@ def _setup(stack: str, emulate: bool) -> tuple[Any, Path]:
     active = emulator.start()
     outputs = project_dir / ".finstack" / stack / "outputs.json"
     if active.in_process:
-        # An in-process emulator starts empty: deploy the stack into it first, as `finstack up --emulate` would.
+        from finstack.commands.emulate import arm_emulated, created_routing_controls
         from finstack.emulator.deploy import up
 
         err_console.print(
             f"in-process emulator: deploying stack {stack} first (set AWS_ENDPOINT_URL to drill a running one)"
         )
-        up(load_stack(stack, project_dir), active)
+        report = up(load_stack(stack, project_dir), active)
+        if arm_after_deploy and created_routing_controls(report):
+            arm_emulated(stack, outputs, None)
     document = dr.load_file(outputs)
     endpoint = None if active.in_process else active.endpoint
     return session.emulated(stack, document, endpoint_url=endpoint), project_dir

@@ -64,7 +64,8 @@ def up(stack: str, emulate: bool, yes: bool) -> None:
 
     Blast radius: with --emulate, only the emulated account (nothing leaves this machine);
     without it, the real AWS account of your credentials, through `pulumi up`.
-    Writes .finstack/<STACK>/outputs.json (the `dr` document drills read) with --emulate.
+    Writes .finstack/<STACK>/outputs.json (the `dr` document drills read) with --emulate, and
+    after a first emulated deploy arms the stack (`finstack arm --execute`: every routing control On).
     """
     from finstack.project import load_stack
 
@@ -96,6 +97,44 @@ def up(stack: str, emulate: bool, yes: bool) -> None:
             console.print(f"[red]error:[/] the emulator could not create {err}", soft_wrap=True)
             raise SystemExit(1) from None
     _print_up(report)
+    if created_routing_controls(report):
+        arm_emulated(stack, report.outputs_file, None if active.in_process else active.endpoint)
+
+
+#: Pulumi type of an ARC routing control: a deploy that creates one leaves it Off, as ARC does.
+ROUTING_CONTROL_TYPE = "aws:route53recoverycontrol/routingControl:RoutingControl"
+
+
+def created_routing_controls(report: object) -> bool:
+    """Whether this emulated `up` created routing controls (a first deploy: they are Off, unarmed).
+
+    A later `up` leaves the controls as they are: a drill may have fenced a cell on purpose.
+    """
+    return any(getattr(entry, "type", "") == ROUTING_CONTROL_TYPE for entry in getattr(report, "created", []))
+
+
+def arm_emulated(stack: str, outputs_file: Path, endpoint_url: str | None) -> None:
+    """Arm the emulated stack after its first deploy, as the DR automation role (README, Real deployment step 4).
+
+    The emulator creates routing controls Off, as ARC does; a real `up` leaves arming to the
+    operator (`finstack arm --stack S --execute`), the emulated one does it so drills can follow.
+    Exits 1 when a cell could not be armed.
+    """
+    from finstack.commands.arm import arm_and_print
+    from finstack.drills import dr, errors
+    from finstack.drills import session as drill_session
+
+    try:
+        document = dr.load_file(outputs_file)
+        if not document.arc:
+            return
+        console.print(f"arming stack {stack}: every cell's routing control On (ARC creates them Off)")
+        armed = arm_and_print(drill_session.emulated(stack, document, endpoint_url=endpoint_url), execute=True)
+    except errors.DrillError as err:
+        console.print(f"[red]error:[/] arming stack {stack} failed: {err}", soft_wrap=True)
+        raise SystemExit(1) from None
+    if not armed:
+        raise SystemExit(1)
 
 
 def apply_rendered(project_dir: Path, outputs: dict[str, object], gateway: object) -> list[object]:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema
 
@@ -24,6 +24,16 @@ from finstack.drills.errors import DocumentError
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "dr_output.schema.json"
 # `pulumi stack output` talks to the state backend; a minute is generous, an hour would hide a hang.
 PULUMI_TIMEOUT_SECONDS = 60
+
+
+class ArcEndpoint(NamedTuple):
+    """One regional endpoint of the ARC cluster's data plane (`route53-recovery-cluster`).
+
+    A (region, url) pair, so the gateway's endpoint rotation takes it as is.
+    """
+
+    region: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -55,12 +65,19 @@ class DrDocument:
     routing_control_cluster_arn: str | None
     cells: Mapping[str, Cell]
     raw: Mapping[str, Any]
+    #: The ARC cluster's data-plane endpoints: every routing-control read and change goes through
+    #: them, in turn, never through the control-config API (us-west-2 only). Empty without ARC.
+    arc_cluster_endpoints: tuple[ArcEndpoint, ...] = ()
+    #: The control panel's safety rules, overridden when a fence switches the last cell Off. Empty without ARC.
+    arc_safety_rule_arns: tuple[str, ...] = ()
 
     @property
     def arc(self) -> bool:
         """Whether the stack has ARC routing controls (prod): the fence is then a routing control."""
-        return self.routing_control_cluster_arn is not None and all(
-            c.routing_control_arn is not None for c in self.cells.values()
+        return (
+            self.routing_control_cluster_arn is not None
+            and bool(self.arc_cluster_endpoints)
+            and all(c.routing_control_arn is not None for c in self.cells.values())
         )
 
     @property
@@ -123,6 +140,10 @@ def parse(document: Any) -> DrDocument:
         routing_control_cluster_arn=document["routingControlClusterArn"],
         cells=cells,
         raw=document,
+        arc_cluster_endpoints=tuple(
+            ArcEndpoint(e["region"], e["endpoint"]) for e in document["arcClusterEndpoints"] or ()
+        ),
+        arc_safety_rule_arns=tuple(document["arcSafetyRuleArns"] or ()),
     )
 
 

@@ -22,7 +22,7 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,8 +43,6 @@ from finstack.drills.clock import DrillClock, SystemClock, iso
 
 log = logging.getLogger(__name__)
 
-#: ARC's control-plane API (clusters, routing controls, safety rules) is served from us-west-2 only.
-ARC_CONTROL_PLANE_REGION = "us-west-2"
 #: Route 53 and STS are global; their clients are made in us-east-1 as the SDKs do.
 GLOBAL_REGION = "us-east-1"
 
@@ -658,41 +656,14 @@ class DrillGateway:
         )
 
     # -- ARC routing controls -----------------------------------------------------------------------
+    # Only the data plane (route53-recovery-cluster), through the cluster endpoints the `dr`
+    # document carries: ARC's control-config API (DescribeCluster, ListSafetyRules, ...) is served
+    # from us-west-2 alone, one of the cells, and AWS advises against depending on it during a
+    # recovery ("Best practices for routing control in ARC", ARC Developer Guide: use the data
+    # plane, which is highly available across the cluster's five Regional endpoints, and try each
+    # endpoint in turn until one succeeds).
 
-    def arc_cluster_endpoints(self, cluster_arn: str) -> list[tuple[str, str]]:
-        """(region, endpoint URL) of each of the ARC cluster's regional data-plane endpoints."""
-        found = self.call(
-            "route53-recovery-control-config", ARC_CONTROL_PLANE_REGION, "describe_cluster", ClusterArn=cluster_arn
-        )
-        return [(e["Region"], e["Endpoint"]) for e in found["Cluster"].get("ClusterEndpoints", [])]
-
-    def routing_control_panel(self, routing_control_arn: str) -> str:
-        """The control panel a routing control belongs to."""
-        found = self.call(
-            "route53-recovery-control-config",
-            ARC_CONTROL_PLANE_REGION,
-            "describe_routing_control",
-            RoutingControlArn=routing_control_arn,
-        )
-        return str(found["RoutingControl"]["ControlPanelArn"])
-
-    def safety_rule_arns(self, control_panel_arn: str) -> list[str]:
-        """ARNs of the control panel's safety rules (assertion and gating)."""
-        rules = self.paginate(
-            "route53-recovery-control-config",
-            ARC_CONTROL_PLANE_REGION,
-            "list_safety_rules",
-            "SafetyRules",
-            ControlPanelArn=control_panel_arn,
-        )
-        arns = []
-        for rule in rules:
-            for kind in ("ASSERTION", "GATING"):
-                if kind in rule:
-                    arns.append(str(rule[kind]["SafetyRuleArn"]))
-        return arns
-
-    def _on_any_endpoint(self, endpoints: list[tuple[str, str]], attempt: Callable[[str, str], Any]) -> Any:
+    def _on_any_endpoint(self, endpoints: Sequence[tuple[str, str]], attempt: Callable[[str, str], Any]) -> Any:
         """Try the ARC cluster's endpoints in turn, as AWS recommends: one region may be the one that is down."""
         last: errors.AwsError | None = None
         # The endpoint that answered last goes first: no time lost on a dead region on every call.
@@ -708,7 +679,7 @@ class DrillGateway:
         assert last is not None, "no ARC cluster endpoint to try"
         raise last
 
-    def routing_control_state(self, routing_control_arn: str, endpoints: list[tuple[str, str]]) -> str:
+    def routing_control_state(self, routing_control_arn: str, endpoints: Sequence[tuple[str, str]]) -> str:
         """`GetRoutingControlState` ("On" or "Off") from the first cluster endpoint that answers."""
 
         def attempt(region: str, url: str) -> str:
@@ -724,7 +695,12 @@ class DrillGateway:
         return str(self._on_any_endpoint(endpoints, attempt))
 
     def set_routing_control_state(
-        self, routing_control_arn: str, state: str, endpoints: list[tuple[str, str]], *, override: Iterable[str] = ()
+        self,
+        routing_control_arn: str,
+        state: str,
+        endpoints: Sequence[tuple[str, str]],
+        *,
+        override: Iterable[str] = (),
     ) -> None:
         """`UpdateRoutingControlState` (idempotent: the state is absolute, not a toggle)."""
         overrides = list(override)
@@ -737,6 +713,33 @@ class DrillGateway:
                 "route53-recovery-cluster",
                 region,
                 "update_routing_control_state",
+                mutating=True,
+                idempotent=True,
+                endpoint_url=url,
+                **params,
+            )
+
+        self._on_any_endpoint(endpoints, attempt)
+
+    def set_routing_control_states(
+        self, states: Mapping[str, str], endpoints: Sequence[tuple[str, str]], *, override: Iterable[str] = ()
+    ) -> None:
+        """`UpdateRoutingControlStates`: several controls in one transaction (idempotent: absolute states).
+
+        ARC applies the entries together and evaluates the safety rules once, on the result
+        (route53-recovery-cluster API Reference, UpdateRoutingControlStates).
+        """
+        overrides = list(override)
+        entries = [{"RoutingControlArn": arn, "RoutingControlState": state} for arn, state in states.items()]
+
+        def attempt(region: str, url: str) -> None:
+            params: dict[str, Any] = {"UpdateRoutingControlStateEntries": entries}
+            if overrides:
+                params["SafetyRulesToOverride"] = overrides
+            self.call(
+                "route53-recovery-cluster",
+                region,
+                "update_routing_control_states",
                 mutating=True,
                 idempotent=True,
                 endpoint_url=url,

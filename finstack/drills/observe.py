@@ -13,7 +13,7 @@ from typing import Any
 
 from finstack.drills import errors
 from finstack.drills.dataplane import DataPlane, Position
-from finstack.drills.dr import DrDocument
+from finstack.drills.dr import ArcEndpoint, DrDocument
 from finstack.drills.gateway import DrillGateway, MetricQuery
 
 #: Tag prefix on the EKS *cluster* recording a node group's scaling before a drill scaled it
@@ -199,14 +199,16 @@ class Observer:
         self.gateway = gateway
         self.document = document
         self.data_plane = data_plane
-        self._arc_endpoints: list[tuple[str, str]] | None = None
 
-    def arc_endpoints(self) -> list[tuple[str, str]]:
-        """The ARC cluster's data-plane endpoints (read once per drill run)."""
-        if self._arc_endpoints is None:
-            assert self.document.routing_control_cluster_arn is not None, "arc_endpoints needs ARC"
-            self._arc_endpoints = self.gateway.arc_cluster_endpoints(self.document.routing_control_cluster_arn)
-        return self._arc_endpoints
+    def arc_endpoints(self) -> list[ArcEndpoint]:
+        """The ARC cluster's data-plane endpoints, from the `dr` document.
+
+        Never looked up through the control-config API (DescribeCluster): that API is served
+        from us-west-2 only, and a recovery must not depend on it (ARC Developer Guide, "Best
+        practices for routing control in ARC").
+        """
+        assert self.document.arc_cluster_endpoints, "arc_endpoints needs ARC"
+        return list(self.document.arc_cluster_endpoints)
 
     def global_cluster(self, prefer: Iterable[str] = ()) -> tuple[dict[str, Any] | None, list[str]]:
         """`DescribeGlobalClusters` from the first region that answers (`prefer` first)."""

@@ -63,9 +63,16 @@ def _check(name: str, expected: str, actual: Any, ok: bool, reason: str, *, bloc
 
 
 def evaluate(
-    kind: DrillKind, document: DrDocument, observed: Observed, *, source: str, target: str, thresholds: Thresholds
+    kind: DrillKind,
+    document: DrDocument,
+    observed: Observed,
+    *,
+    source: str,
+    target: str,
+    thresholds: Thresholds,
+    stack: str = "<stack>",
 ) -> list[Precondition]:
-    """The preconditions of `kind` from `source` to `target`, judged on `observed`."""
+    """The preconditions of `kind` from `source` to `target`, judged on `observed` (`stack` names the fix)."""
     checks: list[Precondition] = []
     members = observed.members
     src, tgt = members.get(source), members.get(target)
@@ -237,6 +244,7 @@ def evaluate(
             )
         )
     if document.arc:
+        checks.append(_armed(kind, document, observed, target=target, stack=stack))
         others_on = [r for r in document.cells if r != source and observed.routing.get(r) == "On"]
         checks.append(
             _check(
@@ -282,6 +290,42 @@ def _headroom(observed: Observed, target: str, planned: bool) -> Precondition:
         bool(groups) and not short,
         reason,
         blocking=planned,
+    )
+
+
+def must_be_on(kind: DrillKind, document: DrDocument, *, target: str) -> list[str]:
+    """The cells whose routing control must be On before `kind` starts: what "armed" means for it.
+
+    - switchover: every cell. The platform's steady state is every cell serving; a cell left
+      Off (as ARC creates routing controls, "Routing control components", ARC Developer Guide)
+      means it was never armed.
+    - failback: every cell but the target. The failover (or switchover) it undoes fenced the
+      target Off; its move-traffic step turns the target On again.
+    - failover: the target. Its fence switches the failed source Off; with the target Off too no
+      cell is On, and Route 53 then answers as if every record were healthy ("How Amazon Route 53
+      chooses records when health checking is configured": if all are unhealthy, all are
+      returned), so the fence would not keep clients off the failed region until the move-traffic
+      step, which comes only after the promotion. The source's state does not matter: it is
+      fenced either way.
+    """
+    if kind == "switchover":
+        return list(document.regions)
+    if kind == "failback":
+        return [r for r in document.regions if r != target]
+    return [target]
+
+
+def _armed(kind: DrillKind, document: DrDocument, observed: Observed, *, target: str, stack: str) -> Precondition:
+    needed = must_be_on(kind, document, target=target)
+    off = [r for r in needed if observed.routing.get(r) != "On"]
+    return _check(
+        "platform-armed",
+        "routing control On in " + ", ".join(needed),
+        ", ".join(f"{r}={observed.routing.get(r) or 'unknown'}" for r in document.regions),
+        not off,
+        f"the routing control of {', '.join(off)} is not On: the platform is not armed (ARC creates routing "
+        "controls Off; with every cell Off Route 53 fails open and a fence has no effect). Arm it with "
+        f"`finstack arm --stack {stack} --execute`, then drill again",
     )
 
 

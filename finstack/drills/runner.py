@@ -523,14 +523,17 @@ class DrillRunner:
         return state
 
     def _overrides_if_needed(self, region: str) -> list[str]:
+        """The safety rules to override to switch `region` Off when no other cell is On (else none).
+
+        Taken from the `dr` document, never from the control-config API (ListSafetyRules is served
+        from us-west-2 only; a failover must not depend on it).
+        """
         if not self.arc:
             return []
         others_on = [r for r in self.ctx.document.cells if r != region and self.observer.routing_state(r) == "On"]
         if others_on:
             return []
-        arn = self.ctx.document.cell(region).routing_control_arn
-        assert arn is not None
-        return self.gateway.safety_rule_arns(self.gateway.routing_control_panel(arn))
+        return list(self.ctx.document.arc_safety_rule_arns)
 
     # -- step handlers ----------------------------------------------------------------------------
 
@@ -543,6 +546,7 @@ class DrillRunner:
             source=self.plan.source,
             target=self.plan.target,
             thresholds=self.ctx.thresholds,
+            stack=self.plan.stack,
         )
         measurements = self.journal.data["measurements"]
         measurements.setdefault(

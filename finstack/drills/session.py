@@ -221,7 +221,13 @@ def prepare(
     source, target = choose_regions(kind, setup.document, observed, to)
     plan = build(kind, setup.stack, setup.document, observed, source=source, target=target, via=via)
     checks = preflight.evaluate(
-        kind, setup.document, observed, source=source, target=target, thresholds=thresholds or Thresholds()
+        kind,
+        setup.document,
+        observed,
+        source=source,
+        target=target,
+        thresholds=thresholds or Thresholds(),
+        stack=setup.stack,
     )
     return Preview(plan, checks, observed)
 

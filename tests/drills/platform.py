@@ -274,8 +274,10 @@ def build(arc: bool) -> Platform:
             "breakGlassSecretArn": secrets[region],
         }
     cluster_arn = plan_arn = None
+    endpoints: list[dict[str, str]] | None = None
+    safety_rules: list[str] | None = None
     if arc:
-        cluster_arn, controls = _arc(route53)
+        cluster_arn, controls, endpoints, safety_rules = _arc(route53)
         plan_arn = f"arn:aws:arc-region-switch::{ACCOUNT}:plan/finstack-prod:abc123"
         for region in REGIONS:
             cells[region]["routingControlArn"] = controls[region]
@@ -286,6 +288,8 @@ def build(arc: bool) -> Platform:
         "automationRoleArn": _automation_role(arc, secrets_keys, cells, cluster_arn),
         "arcPlanArn": plan_arn,
         "routingControlClusterArn": cluster_arn,
+        "arcClusterEndpoints": endpoints,
+        "arcSafetyRuleArns": safety_rules,
         "regions": cells,
     }
     drdoc.validate(document)
@@ -328,7 +332,12 @@ def _automation_role(
     return str(arn)
 
 
-def _arc(route53: Any) -> tuple[str, dict[str, str]]:
+def _arc(route53: Any) -> tuple[str, dict[str, str], list[dict[str, str]], list[str]]:
+    """The ARC cluster, panel, one control per cell (armed On) and the "at least one On" rule.
+
+    Returns what the stack's `dr` output carries: the cluster ARN, the controls, the cluster's
+    data-plane endpoints (in the order DescribeCluster lists them) and the safety rule ARNs.
+    """
     config = client("route53-recovery-control-config", WEST)
     cluster = config.create_cluster(ClusterName="finstack-prod")["Cluster"]
     panel = config.create_control_panel(ClusterArn=cluster["ClusterArn"], ControlPanelName="finstack-prod")[
@@ -342,7 +351,7 @@ def _arc(route53: Any) -> tuple[str, dict[str, str]]:
         )["RoutingControl"]["RoutingControlArn"]
         for region in REGIONS
     }
-    config.create_safety_rule(
+    rule = config.create_safety_rule(
         AssertionRule={
             "AssertedControls": list(controls.values()),
             "ControlPanelArn": panel["ControlPanelArn"],
@@ -362,7 +371,8 @@ def _arc(route53: Any) -> tuple[str, dict[str, str]]:
         route53.create_health_check(
             CallerReference=f"switch-{region}", HealthCheckConfig={"Type": "RECOVERY_CONTROL", "RoutingControlArn": arn}
         )
-    return cluster["ClusterArn"], controls
+    endpoints = [{"region": e["Region"], "endpoint": e["Endpoint"]} for e in cluster["ClusterEndpoints"]]
+    return cluster["ClusterArn"], controls, endpoints, [rule["AssertionRule"]["SafetyRuleArn"]]
 
 
 def _current_clock() -> VirtualClock:

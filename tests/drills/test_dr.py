@@ -44,6 +44,15 @@ def _document(arc: bool = True) -> dict[str, Any]:
         "arcPlanArn": f"arn:aws:arc-region-switch::{ACCOUNT}:plan/finstack-prod:abc123" if arc else None,
         "routingControlClusterArn": f"arn:aws:route53-recovery-control::{ACCOUNT}:cluster/c1" if arc else None,
         "automationRoleArn": f"arn:aws:iam::{ACCOUNT}:role/finstack-prod-dr-automation",
+        "arcClusterEndpoints": [
+            {"region": r, "endpoint": f"https://c1.route53-recovery-cluster.{r}.amazonaws.com/v1"}
+            for r in ("us-east-1", "us-west-2", "eu-west-1")
+        ]
+        if arc
+        else None,
+        "arcSafetyRuleArns": [f"arn:aws:route53-recovery-control::{ACCOUNT}:controlpanel/p1/safetyrule/sr1"]
+        if arc
+        else None,
         "regions": {"us-east-1": cell("us-east-1", 1), "us-west-2": cell("us-west-2", 2)},
     }
 
@@ -53,6 +62,34 @@ def test_parse__reads_a_valid_document_primary_first() -> None:
 
     assert document.arc and document.regions == ("us-east-1", "us-west-2")
     assert document.cell("us-west-2").aurora_cluster_id == "finstack-prod-ledger-us-west-2"
+
+
+def test_parse__carries_the_arc_data_plane_endpoints_and_safety_rules_in_document_order() -> None:
+    document = dr.parse(_document())
+
+    assert document.arc_cluster_endpoints == (
+        dr.ArcEndpoint("us-east-1", "https://c1.route53-recovery-cluster.us-east-1.amazonaws.com/v1"),
+        dr.ArcEndpoint("us-west-2", "https://c1.route53-recovery-cluster.us-west-2.amazonaws.com/v1"),
+        dr.ArcEndpoint("eu-west-1", "https://c1.route53-recovery-cluster.eu-west-1.amazonaws.com/v1"),
+    )
+    assert document.arc_safety_rule_arns == (
+        f"arn:aws:route53-recovery-control::{ACCOUNT}:controlpanel/p1/safetyrule/sr1",
+    )
+
+
+def test_parse__without_arc_has_no_endpoints_and_no_safety_rules() -> None:
+    document = dr.parse(_document(arc=False))
+
+    assert not document.arc
+    assert (document.arc_cluster_endpoints, document.arc_safety_rule_arns) == ((), ())
+
+
+def test_parse__refuses_arc_without_its_data_plane_endpoints() -> None:
+    broken = _document()
+    broken["arcClusterEndpoints"] = None
+
+    with pytest.raises(DocumentError, match="does not match its schema"):
+        dr.parse(broken)
 
 
 def test_parse__names_the_json_path_of_a_schema_violation() -> None:

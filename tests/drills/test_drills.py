@@ -431,3 +431,69 @@ def test_failback__refused_after_a_detach_until_the_global_database_is_rebuilt(
 def test_via_arc__is_refused_by_the_emulator_with_a_clear_message(arc_platform: builder.Platform) -> None:
     with pytest.raises(errors.NotEmulated, match="does not implement the ARC Region switch API"):
         session.prepare(builder.setup_for(arc_platform), "switchover", via="arc")
+
+
+# -- ARC control plane unavailable ----------------------------------------------------------------
+
+CONTROL_CONFIG = "route53-recovery-control-config"
+
+
+def _control_config_unreachable(model: Any, context: dict[str, Any], **_: Any) -> None:
+    """ARC's control-config API (served from us-west-2 only) cannot be reached, as in a us-west-2 outage."""
+    from botocore.exceptions import EndpointConnectionError
+
+    if model.service_model.service_name == CONTROL_CONFIG:
+        raise EndpointConnectionError(endpoint_url=f"https://{CONTROL_CONFIG}.us-west-2.amazonaws.com")
+
+
+def _all_calls(outcome: helpers.Outcome) -> list[dict[str, Any]]:
+    return [c for s in outcome.report["steps"] for c in s["apiCalls"]] + list(outcome.report["otherApiCalls"])
+
+
+def test_failover__completes_through_the_arc_data_plane_when_the_control_config_api_is_unreachable(
+    arc_platform: builder.Platform, tmp_path: Path
+) -> None:
+    # Given: us-east-1 (the writer) is lost and ARC's control-config API does not answer
+    workload = builder.Workload(arc_platform)
+    helpers.warm_up(arc_platform, workload)
+    arc_platform.lose_region(EAST)
+
+    # When
+    outcome = helpers.run(
+        arc_platform,
+        "failover",
+        tmp_path / "drill",
+        workload=workload,
+        hooks=[("before-call", _control_config_unreachable)],
+    )
+
+    # Then: fenced, promoted and moved through the cluster endpoints the `dr` document carries
+    assert outcome.result.status == "completed", outcome.result.reason
+    assert arc_platform.writer_region() == WEST
+    assert (arc_platform.routing(EAST), arc_platform.routing(WEST)) == ("Off", "On")
+    assert outcome.report["fence"]["confirmed"] is True
+    assert not [c for c in _all_calls(outcome) if c["service"] == CONTROL_CONFIG]
+    _assert_invariant_held(outcome, workload)
+
+
+def test_drills__make_no_control_config_call_on_any_path(arc_platform: builder.Platform, tmp_path: Path) -> None:
+    # Given: the control-config API is unreachable for the whole sequence
+    hooks = [("before-call", _control_config_unreachable)]
+    document = arc_platform.document
+
+    # When: a switchover, a failback that must override the safety rule, then a failover
+    outcomes = [helpers.run(arc_platform, "switchover", tmp_path / "switchover", hooks=hooks)]
+    outcomes.append(helpers.run(arc_platform, "failback", tmp_path / "failback", hooks=hooks))
+    arc_platform.lose_region(EAST)
+    outcomes.append(helpers.run(arc_platform, "failover", tmp_path / "failover", hooks=hooks))
+
+    # Then: each completed, and the only ARC calls went to the data plane's cluster endpoints
+    for outcome in outcomes:
+        drill = outcome.report["drill"]
+        assert outcome.result.status == "completed", f"{drill}: {outcome.result.reason}"
+        calls = _all_calls(outcome)
+        assert not [c for c in calls if c["service"] == CONTROL_CONFIG], f"{drill} called {CONTROL_CONFIG}"
+        assert {c["service"] for c in calls if "route53-recovery" in c["service"]} == {"route53-recovery-cluster"}
+    # The failback fenced the last cell On past the safety rules the document names.
+    assert outcomes[1].report["fence"]["overriddenSafetyRules"] == list(document.arc_safety_rule_arns)
+    assert document.arc_safety_rule_arns, arc_platform.dr["arcSafetyRuleArns"]

@@ -167,8 +167,8 @@ def test_routing_control_state__falls_over_to_the_next_arc_endpoint_and_remember
             raise EndpointConnectionError(endpoint_url="https://route53-recovery-cluster.us-east-1.amazonaws.com")
 
     gateway, _ = _gateway([("before-call", east_endpoint_down)])
-    endpoints = gateway.arc_cluster_endpoints(arc_platform.dr["routingControlClusterArn"])
-    assert endpoints[0][0] == EAST
+    endpoints = list(arc_platform.document.arc_cluster_endpoints)
+    assert endpoints[0].region == EAST
 
     assert gateway.routing_control_state(arc_platform.cell(WEST)["routingControlArn"], endpoints) == "On"
     east_calls = [c for c in gateway.recorder.calls if c.region == EAST and c.service == "route53-recovery-cluster"]

@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finstack.drills.dr import Cell, DrDocument
+from finstack.drills.dr import ArcEndpoint, Cell, DrDocument
 from finstack.drills.observe import CellHealth, Member, Nodegroup, Observed, Scaling
 from finstack.drills.plan import Plan, StepKind, build, whole_load
 from finstack.drills.preflight import Thresholds, blocking_failures, evaluate
@@ -59,6 +59,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         routing_control_cluster_arn="cluster" if arc else None,
         cells=cells,
         raw={},
+        arc_cluster_endpoints=tuple(ArcEndpoint(r, f"https://arc.{r}.example.com/v1") for r in regions) if arc else (),
+        arc_safety_rule_arns=("safety-rule",) if arc else (),
     )
     writer = draw(st.sampled_from(regions))
     target = draw(st.sampled_from([r for r in regions if r != writer]))

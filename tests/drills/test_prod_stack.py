@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from finstack.drills import dr, session
+from finstack.drills import arm, dr, session
 from finstack.drills.clock import ManualClock
 from finstack.emulator.gateway import AwsGateway
 from finstack.emulator.moto_ext import AuroraTimings, VirtualClock, restricted_mock_aws, set_aurora_timings, set_clock
@@ -74,6 +74,14 @@ def test_prod_stack__switchover_and_failback_on_the_deployed_program(
     document = dr.load_file(project / ".finstack" / "prod" / "outputs.json")
     assert document.arc and set(document.regions) == {"us-east-1", "us-west-2"}
     writer, other = document.primary_region, next(r for r in document.regions if r != document.primary_region)
+
+    # And: deployed, not armed (ARC creates routing controls Off), so a drill is refused until it is
+    unarmed = session.prepare(_setup(document, clock), "switchover")
+    armed_check = next(c for c in unarmed.checks if c.name == "platform-armed")
+    assert not unarmed.executable and not armed_check.ok, armed_check
+    assert "finstack arm --stack prod --execute" in armed_check.reason
+    armed = arm.arm(_setup(document, clock), execute=True)
+    assert armed.armed, armed
 
     # When: a switchover to the secondary, then a failback home
     over = _run(_setup(document, clock), "switchover", tmp_path / "switchover")

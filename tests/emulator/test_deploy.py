@@ -88,6 +88,29 @@ def test_up__outputs_file_is_the_dr_contract(prod: tuple[StackFiles, UpReport]) 
     assert document["routingControlClusterArn"], "prod has ARC: its routing control cluster must be emulated"
 
 
+def test_up__dr_names_the_arc_endpoints_and_safety_rules_and_leaves_every_routing_control_off(
+    prod: tuple[StackFiles, UpReport], active: EmulatorSession
+) -> None:
+    from finstack.emulator.moto_ext.route53recoverycontrolconfig.models import arc_backend
+
+    _, report = prod
+    dr = report.run.outputs["dr"]
+    # The document carries what the control-config API would say, so drills never have to ask it.
+    config = active.gateway.client("route53-recovery-control-config", "us-west-2")
+    cluster = config.describe_cluster(ClusterArn=dr["routingControlClusterArn"])["Cluster"]
+    assert dr["arcClusterEndpoints"] == sorted(
+        ({"region": e["Region"], "endpoint": e["Endpoint"]} for e in cluster["ClusterEndpoints"]),
+        key=lambda e: e["region"],
+    ), dr["routingControlClusterArn"]
+    panel = dr["regions"]["us-east-1"]["routingControlArn"].split("/routingcontrol/")[0]
+    rules = config.list_safety_rules(ControlPanelArn=panel)["SafetyRules"]
+    assert dr["arcSafetyRuleArns"] == [r["ASSERTION"]["SafetyRuleArn"] for r in rules], panel
+    # ARC creates routing controls Off; an emulated deploy must too (arming is a separate, verified step).
+    controls = arc_backend(active.gateway.account_id()).routing_controls
+    states = {region: controls[cell["routingControlArn"]].state for region, cell in dr["regions"].items()}
+    assert states == {"us-east-1": "Off", "us-west-2": "Off"}, states
+
+
 def test_up__reports_what_was_not_emulated(prod: tuple[StackFiles, UpReport]) -> None:
     _, report = prod
     not_emulated = {e.type for e in report.recorded_only}

@@ -201,6 +201,12 @@ def _control_panel(params: Mapping[str, Any], region: str, account: str) -> str 
     return str(params.get("ControlPanelArn") or "") or None
 
 
+def _routing_control_entries(params: Mapping[str, Any], region: str, account: str) -> list[Check]:
+    """`UpdateRoutingControlStates` is authorized on every routing control it sets (resource type routingcontrol)."""
+    entries = params.get("UpdateRoutingControlStateEntries") or []
+    return [Check("", str(e.get("RoutingControlArn") or "*")) for e in entries] or [Check("", "*")]
+
+
 def _secret(params: Mapping[str, Any], region: str, account: str) -> str | None:
     secret_id = str(params.get("SecretId") or params.get("secretArn") or "")
     return _secret_record(secret_id, region, account)[0]
@@ -241,6 +247,7 @@ _RESOURCES: dict[str, Resolver] = {
     "route53-recovery-control-config:ListSafetyRules": _on(_control_panel),
     "route53-recovery-cluster:GetRoutingControlState": _on(_param("RoutingControlArn")),
     "route53-recovery-cluster:UpdateRoutingControlState": _on(_param("RoutingControlArn")),
+    "route53-recovery-cluster:UpdateRoutingControlStates": _routing_control_entries,
     "secretsmanager:GetSecretValue": _on(_secret),
 }
 
