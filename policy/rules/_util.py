@@ -276,6 +276,48 @@ def strings(value: Any) -> list[str]:
     return [v for v in as_list(value) if isinstance(v, str)]
 
 
+# Condition operators that let a request through only when the key is present and equal to (or
+# like) a listed value. Negated operators (StringNotEquals, ...) and the ...IfExists variants
+# restrict nothing: a request with another value, or without the key, passes them.
+_RESTRICTING_OPERATORS = frozenset({"stringequals", "stringlike", "stringequalsignorecase"})
+
+
+def condition_values(statement: Mapping[str, Any], key: str) -> list[str] | None:
+    """The values a statement's Condition requires `key` to match, or None when no operator restricts it."""
+    found: list[str] | None = None
+    for operator, block in (statement.get("Condition") or {}).items():
+        if not isinstance(block, Mapping) or str(operator).lower() not in _RESTRICTING_OPERATORS:
+            continue
+        for name, values in block.items():
+            if str(name).lower() == key.lower():
+                found = (found or []) + strings(values)
+    return found
+
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+# `<service>.<region>.amazonaws.com` (the region may be a wildcard; the service may not).
+_VIA_SERVICE = re.compile(r"^[a-z0-9-]+\.[a-z0-9*?-]+\.amazonaws\.com(\.cn)?$")
+
+
+def is_account_service_scoped(statement: Mapping[str, Any]) -> bool:
+    """AWS's documented service-use statement: `kms:CallerAccount` names accounts and `kms:ViaService` services.
+
+    The default key policy of an AWS managed key (aws/ebs, aws/rds, ...) grants `"AWS": "*"` under
+    both conditions: only principals of the named account, and only through the named service
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account,
+    #conditions-kms-via-service). Both must be present under a restricting operator, every
+    account value a literal 12-digit id and every service value a named service endpoint.
+    """
+    accounts = condition_values(statement, "kms:CallerAccount")
+    services = condition_values(statement, "kms:ViaService")
+    return (
+        bool(accounts)
+        and bool(services)
+        and all(_ACCOUNT_ID.match(a) for a in accounts or [])
+        and all(_VIA_SERVICE.match(s.lower()) for s in services or [])
+    )
+
+
 # --- stack view ----------------------------------------------------------------------------
 
 
