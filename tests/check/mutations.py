@@ -205,6 +205,33 @@ def _grant_everyone(document: dict[str, Any]) -> None:
     )
 
 
+def _grant_everyone_not_listed(document: dict[str, Any]) -> None:
+    """Allow with NotPrincipal: every principal except the one named, anonymous ones included."""
+    document["Statement"].append(
+        {
+            "Sid": "AllButBreakGlass",
+            "Effect": "Allow",
+            "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:role/break-glass"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        }
+    )
+
+
+def _grant_everyone_via_service(document: dict[str, Any]) -> None:
+    """AWS's service-use form without kms:CallerAccount: any account's principals, through RDS."""
+    document["Statement"].append(
+        {
+            "Sid": "AnyAccountThroughRds",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": "rds.us-east-1.amazonaws.com"}},
+        }
+    )
+
+
 def _drop_s3_use(document: dict[str, Any]) -> None:
     """The key keeps administration and the CloudWatch Logs principal, loses its S3 path."""
     for statement in document["Statement"]:
@@ -429,6 +456,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         "API listener on a TLS 1.0 policy",
         LISTENER,
         set_input("sslPolicy", "ELBSecurityPolicy-2016-08"),
+    ),
+    Mutation(
+        "lb-listener-tls13-1-0",
+        "encryption-in-transit",
+        "API listener on a TLS13-prefixed policy that still negotiates TLS 1.0 and 1.1",
+        LISTENER,
+        set_input("sslPolicy", "ELBSecurityPolicy-TLS13-1-0-2021-06"),
     ),
     Mutation(
         "lb-listener-plain-http",
@@ -678,6 +712,20 @@ MUTATIONS: tuple[Mutation, ...] = (
         "data key policy allows any principal to decrypt",
         DATA_KEY,
         edit_json("policy", _grant_everyone),
+    ),
+    Mutation(
+        "kms-policy-not-principal",
+        "identity",
+        "data key policy allows decrypt to every principal but one (Allow with NotPrincipal)",
+        DATA_KEY,
+        edit_json("policy", _grant_everyone_not_listed),
+    ),
+    Mutation(
+        "kms-policy-everyone-via-service",
+        "identity",
+        'data key policy allows "*" through RDS without kms:CallerAccount (any account)',
+        DATA_KEY,
+        edit_json("policy", _grant_everyone_via_service),
     ),
     Mutation(
         "kms-logs-key-no-s3-path",
