@@ -237,6 +237,49 @@ def is_customer_key(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip()) and not AWS_MANAGED_KEY_ALIAS.search(value)
 
 
+# "Private" for the exposure rules: address space that the internet does not route to a VPC.
+# Everything else is public, including ranges that stop short of 0.0.0.0/0 (a pair of /1s,
+# 8.0.0.0/7), IPv6 global unicast (2000::/3) and reserved or documentation ranges.
+PRIVATE_NETWORKS: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",  # RFC 1918
+        "172.16.0.0/12",  # RFC 1918
+        "192.168.0.0/16",  # RFC 1918
+        "100.64.0.0/10",  # RFC 6598 shared address space (carrier-grade NAT, VPC secondary CIDRs)
+        "169.254.0.0/16",  # RFC 3927 IPv4 link-local (instance metadata; never routed)
+        "fc00::/7",  # RFC 4193 IPv6 unique local
+        "fe80::/10",  # RFC 4291 IPv6 link-local
+    )
+)
+
+
+def parse_cidr(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The network of a CIDR string (host bits allowed), or None for anything else."""
+    if not isinstance(value, str) or is_unknown(value):
+        return None
+    try:
+        return ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def is_private_network(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Entirely inside one of PRIVATE_NETWORKS."""
+    return any(
+        network.version == p.version and network.subnet_of(p)  # type: ignore[arg-type]
+        for p in PRIVATE_NETWORKS
+    )
+
+
+def cidr_is_public(value: Any) -> bool:
+    """A CIDR string that reaches any address outside PRIVATE_NETWORKS; a malformed one counts as public."""
+    if not isinstance(value, str) or is_unknown(value):
+        return False
+    network = parse_cidr(value)
+    return network is None or not is_private_network(network)
+
+
 def cidr_is_any(value: Any) -> bool:
     """0.0.0.0/0 or ::/0 (any spelling, e.g. 0.0.0.0/0 or ::0/0)."""
     if not isinstance(value, str):
