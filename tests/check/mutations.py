@@ -272,6 +272,22 @@ def public_ingress(port: int) -> Edit:
     )
 
 
+def drop_nacl_denies(resource: Resource) -> None:
+    """Remove a network ACL's deny entries (its ingress allows keep their rule numbers)."""
+    for props in _in_state(resource):
+        props["ingress"] = [e for e in props["ingress"] if e.get("action") != "deny"]
+
+
+def add_nacl_ingress(entry: dict[str, Any]) -> Edit:
+    """Add one ingress entry to a network ACL."""
+
+    def edit(resource: Resource) -> None:
+        for props in _in_state(resource):
+            props["ingress"] = [*props["ingress"], copy.deepcopy(entry)]
+
+    return edit
+
+
 def _all(*edits: Edit) -> Edit:
     def edit(resource: Resource) -> None:
         for one in edits:
@@ -480,6 +496,52 @@ MUTATIONS: tuple[Mutation, ...] = (
         "app security group open to SSH from anywhere",
         Select("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", r"cell-us-east-1-app-in-lb-.*"),
         public_ingress(22),
+    ),
+    Mutation(
+        "app-sg-ssh-from-two-halves",
+        "segmentation",
+        "app security group open to SSH from 0.0.0.0/1 and 128.0.0.0/1 (the internet without 0.0.0.0/0)",
+        Select("aws:ec2/securityGroup:SecurityGroup", r"cell-us-east-1-app-sg"),
+        set_input(
+            "ingress",
+            [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}],
+        ),
+    ),
+    Mutation(
+        "app-sg-ipv6-any",
+        "segmentation",
+        "app security group accepts its pod port from ::/0",
+        Select("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", r"cell-us-east-1-app-in-lb-.*"),
+        _all(drop_input("referencedSecurityGroupId"), set_input("cidrIpv6", "::/0")),
+    ),
+    Mutation(
+        "public-nacl-rdp-deny-removed",
+        "segmentation",
+        "public-tier NACL without its RDP deny: the ephemeral allow from anywhere admits 3389",
+        Select("aws:ec2/networkAcl:NetworkAcl", r"cell-us-east-1-public-nacl"),
+        drop_nacl_denies,
+    ),
+    Mutation(
+        "app-nacl-ssh-from-slash-seven",
+        "segmentation",
+        "app-tier NACL admits SSH from 8.0.0.0/7",
+        Select("aws:ec2/networkAcl:NetworkAcl", r"cell-us-east-1-app-nacl"),
+        add_nacl_ingress(
+            {"ruleNo": 80, "action": "allow", "protocol": "tcp", "cidrBlock": "8.0.0.0/7", "fromPort": 22, "toPort": 22}
+        ),
+    ),
+    Mutation(
+        "data-route-two-halves",
+        "segmentation",
+        "data-tier route table routes 0.0.0.0/1 and 128.0.0.0/1 (a default route in two halves)",
+        Select("aws:ec2/routeTable:RouteTable", r"cell-us-east-1-data-rt"),
+        set_input(
+            "routes",
+            [
+                {"cidrBlock": "0.0.0.0/1", "natGatewayId": "nat-0123456789abcdef0"},
+                {"cidrBlock": "128.0.0.0/1", "natGatewayId": "nat-0123456789abcdef0"},
+            ],
+        ),
     ),
     Mutation(
         "db-sg-from-vpc-cidr",
