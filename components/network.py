@@ -41,6 +41,7 @@ HTTPS = 443
 POSTGRES = 5432
 KAFKA_SASL_IAM = 9098  # MSK brokers, SASL/IAM over TLS: what workloads use
 KAFKA_TLS = 9094  # MSK brokers, mutual TLS
+RDP = 3389  # inside EPHEMERAL: denied from the internet ahead of the ephemeral allows (nacl_rules)
 # Non-root containers cannot bind below 1024, so pods (and NodePorts 30000-32767) listen above
 # it. The same range is the client side of every TCP connection (Linux 32768-60999, NAT gateways
 # 1024-65535): stateless network ACLs must admit it for return traffic.
@@ -139,13 +140,15 @@ class NaclRule:
     protocol: Literal["tcp", "-1"]
     cidr: str
     ports: tuple[int, int]
+    action: Literal["allow", "deny"] = "allow"
 
 
 def nacl_rules(tier: Tier, vpc_cidr: str, peer_app_cidrs: Sequence[str] = ()) -> tuple[NaclRule, ...]:
     """The network ACL of `tier`: what may cross the tier boundary, by address and port.
 
     Network ACLs are stateless, so each allowed connection needs its return path (EPHEMERAL).
-    Nothing is denied explicitly: a network ACL ends in an implicit deny-all.
+    A network ACL ends in an implicit deny-all; the one explicit deny keeps RDP, which lies inside
+    EPHEMERAL, closed to the internet (Security Hub EC2.21; policy network-acl-no-public-admin-ingress).
     """
     rules: list[NaclRule] = []
 
@@ -181,6 +184,12 @@ def nacl_rules(tier: Tier, vpc_cidr: str, peer_app_cidrs: Sequence[str] = ()) ->
     elif tier == "endpoints":
         add(False, "tcp", vpc_cidr, _tcp(HTTPS))
         add(True, "tcp", vpc_cidr, EPHEMERAL)
+    # Rules are evaluated lowest number first, so this deny (below the allows' 100+) takes RDP out of
+    # the ephemeral allows from ANYWHERE. Cost: replies to a NAT gateway connection that happened to
+    # use source port 3389 (NAT picks 1024-65535) are dropped on the public tier; app-tier nodes
+    # use Linux's 32768-60999 and lose nothing.
+    if any(not r.egress and r.cidr == ANYWHERE and r.ports[0] <= RDP <= r.ports[1] for r in rules):
+        rules.append(NaclRule(False, 90, "tcp", ANYWHERE, _tcp(RDP), action="deny"))
     return tuple(rules)
 
 
@@ -672,7 +681,7 @@ def flow_log_delivery_policy(log_group_arn: str) -> iam_docs.Document:
 def _nacl_ingress(rule: NaclRule) -> aws.ec2.NetworkAclIngressArgs:
     return aws.ec2.NetworkAclIngressArgs(
         rule_no=rule.rule_no,
-        action="allow",
+        action=rule.action,
         protocol=rule.protocol,
         cidr_block=rule.cidr,
         from_port=rule.ports[0],
@@ -683,7 +692,7 @@ def _nacl_ingress(rule: NaclRule) -> aws.ec2.NetworkAclIngressArgs:
 def _nacl_egress(rule: NaclRule) -> aws.ec2.NetworkAclEgressArgs:
     return aws.ec2.NetworkAclEgressArgs(
         rule_no=rule.rule_no,
-        action="allow",
+        action=rule.action,
         protocol=rule.protocol,
         cidr_block=rule.cidr,
         from_port=rule.ports[0],

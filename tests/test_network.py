@@ -291,6 +291,22 @@ def test_nacls__rule_numbers_unique_per_direction() -> None:
             assert len(numbers) == len(set(numbers)), f"{tier} egress={egress}: {numbers}"
 
 
+def test_nacls__internet_allows_leave_no_admin_port_open() -> None:
+    # Rules are evaluated lowest number first: an allow from anywhere whose range holds 22 or 3389
+    # needs a lower-numbered deny for it (Security Hub EC2.21).
+    for tier in TIERS:
+        rules = nacl_rules(tier, "10.0.0.0/16", ("10.1.0.0/19",))
+        for rule in rules:
+            if rule.egress or rule.action != "allow" or rule.cidr != "0.0.0.0/0":
+                continue
+            for port in (22, 3389):
+                if rule.ports[0] <= port <= rule.ports[1]:
+                    assert any(
+                        d.action == "deny" and not d.egress and d.rule_no < rule.rule_no and d.ports == (port, port)
+                        for d in rules
+                    ), f"{tier}: {rule} admits {port} from anywhere"
+
+
 def test_nacls__only_public_and_app_tiers_talk_beyond_the_vpc() -> None:
     for tier in ("data", "endpoints"):
         for rule in nacl_rules(tier, "10.0.0.0/16", ("10.1.0.0/19",)):

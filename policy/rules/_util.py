@@ -237,6 +237,49 @@ def is_customer_key(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip()) and not AWS_MANAGED_KEY_ALIAS.search(value)
 
 
+# "Private" for the exposure rules: address space that the internet does not route to a VPC.
+# Everything else is public, including ranges that stop short of 0.0.0.0/0 (a pair of /1s,
+# 8.0.0.0/7), IPv6 global unicast (2000::/3) and reserved or documentation ranges.
+PRIVATE_NETWORKS: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",  # RFC 1918
+        "172.16.0.0/12",  # RFC 1918
+        "192.168.0.0/16",  # RFC 1918
+        "100.64.0.0/10",  # RFC 6598 shared address space (carrier-grade NAT, VPC secondary CIDRs)
+        "169.254.0.0/16",  # RFC 3927 IPv4 link-local (instance metadata; never routed)
+        "fc00::/7",  # RFC 4193 IPv6 unique local
+        "fe80::/10",  # RFC 4291 IPv6 link-local
+    )
+)
+
+
+def parse_cidr(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The network of a CIDR string (host bits allowed), or None for anything else."""
+    if not isinstance(value, str) or is_unknown(value):
+        return None
+    try:
+        return ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def is_private_network(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Entirely inside one of PRIVATE_NETWORKS."""
+    return any(
+        network.version == p.version and network.subnet_of(p)  # type: ignore[arg-type]
+        for p in PRIVATE_NETWORKS
+    )
+
+
+def cidr_is_public(value: Any) -> bool:
+    """A CIDR string that reaches any address outside PRIVATE_NETWORKS; a malformed one counts as public."""
+    if not isinstance(value, str) or is_unknown(value):
+        return False
+    network = parse_cidr(value)
+    return network is None or not is_private_network(network)
+
+
 def cidr_is_any(value: Any) -> bool:
     """0.0.0.0/0 or ::/0 (any spelling, e.g. 0.0.0.0/0 or ::0/0)."""
     if not isinstance(value, str):
@@ -274,6 +317,48 @@ def statements(document: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 def strings(value: Any) -> list[str]:
     """A string-or-list IAM field as a list of strings."""
     return [v for v in as_list(value) if isinstance(v, str)]
+
+
+# Condition operators that let a request through only when the key is present and equal to (or
+# like) a listed value. Negated operators (StringNotEquals, ...) and the ...IfExists variants
+# restrict nothing: a request with another value, or without the key, passes them.
+_RESTRICTING_OPERATORS = frozenset({"stringequals", "stringlike", "stringequalsignorecase"})
+
+
+def condition_values(statement: Mapping[str, Any], key: str) -> list[str] | None:
+    """The values a statement's Condition requires `key` to match, or None when no operator restricts it."""
+    found: list[str] | None = None
+    for operator, block in (statement.get("Condition") or {}).items():
+        if not isinstance(block, Mapping) or str(operator).lower() not in _RESTRICTING_OPERATORS:
+            continue
+        for name, values in block.items():
+            if str(name).lower() == key.lower():
+                found = (found or []) + strings(values)
+    return found
+
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+# `<service>.<region>.amazonaws.com` (the region may be a wildcard; the service may not).
+_VIA_SERVICE = re.compile(r"^[a-z0-9-]+\.[a-z0-9*?-]+\.amazonaws\.com(\.cn)?$")
+
+
+def is_account_service_scoped(statement: Mapping[str, Any]) -> bool:
+    """AWS's documented service-use statement: `kms:CallerAccount` names accounts and `kms:ViaService` services.
+
+    The default key policy of an AWS managed key (aws/ebs, aws/rds, ...) grants `"AWS": "*"` under
+    both conditions: only principals of the named account, and only through the named service
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account,
+    #conditions-kms-via-service). Both must be present under a restricting operator, every
+    account value a literal 12-digit id and every service value a named service endpoint.
+    """
+    accounts = condition_values(statement, "kms:CallerAccount")
+    services = condition_values(statement, "kms:ViaService")
+    return (
+        bool(accounts)
+        and bool(services)
+        and all(_ACCOUNT_ID.match(a) for a in accounts or [])
+        and all(_VIA_SERVICE.match(s.lower()) for s in services or [])
+    )
 
 
 # --- stack view ----------------------------------------------------------------------------

@@ -20,7 +20,9 @@ from ._util import (
     Compliance,
     StackView,
     as_list,
+    condition_values,
     get,
+    is_account_service_scoped,
     is_customer_key,
     is_true,
     is_unknown,
@@ -218,9 +220,13 @@ def _kms_key_rotation(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type != KMS_KEY:
         return
     props = plain(args.props)
-    spec = props.get("customerMasterKeySpec")
+    # keySpec is the input; customerMasterKeySpec its deprecated alias, read when keySpec is unset.
+    # An unknown spec is checked as symmetric (the components set it as a literal, if at all).
+    spec = props.get("keySpec")
+    if spec is None:
+        spec = props.get("customerMasterKeySpec")
     if spec not in (None, "SYMMETRIC_DEFAULT") and not is_unknown(spec):
-        return  # AWS rotates only symmetric encryption keys automatically.
+        return  # AWS rotates only symmetric encryption keys: asymmetric and HMAC keys cannot rotate.
     _require_true(props, "enableKeyRotation", "KMS key", report)
     period = props.get("rotationPeriodInDays")
     if is_unknown(period):
@@ -329,7 +335,9 @@ def _kms_key_same_region(args: StackValidationArgs, report: Report) -> None:
 # CloudWatch Logs calls KMS as its own service principal `logs.<region>.amazonaws.com`
 # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html): only a
 # statement naming that principal is a path. An account statement with administration actions
-# only (kms:Create*, kms:Describe*, kms:Put*, ...) is no path for anyone.
+# only (kms:Create*, kms:Describe*, kms:Put*, ...) is no path for anyone. AWS's own service-use
+# form, `"AWS": "*"` under both kms:CallerAccount (the key's account) and kms:ViaService (the
+# service), as in the default policy of aws/ebs, is the same delegation and counts as a path.
 
 
 @dataclass(frozen=True)
@@ -393,12 +401,22 @@ def _is_path(statement: Mapping[str, Any], use: KeyUse, region: str | None, acco
         return True
     if not use.through_callers:
         return False
+    via = _via_services(statement)
+    endpoint = _endpoint(use.service, region)
+    through_service = via is None or any(fnmatch.fnmatchcase(endpoint, v.lower()) for v in via)
+    if "*" in strings(principal.get("AWS")):
+        # AWS's service-use form: any principal, but only of the caller account and only through
+        # the service (kms-key-policy-no-wildcard-principal rejects "*" in any other form).
+        callers = condition_values(statement, "kms:CallerAccount") or []
+        return (
+            is_account_service_scoped(statement)
+            and (account is None or account in callers)
+            and any(fnmatch.fnmatchcase(endpoint, v.lower()) for v in via or [])
+        )
     roots = [m for m in map(_ACCOUNT_PRINCIPAL.match, strings(principal.get("AWS"))) if m]
     if not any(account is None or account in (m["arn_account"], m["account"]) for m in roots):
         return False
-    via = _via_services(statement)
-    endpoint = _endpoint(use.service, region)
-    return via is None or any(fnmatch.fnmatchcase(endpoint, v.lower()) for v in via)
+    return through_service
 
 
 def _missing_actions(document: Mapping[str, Any], use: KeyUse, region: str | None, account: str | None) -> list[str]:

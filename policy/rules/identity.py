@@ -19,6 +19,7 @@ from ._util import (
     StackView,
     as_list,
     get,
+    is_account_service_scoped,
     is_false,
     is_true,
     is_unknown,
@@ -338,7 +339,12 @@ def _is_wildcard_principal(principal: Any) -> bool:
 
 
 def _key_policy_principals(args: ResourceValidationArgs, report: Report) -> None:
-    """Key policies grant nothing to "*" and never bypass the lockout safety check."""
+    """Key policies grant nothing to "*" or through NotPrincipal, and never bypass the lockout safety check.
+
+    `"AWS": "*"` passes only in AWS's documented service-use form, restricted by both
+    kms:CallerAccount and kms:ViaService (the default policy of aws/ebs and the other AWS managed keys).
+    Unknowns: the bypass flag fails; the document defers (advisory at preview, enforced at `up`).
+    """
     if args.resource_type not in (KMS_KEY, KMS_REPLICA_KEY, KMS_KEY_POLICY):
         return
     props = plain(args.props)
@@ -349,8 +355,16 @@ def _key_policy_principals(args: ResourceValidationArgs, report: Report) -> None
         report("KMS key bypassPolicyLockoutSafetyCheck must be false.")
     document = policy_document(props.get("policy"), ["policy"])
     for index, statement in enumerate(statements(document)):
-        if _allows(statement) and _is_wildcard_principal(statement.get("Principal")):
-            report(f'KMS key policy statement {_sid(statement, index)} must not allow the principal "*".')
+        if not _allows(statement):
+            continue
+        if "NotPrincipal" in statement:
+            # Allow + NotPrincipal grants every principal except those listed: anonymous ones included.
+            report(f"KMS key policy statement {_sid(statement, index)} must not allow with NotPrincipal.")
+        elif _is_wildcard_principal(statement.get("Principal")) and not is_account_service_scoped(statement):
+            report(
+                f'KMS key policy statement {_sid(statement, index)} must not allow the principal "*" '
+                "unless kms:CallerAccount and kms:ViaService restrict it."
+            )
 
 
 POLICIES = [
@@ -421,11 +435,17 @@ POLICIES = [
     ),
     resource_policy(
         name="kms-key-policy-no-wildcard-principal",
-        description='KMS key policies must not allow the principal "*" or bypass the policy lockout safety check.',
+        description=(
+            'KMS key policies must not allow the principal "*" outside account and service conditions, '
+            "allow with NotPrincipal, or bypass the policy lockout safety check."
+        ),
         validate=_key_policy_principals,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
         compliance=Compliance(pci=("3.6.1", "7.2.1"), soc2=("CC6.1",), gdpr=("art32",)),
-        remediation="Name account, role or service principals; leave bypassPolicyLockoutSafetyCheck unset.",
+        remediation=(
+            'Name account, role or service principals (or scope "*" with kms:CallerAccount and kms:ViaService); '
+            "use Principal, not NotPrincipal; leave bypassPolicyLockoutSafetyCheck unset."
+        ),
     ),
 ]

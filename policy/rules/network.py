@@ -24,9 +24,12 @@ from ._util import (
     StackView,
     as_list,
     cidr_is_any,
+    cidr_is_public,
     get,
+    is_private_network,
     is_true,
     is_unknown,
+    parse_cidr,
     plain,
     resource_policy,
     settings,
@@ -44,6 +47,11 @@ SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ROUTE = "aws:ec2/route:Route"
 NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl"
+DEFAULT_NETWORK_ACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+NETWORK_ACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
+NETWORK_ACLS = (NETWORK_ACL, DEFAULT_NETWORK_ACL)
+PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -61,6 +69,9 @@ TIERED_TYPES = {SUBNET: "Subnet", ROUTE_TABLE: "Route table", NETWORK_ACL: "Netw
 
 # The one internet-facing door: HTTPS to the load balancer group.
 PUBLIC_PORT = 443
+# Remote-access ports no network ACL may open to public addresses: SSH and RDP (Security Hub
+# EC2.21, Checkov CKV_AWS_231/232) and FTP data/control (Checkov CKV_AWS_229/230).
+NACL_ADMIN_PORTS = (20, 21, 22, 3389)
 
 EXPOSURE = Compliance(pci=("1.3.1", "1.4.2"), soc2=("CC6.1", "CC6.6"), gdpr=("art32",))
 DATA_ISOLATION = Compliance(pci=("1.4.4", "1.3.1"), soc2=("CC6.1", "CC6.6"), gdpr=("art32",))
@@ -105,6 +116,7 @@ class IngressRule:
     from_port: Any
     to_port: Any
     prefix_lists: list[Any] = field(default_factory=list)
+    prefix_list_sources: list[PolicyResource] = field(default_factory=list)
     source_declared: bool = False
     sources: list[PolicyResource] = field(default_factory=list)
     self_reference: bool = False
@@ -112,6 +124,10 @@ class IngressRule:
 
 def _port(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _ids(props: dict[str, Any]) -> set[Any]:
+    return {props.get("id"), props.get("arn")} - {None}
 
 
 def ingress_rules(view: StackView) -> list[IngressRule]:
@@ -129,6 +145,10 @@ def ingress_rules(view: StackView) -> list[IngressRule]:
             sources = [g for g in groups if view.props(g).get("id") in source_ids]
             if any(is_unknown(s) for s in source_ids):
                 sources += [g for g in view.references(group, "ingress", (SECURITY_GROUP,)) if g is not group]
+            list_ids = as_list(get(entry, "prefixListIds"))
+            lists = [p for p in view.of_type(PREFIX_LIST) if _ids(view.props(p)) & set(list_ids)]
+            if any(is_unknown(i) for i in list_ids):
+                lists += view.references(group, "ingress", (PREFIX_LIST,))
             rules.append(
                 IngressRule(
                     owner=group,
@@ -138,7 +158,8 @@ def ingress_rules(view: StackView) -> list[IngressRule]:
                     protocol=get(entry, "protocol"),
                     from_port=_port(get(entry, "fromPort")),
                     to_port=_port(get(entry, "toPort")),
-                    prefix_lists=as_list(get(entry, "prefixListIds")),
+                    prefix_lists=list_ids,
+                    prefix_list_sources=list(dict.fromkeys(lists)),
                     source_declared=bool(source_ids),
                     sources=list(dict.fromkeys(sources)),
                     self_reference=is_true(get(entry, "self")),
@@ -158,6 +179,7 @@ def ingress_rules(view: StackView) -> list[IngressRule]:
                 from_port=_port(props.get("fromPort")),
                 to_port=_port(props.get("toPort")),
                 prefix_lists=as_list(props.get("prefixListIds")),
+                prefix_list_sources=view.references(rule, "prefixListIds", (PREFIX_LIST,)),
                 source_declared=props.get("sourceSecurityGroupId") is not None,
                 sources=view.references(rule, "sourceSecurityGroupId", (SECURITY_GROUP,)),
                 self_reference=is_true(props.get("self")),
@@ -175,6 +197,7 @@ def ingress_rules(view: StackView) -> list[IngressRule]:
                 from_port=_port(props.get("fromPort")),
                 to_port=_port(props.get("toPort")),
                 prefix_lists=as_list(props.get("prefixListId")),
+                prefix_list_sources=view.references(rule, "prefixListId", (PREFIX_LIST,)),
                 source_declared=props.get("referencedSecurityGroupId") is not None,
                 sources=view.references(rule, "referencedSecurityGroupId", (SECURITY_GROUP,)),
             )
@@ -192,14 +215,60 @@ def _is_https_only(rule: IngressRule) -> bool:
     return str(rule.protocol) in ("tcp", "6") and rule.from_port == PUBLIC_PORT and rule.to_port == PUBLIC_PORT
 
 
+def _prefix_list_entries(view: StackView, prefix_list: PolicyResource) -> list[Any]:
+    """The CIDRs of a managed prefix list of this stack: inline entries and ManagedPrefixListEntry resources."""
+    entries = view.props(prefix_list).get("entries")
+    cidrs = [entries] if is_unknown(entries) else [get(e, "cidr") for e in as_list(entries)]
+    for entry in view.of_type(PREFIX_LIST_ENTRY):
+        if prefix_list in view.references(entry, "prefixListId", (PREFIX_LIST,)):
+            cidrs.append(view.props(entry).get("cidr"))
+    return cidrs
+
+
+def _public_prefix_lists(view: StackView, rule: IngressRule) -> tuple[list[str], list[str]]:
+    """(public sources, prefix lists with unknown entries) among a rule's managed prefix lists.
+
+    A prefix list this stack does not declare (AWS managed, shared from another account) has
+    entries the pack cannot see: it counts as public. One of this stack's is public when an
+    entry is; an entry unknown at preview fails (`fail`, like a CIDR).
+    """
+    if not rule.prefix_lists:
+        return [], []
+    public: list[str] = []
+    unknown: list[str] = []
+    known_ids = [i for i in rule.prefix_lists if not is_unknown(i)]
+    for list_id in known_ids:
+        if not any(list_id in _ids(view.props(p)) for p in rule.prefix_list_sources):
+            public.append(f"{list_id} (a prefix list outside this stack)")
+    if len(known_ids) < len(rule.prefix_lists) and not rule.prefix_list_sources:
+        public.append("a prefix list unknown at preview and outside this stack")
+    for prefix_list in rule.prefix_list_sources:
+        cidrs = _prefix_list_entries(view, prefix_list)
+        if any(is_unknown(c) for c in cidrs):
+            unknown.append(prefix_list.name)
+        public += [f"{c} (prefix list {prefix_list.name})" for c in cidrs if cidr_is_public(c)]
+    return public, unknown
+
+
 def _no_public_ingress(args: StackValidationArgs, report: Report) -> None:
-    """No ingress from 0.0.0.0/0 or ::/0, except tcp 443 to the load balancer group."""
+    """No ingress from public addresses (outside PRIVATE_NETWORKS), except tcp 443 to the load balancer group.
+
+    Public is any CIDR that reaches beyond RFC 1918, RFC 6598 and link-local space (IPv4) or
+    unique-local and link-local space (IPv6), and any managed prefix list this stack does not
+    declare. Unknowns: a CIDR or prefix list entry fails; the group resolves, else fails.
+    """
     view = StackView(args.resources)
     for rule in ingress_rules(view):
         if any(is_unknown(c) for c in rule.cidrs):
             report(unknown_message(f"Security group rule {rule.label} cidr", "a CIDR block"), rule.owner.urn)
             continue
-        public = [c for c in rule.cidrs if cidr_is_any(c)]
+        public_lists, unknown_lists = _public_prefix_lists(view, rule)
+        for name in unknown_lists:
+            report(
+                unknown_message(f"Managed prefix list {name} entries (used by {rule.label})", "a list of CIDR blocks"),
+                rule.owner.urn,
+            )
+        public = [c for c in rule.cidrs if cidr_is_public(c)] + public_lists
         if not public:
             continue
         if any(is_unknown(v) for v in (rule.protocol, rule.from_port, rule.to_port)):
@@ -241,14 +310,163 @@ def _data_ingress_from_app_only(args: StackValidationArgs, report: Report) -> No
                     report(f"{prefix}; {rule.label} allows {source.name} (role {_shown(source_role)}).", rule.owner.urn)
 
 
+# --- network ACLs --------------------------------------------------------------------------
+
+
+@dataclass
+class NaclEntry:
+    """One ingress entry of a network ACL, inline or an aws:ec2/networkAclRule:NetworkAclRule."""
+
+    owner: PolicyResource
+    label: str
+    rule_no: Any
+    action: Any
+    protocol: Any
+    cidr: Any
+    from_port: Any
+    to_port: Any
+
+
+def _nacl_entry(owner: PolicyResource, label: str, props: Any, number: str, action: str) -> NaclEntry:
+    cidrs = [c for c in (get(props, "cidrBlock"), get(props, "ipv6CidrBlock")) if c not in (None, "")]
+    return NaclEntry(
+        owner=owner,
+        label=label,
+        rule_no=_port(get(props, number)),
+        action=get(props, action),
+        protocol=get(props, "protocol"),
+        cidr=cidrs[0] if cidrs else None,
+        from_port=_port(get(props, "fromPort")),
+        to_port=_port(get(props, "toPort")),
+    )
+
+
+def _nacl_ingress(view: StackView, report: Report) -> dict[PolicyResource | None, list[NaclEntry]]:
+    """Every ACL's ingress entries (inline and standalone); standalone rules of no ACL of this stack under None."""
+    entries: dict[PolicyResource | None, list[NaclEntry]] = {}
+    for acl in view.of_type(*NETWORK_ACLS):
+        inline = view.props(acl).get("ingress")
+        if is_unknown(inline):
+            report(unknown_message(f"Network ACL {acl.name} ingress", "a list of rules"), acl.urn)
+            continue
+        entries[acl] = [
+            _nacl_entry(acl, f"{acl.name} ingress[{i}]", e, "ruleNo", "action") for i, e in enumerate(as_list(inline))
+        ]
+    for rule in view.of_type(NETWORK_ACL_RULE):
+        props = view.props(rule)
+        if is_true(props.get("egress")):
+            continue
+        entry = _nacl_entry(rule, rule.name, props, "ruleNumber", "ruleAction")
+        targets: list[PolicyResource | None] = [*view.references(rule, "networkAclId", NETWORK_ACLS)]
+        for target in targets or [None]:
+            entries.setdefault(target, []).append(entry)
+    return entries
+
+
+Network = Any  # ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _protocols(protocol: Any) -> set[str] | None:
+    """The transport protocols (of tcp, udp) an entry matches; None for protocols without ports (icmp, ...)."""
+    value = str(protocol).lower()
+    if value in ("-1", "all"):
+        return {"tcp", "udp"}
+    if value in ("6", "tcp"):
+        return {"tcp"}
+    if value in ("17", "udp"):
+        return {"udp"}
+    return None
+
+
+def _covers_port(entry: NaclEntry, port: int) -> bool:
+    if str(entry.protocol).lower() in ("-1", "all"):
+        return True
+    low, high = entry.from_port, entry.to_port
+    return isinstance(low, int) and isinstance(high, int) and low <= port <= high
+
+
+def _subtract(pieces: list[Network], network: Network) -> list[Network]:
+    remaining: list[Network] = []
+    for piece in pieces:
+        if piece.version != network.version or not piece.overlaps(network):
+            remaining.append(piece)
+        elif not piece.subnet_of(network):
+            remaining.extend(piece.address_exclude(network))
+    return remaining
+
+
+def _admits_public(entry: NaclEntry, denies: list[NaclEntry], protocol: str, port: int) -> bool:
+    """True when some public address of the entry's CIDR reaches `protocol`/`port` past the lower-numbered denies."""
+    remaining: list[Network] = [parse_cidr(entry.cidr)]
+    for deny in denies:
+        network = parse_cidr(deny.cidr)
+        if network is None or protocol not in (_protocols(deny.protocol) or set()) or not _covers_port(deny, port):
+            continue  # an unknown or malformed deny blocks nothing the policy can prove.
+        remaining = _subtract(remaining, network)
+    return any(not is_private_network(piece) for piece in remaining)
+
+
+def _nacl_traffic(entry: NaclEntry) -> str:
+    if str(entry.protocol).lower() in ("-1", "all"):
+        return "all traffic"
+    return f"{entry.protocol} {entry.from_port}-{entry.to_port}"
+
+
+def _nacl_no_public_admin_ingress(args: StackValidationArgs, report: Report) -> None:
+    """No ACL admits a public address to SSH, RDP or FTP unless a lower-numbered rule denies it.
+
+    Network ACL rules are evaluated in rule-number order and the first match decides, so an allow
+    of a public CIDR (see PRIVATE_NETWORKS) whose port range holds one of NACL_ADMIN_PORTS fails
+    unless lower-numbered denies cover every public address of it for that port. Unknowns: an
+    allow's CIDR fails; a public allow's protocol, ports or rule number fail; an unknown deny
+    counts as no deny.
+    """
+    view = StackView(args.resources)
+    for acl, entries in _nacl_ingress(view, report).items():
+        for entry in entries:
+            where = f"Network ACL {acl.name if acl else 'rule ' + entry.label}"
+            if is_unknown(entry.cidr):
+                report(unknown_message(f"Network ACL rule {entry.label} cidrBlock", "a CIDR block"), entry.owner.urn)
+                continue
+            if entry.action == "deny" or not cidr_is_public(entry.cidr):
+                continue
+            fields = (entry.action, entry.protocol, entry.rule_no, entry.from_port, entry.to_port)
+            if any(is_unknown(v) for v in fields):
+                report(
+                    unknown_message(f"Network ACL rule {entry.label} action, protocol, ports and rule number", "set"),
+                    entry.owner.urn,
+                )
+                continue
+            protocols = _protocols(entry.protocol)
+            if protocols is None or parse_cidr(entry.cidr) is None:
+                continue  # icmp and the like carry no ports; a malformed CIDR is rejected by AWS.
+            denies = [
+                d for d in entries if d.action == "deny" and isinstance(d.rule_no, int) and d.rule_no < entry.rule_no
+            ]
+            ports = [
+                port
+                for port in NACL_ADMIN_PORTS
+                if _covers_port(entry, port) and any(_admits_public(entry, denies, p, port) for p in sorted(protocols))
+            ]
+            if ports:
+                report(
+                    f"{where} ingress rule {entry.rule_no} must not allow {entry.cidr} to port "
+                    f"{', '.join(map(str, ports))} ({_nacl_traffic(entry)}) unless a lower-numbered rule denies it.",
+                    entry.owner.urn,
+                )
+
+
 # --- routes and subnets --------------------------------------------------------------------
 
 
 def _default_destination(route: Any) -> Any:
-    """The default-route destination of a route (inline or standalone), the sentinel, or None."""
+    """The public destination of a route (inline or standalone), the sentinel, or None.
+
+    Not only 0.0.0.0/0 and ::/0: a pair of /1s or 2000::/3 reaches the internet just as well.
+    """
     for key in ("cidrBlock", "destinationCidrBlock", "ipv6CidrBlock", "destinationIpv6CidrBlock"):
         value = get(route, key)
-        if is_unknown(value) or cidr_is_any(value):
+        if is_unknown(value) or cidr_is_public(value):
             return value
     return None
 
@@ -479,12 +697,30 @@ POLICIES = [
     ),
     stack_policy(
         name="security-group-no-public-ingress",
-        description="Security groups must not accept ingress from 0.0.0.0/0 or ::/0, except tcp 443 on the lb group.",
+        description=(
+            "Security groups must not accept ingress from public addresses or outside prefix lists, "
+            "except tcp 443 on the lb group."
+        ),
         validate=_no_public_ingress,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
         compliance=EXPOSURE,
         remediation="Remove the rule, or move the listener behind the lb-role group on tcp 443.",
+    ),
+    stack_policy(
+        name="network-acl-no-public-admin-ingress",
+        description=(
+            "Network ACLs must not allow public addresses to SSH, RDP or FTP ports unless a lower-numbered rule "
+            "denies them."
+        ),
+        validate=_nacl_no_public_admin_ingress,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=EXPOSURE,
+        remediation=(
+            "Add lower-numbered deny entries for tcp 20-22 and 3389 from 0.0.0.0/0 and ::/0, or narrow the allow's "
+            "CIDR or port range."
+        ),
     ),
     stack_policy(
         name="data-security-group-app-ingress-only",
@@ -497,7 +733,7 @@ POLICIES = [
     ),
     stack_policy(
         name="data-route-table-no-default-route",
-        description="Data-tier route tables must have no route to 0.0.0.0/0 or ::/0.",
+        description="Data-tier route tables must have no route to a public address range.",
         validate=_data_route_table_no_default_route,
         domain=DOMAIN,
         severity=Severity.CRITICAL,

@@ -46,9 +46,46 @@ TLS_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 ENGINE_NAMES = {"aurora-postgresql": "Aurora PostgreSQL", "aurora-mysql": "Aurora MySQL"}
 
-# TLS 1.3 policies, plus the TLS 1.2 forward-secrecy-only policy for old clients.
-MODERN_SSL_POLICY_PREFIX = "ELBSecurityPolicy-TLS13-"
-MODERN_SSL_POLICIES = ("ELBSecurityPolicy-FS-1-2-Res-2020-10",)
+# ELB security policies that negotiate TLS 1.2 and later only, by exact name, from the AWS docs
+# "Security policies for your Application Load Balancer" (the same names serve NLB TLS listeners):
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+# A prefix cannot decide it: ELBSecurityPolicy-TLS13-1-0-2021-06 and -TLS13-1-1-2021-06 (and their
+# FIPS twins) share the TLS13 prefix but also negotiate TLS 1.0 / 1.1; ELBSecurityPolicy-FS-2018-06
+# and -FS-1-1-2019-08 are forward secret but allow TLS 1.0 / 1.1. An unlisted (future) name fails
+# until it is reviewed and added here.
+RECOMMENDED_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+MODERN_SSL_POLICIES = frozenset(
+    {
+        # TLS 1.3 only.
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+        # TLS 1.3 and 1.2 (Res: forward-secret AEAD ciphers only; Ext*: more TLS 1.2 ciphers).
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09",
+        # TLS 1.2 only, forward-secret ciphers only (for clients without TLS 1.3).
+        "ELBSecurityPolicy-FS-1-2-2019-08",
+        "ELBSecurityPolicy-FS-1-2-Res-2019-08",
+        "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+    }
+)
 
 TRANSIT = Compliance(pci=("4.2.1",), soc2=("CC6.7",), gdpr=("art32",))
 
@@ -185,14 +222,12 @@ def _listener_tls(args: ResourceValidationArgs, report: Report) -> None:
         return
     ssl_policy = props.get("sslPolicy")
     if is_unknown(ssl_policy):
-        report(unknown_message("Load balancer listener sslPolicy", "a TLS 1.3 policy"))
-    elif not (
-        isinstance(ssl_policy, str)
-        and (ssl_policy.startswith(MODERN_SSL_POLICY_PREFIX) or ssl_policy in MODERN_SSL_POLICIES)
-    ):
+        report(unknown_message("Load balancer listener sslPolicy", "a TLS 1.2+ security policy"))
+    elif ssl_policy not in MODERN_SSL_POLICIES:
+        # Unset: AWS applies ELBSecurityPolicy-2016-08 (TLS 1.0-1.2) to listeners created outside the console.
         report(
-            f"Load balancer listener sslPolicy must be {MODERN_SSL_POLICY_PREFIX}* or "
-            f"{MODERN_SSL_POLICIES[0]}, not {_shown(ssl_policy)}."
+            "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later only "
+            f"(e.g. {RECOMMENDED_SSL_POLICY}), not {_shown(ssl_policy)}."
         )
 
 
@@ -244,11 +279,11 @@ POLICIES = [
     ),
     resource_policy(
         name="lb-listener-modern-tls",
-        description="Load balancer listeners must use HTTPS or TLS with a TLS 1.3 or FS TLS 1.2 security policy.",
+        description="Load balancer listeners must use HTTPS or TLS with a security policy that allows TLS 1.2+ only.",
         validate=_listener_tls,
         domain=DOMAIN,
         severity=Severity.HIGH,
         compliance=TRANSIT,
-        remediation="Use protocol HTTPS/TLS with sslPolicy ELBSecurityPolicy-TLS13-1-2-2021-06.",
+        remediation=f"Use protocol HTTPS/TLS with sslPolicy {RECOMMENDED_SSL_POLICY}.",
     ),
 ]

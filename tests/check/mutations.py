@@ -205,6 +205,33 @@ def _grant_everyone(document: dict[str, Any]) -> None:
     )
 
 
+def _grant_everyone_not_listed(document: dict[str, Any]) -> None:
+    """Allow with NotPrincipal: every principal except the one named, anonymous ones included."""
+    document["Statement"].append(
+        {
+            "Sid": "AllButBreakGlass",
+            "Effect": "Allow",
+            "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:role/break-glass"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        }
+    )
+
+
+def _grant_everyone_via_service(document: dict[str, Any]) -> None:
+    """AWS's service-use form without kms:CallerAccount: any account's principals, through RDS."""
+    document["Statement"].append(
+        {
+            "Sid": "AnyAccountThroughRds",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": "rds.us-east-1.amazonaws.com"}},
+        }
+    )
+
+
 def _drop_s3_use(document: dict[str, Any]) -> None:
     """The key keeps administration and the CloudWatch Logs principal, loses its S3 path."""
     for statement in document["Statement"]:
@@ -243,6 +270,22 @@ def public_ingress(port: int) -> Edit:
         set_input("fromPort", port),
         set_input("toPort", port),
     )
+
+
+def drop_nacl_denies(resource: Resource) -> None:
+    """Remove a network ACL's deny entries (its ingress allows keep their rule numbers)."""
+    for props in _in_state(resource):
+        props["ingress"] = [e for e in props["ingress"] if e.get("action") != "deny"]
+
+
+def add_nacl_ingress(entry: dict[str, Any]) -> Edit:
+    """Add one ingress entry to a network ACL."""
+
+    def edit(resource: Resource) -> None:
+        for props in _in_state(resource):
+            props["ingress"] = [*props["ingress"], copy.deepcopy(entry)]
+
+    return edit
 
 
 def _all(*edits: Edit) -> Edit:
@@ -431,6 +474,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         set_input("sslPolicy", "ELBSecurityPolicy-2016-08"),
     ),
     Mutation(
+        "lb-listener-tls13-1-0",
+        "encryption-in-transit",
+        "API listener on a TLS13-prefixed policy that still negotiates TLS 1.0 and 1.1",
+        LISTENER,
+        set_input("sslPolicy", "ELBSecurityPolicy-TLS13-1-0-2021-06"),
+    ),
+    Mutation(
         "lb-listener-plain-http",
         "encryption-in-transit",
         "API listener serving plain HTTP on 80",
@@ -446,6 +496,52 @@ MUTATIONS: tuple[Mutation, ...] = (
         "app security group open to SSH from anywhere",
         Select("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", r"cell-us-east-1-app-in-lb-.*"),
         public_ingress(22),
+    ),
+    Mutation(
+        "app-sg-ssh-from-two-halves",
+        "segmentation",
+        "app security group open to SSH from 0.0.0.0/1 and 128.0.0.0/1 (the internet without 0.0.0.0/0)",
+        Select("aws:ec2/securityGroup:SecurityGroup", r"cell-us-east-1-app-sg"),
+        set_input(
+            "ingress",
+            [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}],
+        ),
+    ),
+    Mutation(
+        "app-sg-ipv6-any",
+        "segmentation",
+        "app security group accepts its pod port from ::/0",
+        Select("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", r"cell-us-east-1-app-in-lb-.*"),
+        _all(drop_input("referencedSecurityGroupId"), set_input("cidrIpv6", "::/0")),
+    ),
+    Mutation(
+        "public-nacl-rdp-deny-removed",
+        "segmentation",
+        "public-tier NACL without its RDP deny: the ephemeral allow from anywhere admits 3389",
+        Select("aws:ec2/networkAcl:NetworkAcl", r"cell-us-east-1-public-nacl"),
+        drop_nacl_denies,
+    ),
+    Mutation(
+        "app-nacl-ssh-from-slash-seven",
+        "segmentation",
+        "app-tier NACL admits SSH from 8.0.0.0/7",
+        Select("aws:ec2/networkAcl:NetworkAcl", r"cell-us-east-1-app-nacl"),
+        add_nacl_ingress(
+            {"ruleNo": 80, "action": "allow", "protocol": "tcp", "cidrBlock": "8.0.0.0/7", "fromPort": 22, "toPort": 22}
+        ),
+    ),
+    Mutation(
+        "data-route-two-halves",
+        "segmentation",
+        "data-tier route table routes 0.0.0.0/1 and 128.0.0.0/1 (a default route in two halves)",
+        Select("aws:ec2/routeTable:RouteTable", r"cell-us-east-1-data-rt"),
+        set_input(
+            "routes",
+            [
+                {"cidrBlock": "0.0.0.0/1", "natGatewayId": "nat-0123456789abcdef0"},
+                {"cidrBlock": "128.0.0.0/1", "natGatewayId": "nat-0123456789abcdef0"},
+            ],
+        ),
     ),
     Mutation(
         "db-sg-from-vpc-cidr",
@@ -678,6 +774,20 @@ MUTATIONS: tuple[Mutation, ...] = (
         "data key policy allows any principal to decrypt",
         DATA_KEY,
         edit_json("policy", _grant_everyone),
+    ),
+    Mutation(
+        "kms-policy-not-principal",
+        "identity",
+        "data key policy allows decrypt to every principal but one (Allow with NotPrincipal)",
+        DATA_KEY,
+        edit_json("policy", _grant_everyone_not_listed),
+    ),
+    Mutation(
+        "kms-policy-everyone-via-service",
+        "identity",
+        'data key policy allows "*" through RDS without kms:CallerAccount (any account)',
+        DATA_KEY,
+        edit_json("policy", _grant_everyone_via_service),
     ),
     Mutation(
         "kms-logs-key-no-s3-path",

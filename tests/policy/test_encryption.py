@@ -349,6 +349,20 @@ def test_kms_key_rotation_enabled__asymmetric_key_not_checked():
     assert check("kms-key-rotation-enabled", f.T_KEY, props) == []
 
 
+@pytest.mark.parametrize("spec", ["RSA_4096", "ECC_NIST_P256", "HMAC_256", "SM2"])
+def test_kms_key_rotation_enabled__asymmetric_or_hmac_key_spec_not_checked(spec):
+    # keySpec is the current input (customerMasterKeySpec is its deprecated alias); these keys cannot rotate.
+    props = edit(f.kms_key(), {"customerMasterKeySpec": DELETE, "keySpec": spec, "enableKeyRotation": False})
+    assert check("kms-key-rotation-enabled", f.T_KEY, props) == []
+
+
+def test_kms_key_rotation_enabled__symmetric_key_spec_wins_over_deprecated_spec():
+    props = edit(
+        f.kms_key(), {"keySpec": "SYMMETRIC_DEFAULT", "customerMasterKeySpec": "RSA_2048", "enableKeyRotation": False}
+    )
+    assert check("kms-key-rotation-enabled", f.T_KEY, props) == ["KMS key enableKeyRotation must be true."]
+
+
 def test_kms_key_rotation_enabled__unknown_fails():
     assert check("kms-key-rotation-enabled", f.T_KEY, edit(f.kms_key(), {"enableKeyRotation": UNKNOWN_BOOL})) == [
         "KMS key enableKeyRotation is unknown at preview; it must be true as a literal so the policy can prove it."
@@ -595,4 +609,38 @@ def test_kms_key_policy_allows_service_use__unknown_key_policy_fails():
         f"use for {urn(f.T_BUCKET, 'evidence-bucket')} "
         "(evidence-bucket-sse rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId) as a literal so the policy "
         "can prove it."
+    ]
+
+
+def _scoped_wildcard(service: str, account: str = f.ACCOUNT) -> dict:
+    """AWS's service-use form (the aws/ebs default policy): "*" limited by kms:CallerAccount and kms:ViaService."""
+    return {
+        "Sid": "AllowAccessThroughService",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:CallerAccount": account, "kms:ViaService": f"{service}.{PRIMARY}.amazonaws.com"}
+        },
+    }
+
+
+def test_kms_key_policy_allows_service_use__account_and_service_scoped_wildcard_passes():
+    assert check_stack(POLICY, _key_use_stack(ADMIN_ONLY, _scoped_wildcard("s3"))) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        _scoped_wildcard("rds"),
+        _scoped_wildcard("s3", account="444455556666"),
+        edit(_scoped_wildcard("s3"), {"Condition.StringEquals.kms:CallerAccount": DELETE}),
+    ],
+    ids=["another-service", "another-account", "no-caller-account"],
+)
+def test_kms_key_policy_allows_service_use__wildcard_not_scoped_to_the_service_and_account_fails(statement):
+    # Regression guard: these statements were never a path; the scoped-"*" form must not make them one.
+    assert check_stack(POLICY, _key_use_stack(ADMIN_ONLY, statement)) == [
+        _violation("s3", "the account through kms:ViaService")
     ]

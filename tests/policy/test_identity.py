@@ -374,7 +374,8 @@ def test_kms_key_policy_no_wildcard_principal__wildcard_principal_fails(principa
     statement = {"Sid": "Open", "Effect": "Allow", "Principal": principal, "Action": "kms:Decrypt", "Resource": "*"}
     props = edit(f.kms_key(), {"policy": f.document(statement)})
     assert check("kms-key-policy-no-wildcard-principal", f.T_KEY, props) == [
-        'KMS key policy statement Open must not allow the principal "*".'
+        'KMS key policy statement Open must not allow the principal "*" unless kms:CallerAccount and kms:ViaService '
+        "restrict it."
     ]
 
 
@@ -389,10 +390,83 @@ def test_kms_key_policy_no_wildcard_principal__key_policy_resource_checked():
     statement = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}
     props = {"keyId": UNKNOWN, "policy": f.document(statement)}
     assert check("kms-key-policy-no-wildcard-principal", "aws:kms/keyPolicy:KeyPolicy", props) == [
-        'KMS key policy statement #1 must not allow the principal "*".'
+        'KMS key policy statement #1 must not allow the principal "*" unless kms:CallerAccount and kms:ViaService '
+        "restrict it."
     ]
 
 
 def test_kms_key_policy_no_wildcard_principal__unknown_document_defers_to_sdk():
     with pytest.raises(UnknownValueError):
         check("kms-key-policy-no-wildcard-principal", f.T_KEY, edit(f.kms_key(), {"policy": UNKNOWN}))
+
+
+# AWS's service-use statement, as in the default key policy of aws/ebs: any principal of the account,
+# only through EC2 in the key's region.
+EBS_SERVICE_USE = {
+    "Sid": "AllowAccessThroughEBS",
+    "Effect": "Allow",
+    "Principal": {"AWS": "*"},
+    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant"],
+    "Resource": "*",
+    "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": "ec2.us-east-1.amazonaws.com"}},
+}
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        EBS_SERVICE_USE["Condition"],
+        {
+            "StringEquals": {"kms:CallerAccount": [ACCOUNT]},
+            "StringLike": {"kms:ViaService": ["rds.*.amazonaws.com", "ec2.us-east-1.amazonaws.com"]},
+        },
+    ],
+    ids=["one-block", "separate-operators"],
+)
+def test_kms_key_policy_no_wildcard_principal__account_and_service_scoped_wildcard_passes(condition):
+    props = edit(f.kms_key(), {"policy": f.document({**EBS_SERVICE_USE, "Condition": condition})})
+    assert check("kms-key-policy-no-wildcard-principal", f.T_KEY, props) == []
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"kms:CallerAccount": ACCOUNT}},
+        {"StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}},
+        {"StringLike": {"kms:CallerAccount": "*", "kms:ViaService": "ec2.us-east-1.amazonaws.com"}},
+        {"StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": "*"}},
+        {"StringNotEquals": {"kms:CallerAccount": "444455556666", "kms:ViaService": "ec2.us-east-1.amazonaws.com"}},
+        {"StringEqualsIfExists": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": "ec2.us-east-1.amazonaws.com"}},
+    ],
+    ids=["account-only", "service-only", "any-account", "any-service", "negated", "if-exists"],
+)
+def test_kms_key_policy_no_wildcard_principal__wildcard_without_both_conditions_fails(condition):
+    # Only restricting operators count: a negated or IfExists condition lets other callers through.
+    props = edit(f.kms_key(), {"policy": f.document({**EBS_SERVICE_USE, "Condition": condition})})
+    assert check("kms-key-policy-no-wildcard-principal", f.T_KEY, props) == [
+        'KMS key policy statement AllowAccessThroughEBS must not allow the principal "*" unless kms:CallerAccount '
+        "and kms:ViaService restrict it."
+    ]
+
+
+@pytest.mark.parametrize(
+    "not_principal", [{"AWS": f"arn:aws:iam::{ACCOUNT}:role/break-glass"}, {"Service": "logs.amazonaws.com"}]
+)
+def test_kms_key_policy_no_wildcard_principal__allow_with_not_principal_fails(not_principal):
+    # Allow + NotPrincipal grants everyone not listed, anonymous principals included.
+    statement = {"Sid": "AllButOne", "Effect": "Allow", "NotPrincipal": not_principal, "Action": "kms:Decrypt"}
+    props = edit(f.kms_key(), {"policy": f.document(statement)})
+    assert check("kms-key-policy-no-wildcard-principal", f.T_KEY, props) == [
+        "KMS key policy statement AllButOne must not allow with NotPrincipal."
+    ]
+
+
+def test_kms_key_policy_no_wildcard_principal__deny_with_not_principal_passes():
+    statement = {
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    props = edit(f.kms_key(), {"policy": f.document(statement)})
+    assert check("kms-key-policy-no-wildcard-principal", f.T_KEY, props) == []

@@ -12,15 +12,19 @@ from tests.policy.helpers import (
     UNKNOWN,
     UNKNOWN_ARRAY,
     UNKNOWN_BOOL,
+    UNKNOWN_NUMBER,
     UNKNOWN_OBJECT,
     check,
     check_stack,
+    depends,
     edit,
     messages,
     urn,
 )
 
 CELL = f"cell-{PRIMARY}"
+DEFAULT_NACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+T_NACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
 
 
 # --- network-segmentation-tags ----------------------------------------------------------------
@@ -213,6 +217,302 @@ def test_security_group_no_public_ingress__unknown_port_on_public_rule_fails():
     ]
 
 
+# "Public" is any address outside RFC 1918, RFC 6598 (100.64.0.0/10), IPv4 link-local, IPv6 unique-local
+# and IPv6 link-local space, not only 0.0.0.0/0 and ::/0.
+PUBLIC_NOT_ANY = ["0.0.0.0/1", "128.0.0.0/1", "8.0.0.0/7", "10.0.0.0/7", "203.0.113.7/32", "2000::/3", "2600::/12"]
+PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.4.0/24", "100.64.0.0/10", "169.254.169.254/32", "fd00::/8"]
+T_PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+T_PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
+
+
+def _app_rule_from(**source):
+    """The app group's ingress rule from the lb group, turned into a rule from `source` (a CIDR or prefix list)."""
+    stack = f.compliant_stack()
+    rule = f"{CELL}-app-from-lb"
+    props = edit(stack.props(rule), {"referencedSecurityGroupId": DELETE, **source})
+    return stack, rule, props
+
+
+@pytest.mark.parametrize("cidr", PUBLIC_NOT_ANY)
+def test_security_group_no_public_ingress__public_cidr_other_than_any_fails(cidr):
+    stack, rule, props = _app_rule_from(**{"cidrIpv6" if ":" in cidr else "cidrIpv4": cidr})
+    assert check_stack("security-group-no-public-ingress", stack.replace(rule, props)) == [
+        (
+            f"Security group {CELL}-app-sg must not allow ingress from {cidr} (tcp 8443-8443); "
+            "only the lb group may accept tcp 443 from the internet.",
+            urn(f.T_INGRESS, rule),
+        )
+    ]
+
+
+@pytest.mark.parametrize("cidr", PRIVATE)
+def test_security_group_no_public_ingress__private_cidr_passes(cidr):
+    stack, rule, props = _app_rule_from(**{"cidrIpv6" if ":" in cidr else "cidrIpv4": cidr})
+    assert check_stack("security-group-no-public-ingress", stack.replace(rule, props)) == []
+
+
+def test_security_group_no_public_ingress__pair_of_slash_ones_on_ssh_fails():
+    stack = f.compliant_stack()
+    stack.add(
+        f.T_SG_RULE,
+        "ssh-two-halves",
+        {
+            "region": PRIMARY,
+            "type": "ingress",
+            "securityGroupId": "sg-appuse1",
+            "protocol": "tcp",
+            "fromPort": 22,
+            "toPort": 22,
+            "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"],
+        },
+    )
+    assert messages(check_stack("security-group-no-public-ingress", stack.resources)) == [
+        f"Security group {CELL}-app-sg must not allow ingress from 0.0.0.0/1 (tcp 22-22); "
+        "only the lb group may accept tcp 443 from the internet."
+    ]
+
+
+def test_security_group_no_public_ingress__inline_ipv6_global_unicast_all_traffic_fails():
+    stack = f.compliant_stack()
+    group = f"{CELL}-app-sg"
+    everything = {"protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["2000::/3"]}
+    props = edit(stack.props(group), {"ingress": [everything]})
+    assert messages(check_stack("security-group-no-public-ingress", stack.replace(group, props))) == [
+        f"Security group {group} must not allow ingress from 2000::/3 (all traffic); "
+        "only the lb group may accept tcp 443 from the internet."
+    ]
+
+
+def test_security_group_no_public_ingress__lb_range_containing_rdp_from_public_cidr_fails():
+    stack = f.compliant_stack()
+    rule = f"{CELL}-lb-https"
+    props = edit(stack.props(rule), {"cidrIpv4": "198.51.100.0/24", "fromPort": 443, "toPort": 3389})
+    assert messages(check_stack("security-group-no-public-ingress", stack.replace(rule, props))) == [
+        f"Security group {CELL}-lb-sg must not allow ingress from 198.51.100.0/24 (tcp 443-3389); "
+        "only the lb group may accept tcp 443 from the internet."
+    ]
+
+
+def test_security_group_no_public_ingress__prefix_list_outside_the_stack_fails():
+    # An AWS managed or shared prefix list has entries the pack cannot see: it counts as public.
+    stack, rule, props = _app_rule_from(prefixListId="pl-0123456789abcdef0", fromPort=22, toPort=22)
+    assert messages(check_stack("security-group-no-public-ingress", stack.replace(rule, props))) == [
+        f"Security group {CELL}-app-sg must not allow ingress from pl-0123456789abcdef0 (a prefix list outside "
+        "this stack) (tcp 22-22); only the lb group may accept tcp 443 from the internet."
+    ]
+
+
+def test_security_group_no_public_ingress__lb_https_from_outside_prefix_list_passes():
+    stack = f.compliant_stack()
+    rule = f"{CELL}-lb-https"
+    props = edit(stack.props(rule), {"cidrIpv4": DELETE, "prefixListId": "pl-cloudfront0000000"})
+    assert check_stack("security-group-no-public-ingress", stack.replace(rule, props)) == []
+
+
+def _with_prefix_list(entries, *standalone):
+    """The app rule from a prefix list of this stack (id unknown at preview, tied by dependency)."""
+    stack, rule, props = _app_rule_from(prefixListId=UNKNOWN)
+    prefix_list = stack.add(
+        T_PREFIX_LIST, "office-pl", {"region": PRIMARY, "name": "office", "addressFamily": "IPv4", "entries": entries}
+    )
+    for index, cidr in enumerate(standalone):
+        stack.add(
+            T_PREFIX_LIST_ENTRY, f"office-pl-{index}", {"prefixListId": UNKNOWN, "cidr": cidr}, prefixListId=prefix_list
+        )
+    depends(stack.named(rule), "prefixListId", prefix_list)
+    return stack.replace(rule, props)
+
+
+def test_security_group_no_public_ingress__stack_prefix_list_of_private_entries_passes():
+    resources = _with_prefix_list([{"cidr": "10.0.0.0/8"}], "172.16.0.0/12")
+    assert check_stack("security-group-no-public-ingress", resources) == []
+
+
+@pytest.mark.parametrize(
+    ("entries", "standalone"), [([{"cidr": "198.51.100.0/24"}], ()), ([{"cidr": "10.0.0.0/8"}], ("198.51.100.0/24",))]
+)
+def test_security_group_no_public_ingress__stack_prefix_list_with_public_entry_fails(entries, standalone):
+    assert messages(check_stack("security-group-no-public-ingress", _with_prefix_list(entries, *standalone))) == [
+        f"Security group {CELL}-app-sg must not allow ingress from 198.51.100.0/24 (prefix list office-pl) "
+        "(tcp 8443-8443); only the lb group may accept tcp 443 from the internet."
+    ]
+
+
+def test_security_group_no_public_ingress__stack_prefix_list_unknown_entries_fail():
+    # Prefix list entries are literals like CIDRs (`fail`): unknown at preview is a violation.
+    assert messages(check_stack("security-group-no-public-ingress", _with_prefix_list(UNKNOWN_ARRAY))) == [
+        f"Managed prefix list office-pl entries (used by {CELL}-app-from-lb) is unknown at preview; it must be a "
+        "list of CIDR blocks as a literal so the policy can prove it."
+    ]
+
+
+# --- network-acl-no-public-admin-ingress ---------------------------------------------------------
+
+NACL_POLICY = "network-acl-no-public-admin-ingress"
+
+
+def _entry(rule_no, cidr="0.0.0.0/0", ports=(1024, 65535), protocol="tcp", action="allow"):
+    key = "ipv6CidrBlock" if ":" in cidr else "cidrBlock"
+    return {"ruleNo": rule_no, "action": action, "protocol": protocol, key: cidr, "fromPort": ports[0]} | {
+        "toPort": ports[1]
+    }
+
+
+def _nacl_stack(*ingress, type_=f.T_NACL):
+    """The compliant stack plus a public-tier ACL with `ingress` (egress allows everything, and is ignored)."""
+    stack = f.compliant_stack()
+    stack.add(
+        type_,
+        "public-nacl",
+        {
+            "region": PRIMARY,
+            "id": "acl-public",
+            "vpcId": "vpc-use1",
+            "ingress": list(ingress),
+            "egress": [_entry(100, protocol="-1", ports=(0, 0))],
+            "tags": f.cell_tags(PRIMARY, tier="public"),
+        },
+        vpcId=stack.named(f"{CELL}-vpc"),
+    )
+    return stack
+
+
+def _nacl_violation(rule_no, cidr, ports, traffic, acl="public-nacl", owner=None):
+    return (
+        f"Network ACL {acl} ingress rule {rule_no} must not allow {cidr} to port {ports} ({traffic}) "
+        "unless a lower-numbered rule denies it.",
+        owner or urn(f.T_NACL, "public-nacl"),
+    )
+
+
+def test_network_acl_no_public_admin_ingress__shipped_shape_passes():
+    # components.network: https and ephemeral ports from anywhere, RDP denied first, the VPC for all traffic.
+    stack = _nacl_stack(
+        _entry(90, ports=(3389, 3389), action="deny"),
+        _entry(100, ports=(443, 443)),
+        _entry(110),
+        _entry(120, "10.10.0.0/16", (0, 0), "-1"),
+    )
+    assert check_stack(NACL_POLICY, stack.resources) == []
+
+
+def test_network_acl_no_public_admin_ingress__ephemeral_range_without_deny_fails():
+    stack = _nacl_stack(_entry(100, ports=(443, 443)), _entry(110))
+    assert check_stack(NACL_POLICY, stack.resources) == [_nacl_violation(110, "0.0.0.0/0", "3389", "tcp 1024-65535")]
+
+
+@pytest.mark.parametrize(
+    "deny",
+    [
+        _entry(120, ports=(3389, 3389), action="deny"),
+        _entry(90, "0.0.0.0/1", (3389, 3389), action="deny"),
+        _entry(90, ports=(3389, 3389), protocol="udp", action="deny"),
+        _entry(90, ports=(3390, 3400), action="deny"),
+    ],
+    ids=["higher-number", "half-the-addresses", "other-protocol", "other-ports"],
+)
+def test_network_acl_no_public_admin_ingress__deny_that_does_not_cover_fails(deny):
+    stack = _nacl_stack(deny, _entry(110))
+    assert check_stack(NACL_POLICY, stack.resources) == [_nacl_violation(110, "0.0.0.0/0", "3389", "tcp 1024-65535")]
+
+
+@pytest.mark.parametrize(
+    "deny",
+    [
+        _entry(90, ports=(3389, 3389), protocol="-1", action="deny"),
+        _entry(90, ports=(3000, 4000), action="deny"),
+    ],
+    ids=["all-protocols", "wider-range"],
+)
+def test_network_acl_no_public_admin_ingress__covering_deny_passes(deny):
+    assert check_stack(NACL_POLICY, _nacl_stack(deny, _entry(110)).resources) == []
+
+
+def test_network_acl_no_public_admin_ingress__pair_of_slash_ones_on_ssh_fails():
+    stack = _nacl_stack(_entry(100, "0.0.0.0/1", (22, 22)), _entry(110, "128.0.0.0/1", (22, 22)))
+    assert check_stack(NACL_POLICY, stack.resources) == [
+        _nacl_violation(100, "0.0.0.0/1", "22", "tcp 22-22"),
+        _nacl_violation(110, "128.0.0.0/1", "22", "tcp 22-22"),
+    ]
+
+
+@pytest.mark.parametrize("cidr", ["::/0", "2000::/3", "8.0.0.0/7"])
+def test_network_acl_no_public_admin_ingress__all_traffic_from_public_range_fails(cidr):
+    stack = _nacl_stack(_entry(100, cidr, (0, 0), "-1"))
+    assert check_stack(NACL_POLICY, stack.resources) == [_nacl_violation(100, cidr, "20, 21, 22, 3389", "all traffic")]
+
+
+@pytest.mark.parametrize("cidr", PRIVATE)
+def test_network_acl_no_public_admin_ingress__private_source_passes(cidr):
+    assert check_stack(NACL_POLICY, _nacl_stack(_entry(100, cidr, (0, 0), "-1")).resources) == []
+
+
+def test_network_acl_no_public_admin_ingress__default_network_acl_checked():
+    stack = _nacl_stack(_entry(100, "0.0.0.0/0", (0, 0), "-1"), type_="aws:ec2/defaultNetworkAcl:DefaultNetworkAcl")
+    assert check_stack(NACL_POLICY, stack.resources) == [
+        _nacl_violation(100, "0.0.0.0/0", "20, 21, 22, 3389", "all traffic", owner=urn(DEFAULT_NACL, "public-nacl"))
+    ]
+
+
+def _standalone(stack, name, rule_number, action, ports, egress=False, resolved=True):
+    props = {
+        "region": PRIMARY,
+        "networkAclId": UNKNOWN,
+        "ruleNumber": rule_number,
+        "egress": egress,
+        "ruleAction": action,
+        "protocol": "tcp",
+        "cidrBlock": "0.0.0.0/0",
+        "fromPort": ports[0],
+        "toPort": ports[1],
+    }
+    deps = {"networkAclId": stack.named("public-nacl")} if resolved else {}
+    stack.add("aws:ec2/networkAclRule:NetworkAclRule", name, props, **deps)
+
+
+def test_network_acl_no_public_admin_ingress__standalone_deny_joins_its_acl():
+    stack = _nacl_stack(_entry(110))
+    _standalone(stack, "deny-rdp", 90, "deny", (3389, 3389))
+    assert check_stack(NACL_POLICY, stack.resources) == []
+
+
+def test_network_acl_no_public_admin_ingress__standalone_allow_fails():
+    stack = _nacl_stack()
+    _standalone(stack, "ssh-in", 100, "allow", (22, 22))
+    _standalone(stack, "ssh-out", 100, "allow", (22, 22), egress=True)
+    assert check_stack(NACL_POLICY, stack.resources) == [
+        _nacl_violation(100, "0.0.0.0/0", "22", "tcp 22-22", owner=urn(T_NACL_RULE, "ssh-in"))
+    ]
+
+
+def test_network_acl_no_public_admin_ingress__unresolvable_standalone_rule_checked_alone():
+    stack = _nacl_stack()
+    _standalone(stack, "ssh-in", 100, "allow", (20, 22), resolved=False)
+    assert check_stack(NACL_POLICY, stack.resources) == [
+        (
+            "Network ACL rule ssh-in ingress rule 100 must not allow 0.0.0.0/0 to port 20, 21, 22 (tcp 20-22) "
+            "unless a lower-numbered rule denies it.",
+            urn(T_NACL_RULE, "ssh-in"),
+        )
+    ]
+
+
+def test_network_acl_no_public_admin_ingress__unknown_cidr_fails():
+    stack = _nacl_stack(edit(_entry(110), {"cidrBlock": UNKNOWN}))
+    assert messages(check_stack(NACL_POLICY, stack.resources)) == [
+        "Network ACL rule public-nacl ingress[0] cidrBlock is unknown at preview; it must be a CIDR block as a "
+        "literal so the policy can prove it."
+    ]
+
+
+def test_network_acl_no_public_admin_ingress__unknown_ports_on_public_allow_fail():
+    stack = _nacl_stack(edit(_entry(110), {"toPort": UNKNOWN_NUMBER}))
+    assert messages(check_stack(NACL_POLICY, stack.resources)) == [
+        "Network ACL rule public-nacl ingress[0] action, protocol, ports and rule number is unknown at preview; it "
+        "must be set as a literal so the policy can prove it."
+    ]
+
+
 # --- data-security-group-app-ingress-only ------------------------------------------------------
 
 
@@ -330,6 +630,25 @@ def test_data_route_table_no_default_route__inline_default_route_fails(route):
     stack = f.compliant_stack()
     table = f"{CELL}-data-rt"
     resources = stack.replace(table, edit(stack.props(table), {"routes": [route]}))
+    destination = route.get("cidrBlock") or route.get("ipv6CidrBlock")
+    assert check_stack("data-route-table-no-default-route", resources) == [
+        (f"Data-tier route table {table} must not route {destination}.", urn(f.T_ROUTE_TABLE, table))
+    ]
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        {"cidrBlock": "0.0.0.0/1", "natGatewayId": "nat-1"},
+        {"cidrBlock": "8.0.0.0/7", "natGatewayId": "nat-1"},
+        {"ipv6CidrBlock": "2000::/3", "egressOnlyGatewayId": "eigw-1"},
+    ],
+)
+def test_data_route_table_no_default_route__public_range_other_than_any_fails(route):
+    # Two /1 routes, or 2000::/3, reach the internet as surely as a default route.
+    stack = f.compliant_stack()
+    table = f"{CELL}-data-rt"
+    resources = stack.replace(table, edit(stack.props(table), {"routes": [route, {"cidrBlock": "10.20.0.0/16"}]}))
     destination = route.get("cidrBlock") or route.get("ipv6CidrBlock")
     assert check_stack("data-route-table-no-default-route", resources) == [
         (f"Data-tier route table {table} must not route {destination}.", urn(f.T_ROUTE_TABLE, table))

@@ -255,21 +255,70 @@ def test_lb_listener_modern_tls__http_redirect_passes():
         (
             {"sslPolicy": "ELBSecurityPolicy-2016-08"},
             [
-                "Load balancer listener sslPolicy must be ELBSecurityPolicy-TLS13-* or "
-                "ELBSecurityPolicy-FS-1-2-Res-2020-10, not ELBSecurityPolicy-2016-08."
+                "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later "
+                "only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not ELBSecurityPolicy-2016-08."
             ],
         ),
         (
             {"sslPolicy": DELETE},
             [
-                "Load balancer listener sslPolicy must be ELBSecurityPolicy-TLS13-* or "
-                "ELBSecurityPolicy-FS-1-2-Res-2020-10, not unset."
+                "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later "
+                "only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not unset."
             ],
         ),
     ],
 )
 def test_lb_listener_modern_tls__violation(changes, expected):
     assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), changes)) == expected
+
+
+@pytest.mark.parametrize(
+    "ssl_policy",
+    [
+        "ELBSecurityPolicy-TLS13-1-0-2021-06",
+        "ELBSecurityPolicy-TLS13-1-1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-2099-01",
+    ],
+)
+def test_lb_listener_modern_tls__tls13_prefix_that_allows_older_tls_fails(ssl_policy):
+    # The TLS13 prefix names the highest version, not the lowest: these also negotiate TLS 1.0/1.1
+    # (and an unreviewed name fails until it is added to the allow-list).
+    assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": ssl_policy})) == [
+        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later only "
+        f"(e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
+    ]
+
+
+@pytest.mark.parametrize(
+    "ssl_policy",
+    [
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+        "ELBSecurityPolicy-FS-1-2-2019-08",
+        "ELBSecurityPolicy-FS-1-2-Res-2019-08",
+    ],
+)
+def test_lb_listener_modern_tls__tls12_plus_policies_pass(ssl_policy):
+    assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": ssl_policy})) == []
+
+
+@pytest.mark.parametrize("ssl_policy", ["ELBSecurityPolicy-FS-2018-06", "ELBSecurityPolicy-FS-1-1-2019-08"])
+def test_lb_listener_modern_tls__forward_secret_policy_with_older_tls_fails(ssl_policy):
+    assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": ssl_policy})) == [
+        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later only "
+        f"(e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
+    ]
+
+
+def test_lb_listener_modern_tls__unknown_ssl_policy_fails():
+    assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": UNKNOWN})) == [
+        "Load balancer listener sslPolicy is unknown at preview; it must be a TLS 1.2+ security policy as a literal "
+        "so the policy can prove it."
+    ]
 
 
 def test_lb_listener_modern_tls__unknown_protocol_fails():
