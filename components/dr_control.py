@@ -385,6 +385,11 @@ def routing_control_statements(routing_control_arns: Sequence[str], cluster_arn:
     ]
 
 
+def control_panel_of(routing_control_arn: str) -> str:
+    """A routing control's ARN is its panel's ARN + `/routingcontrol/<id>` (ARC API Reference)."""
+    return routing_control_arn.split("/routingcontrol/", 1)[0]
+
+
 def drill_runtime_policy(
     health_check_ids: Sequence[str], routing_control_arns: Sequence[str], cluster_arn: str | None
 ) -> Document:
