@@ -584,6 +584,10 @@ class DrillRunner:
                     )
             current = self.gateway.describe_nodegroup(cluster, name, region)
             now = current.get("scalingConfig", {})
+            # The plan froze the sizes it saw; an `up` since (between a drill's runs, or between a
+            # switchover and its failback) may have changed min and max, which are `up`'s. A drill
+            # owns only the desired size: keep the live min and max, clamp the desired into them.
+            wanted = _within_live_bounds(wanted, now)
             if (now.get("minSize"), now.get("desiredSize"), now.get("maxSize")) == (
                 wanted.min_size,
                 wanted.desired,
@@ -1027,6 +1031,14 @@ def _same_role(principal_arn: str, role_arn: str) -> bool:
         return True
     name = role_arn.rsplit("/", 1)[-1]
     return ":assumed-role/" in principal_arn and principal_arn.split(":assumed-role/", 1)[1].split("/", 1)[0] == name
+
+
+def _within_live_bounds(wanted: Scaling, live: dict[str, Any]) -> Scaling:
+    """`wanted`'s desired size inside the node group's live min and max (kept as they are)."""
+    if live.get("minSize") is None or live.get("maxSize") is None:
+        return wanted
+    low, high = int(live["minSize"]), int(live["maxSize"])
+    return Scaling(low, min(max(wanted.desired, low), high), high)
 
 
 def _scaling(data: dict[str, Any]) -> dict[str, int]:

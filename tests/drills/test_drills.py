@@ -404,6 +404,23 @@ def test_failback__restores_the_desired_size_and_keeps_the_min_and_max_up_set_in
     assert not [k for k in _cluster_tags(WEST) if k.startswith("finstack:dr-baseline/")]
 
 
+def test_switchover__keeps_the_min_and_max_an_up_set_after_the_plan_was_made(
+    arc_platform: builder.Platform, tmp_path: Path
+) -> None:
+    # Given: the plan is made (it sees us-west-2's general group at 3/6/12), then, before it runs, a
+    # `pulumi up` applies a new config to that group: min 4, max 14
+    setup = builder.setup_for(arc_platform)
+    preview = session.prepare(setup, "switchover")
+    _up_sets_limits(arc_platform, WEST, "general", 4, 14)
+
+    # When: the drill runs the plan it froze
+    outcome = helpers.execute(setup, preview, "switchover", tmp_path / "drill")
+
+    # Then: it set only the desired size (the summed load, 12) and kept up's min and max
+    assert outcome.result.status == "completed", outcome.result.reason
+    assert arc_platform.scaling(WEST, "general") == (4, 12, 14)
+
+
 def test_failback__refused_until_the_old_region_is_healthy(arc_platform: builder.Platform, tmp_path: Path) -> None:
     helpers.run(arc_platform, "switchover", tmp_path / "switchover")
     route53_health.set_endpoint_health(arc_platform.cell(EAST)["healthCheckId"], False)
