@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from finstack.drills import errors
 from finstack.drills.dr import ArcEndpoint
 from finstack.drills.runner import CONFIRMING_ENDPOINTS
 from finstack.drills.session import DrillSetup
@@ -64,18 +63,10 @@ class ArmResult:
 
 def read_back(setup: DrillSetup, routing_control_arn: str) -> tuple[tuple[str, str], ...]:
     """The control's state from the first `CONFIRMING_ENDPOINTS` endpoints that answer, one per Region."""
-    seen: list[tuple[str, str]] = []
-    for endpoint in setup.document.arc_cluster_endpoints:
-        if any(region == endpoint.region for region, _ in seen):
-            continue
-        try:
-            state = setup.gateway.routing_control_state(routing_control_arn, [endpoint])
-        except (errors.RegionUnreachable, errors.TransientAwsError, errors.Throttled):
-            continue  # that endpoint's Region may be the one that is down: try the next
-        seen.append((endpoint.region, state))
-        if len(seen) == CONFIRMING_ENDPOINTS:
-            break
-    return tuple(seen)
+    states = setup.gateway.routing_control_states_by_region(
+        routing_control_arn, setup.document.arc_cluster_endpoints, CONFIRMING_ENDPOINTS
+    )
+    return tuple(states.items())
 
 
 def arm(setup: DrillSetup, *, execute: bool) -> ArmResult:

@@ -694,6 +694,26 @@ class DrillGateway:
 
         return str(self._on_any_endpoint(endpoints, attempt))
 
+    def routing_control_states_by_region(
+        self, routing_control_arn: str, endpoints: Sequence[tuple[str, str]], regions: int
+    ) -> dict[str, str]:
+        """The control's state from the first `regions` endpoints that answer, one per Region.
+
+        A read-back from endpoints in different Regions is not one endpoint's stale view; an
+        endpoint that does not answer is skipped, its Region may be the one that is down.
+        """
+        states: dict[str, str] = {}
+        for endpoint in endpoints:
+            if endpoint[0] in states:
+                continue
+            try:
+                states[endpoint[0]] = self.routing_control_state(routing_control_arn, [endpoint])
+            except (errors.RegionUnreachable, errors.TransientAwsError, errors.Throttled):
+                continue
+            if len(states) == regions:
+                break
+        return states
+
     def set_routing_control_state(
         self,
         routing_control_arn: str,

@@ -675,14 +675,9 @@ class DrillRunner:
                 # Read back from two different cluster endpoints: both must agree the control is Off.
                 arn = self.ctx.document.cell(region).routing_control_arn
                 assert arn is not None
-                states: dict[str, str] = {}
-                for endpoint in self.observer.arc_endpoints():
-                    try:
-                        states[endpoint[0]] = self.gateway.routing_control_state(arn, [endpoint])
-                    except (errors.RegionUnreachable, errors.TransientAwsError, errors.Throttled):
-                        continue  # that endpoint's region may be the one that is down
-                    if len(states) == CONFIRMING_ENDPOINTS:
-                        break
+                states = self.gateway.routing_control_states_by_region(
+                    arn, self.observer.arc_endpoints(), CONFIRMING_ENDPOINTS
+                )
                 held = len(states) == CONFIRMING_ENDPOINTS and all(s == "Off" for s in states.values())
                 return held, {"routingControlStates": states}
             held, seen = self._fenced(region)
