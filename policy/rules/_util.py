@@ -25,7 +25,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pulumi_policy import (
@@ -422,7 +422,7 @@ def _leaf_strings(value: Any) -> list[str]:
 
 # --- compliance mapping and policy factories -----------------------------------------------
 
-# Short titles of the PCI DSS v4.0 requirements the pack cites (for reports).
+# Short titles of the PCI DSS v4.0.1 requirements the pack cites (for reports).
 PCI_REQUIREMENTS: dict[str, str] = {
     "1.2.1": "Configuration standards for network security controls are defined, implemented and maintained",
     "1.2.5": "All allowed services, protocols and ports are identified, approved and have a business need",
@@ -449,29 +449,71 @@ PCI_REQUIREMENTS: dict[str, str] = {
 }
 
 
+# DORA (Regulation (EU) 2022/2554) articles by domain, used when a policy names none: Art. 9
+# "Protection and prevention" (encryption, network segmentation, access control), Art. 10
+# "Detection" (logging), Art. 11 "Response and recovery" and Art. 12 "Backup policies and
+# procedures, restoration and recovery procedures". Residency maps to Art. 28 (ICT third-party
+# risk: where a provider processes and stores data).
+DORA_BY_DOMAIN: dict[str, tuple[str, ...]] = {
+    "encryption": ("art9",),
+    "transit": ("art9",),
+    "network": ("art9",),
+    "identity": ("art9",),
+    "kubernetes": ("art9",),
+    "logging": ("art10",),
+    "resilience": ("art11", "art12"),
+    "residency": ("art28",),
+}
+
+
 @dataclass(frozen=True)
 class Compliance:
-    """Where a policy maps in PCI DSS v4.0 (first entry = primary), SOC 2 and GDPR."""
+    """Where a policy maps: PCI DSS v4.0.1 (first entry = primary), SOC 2, GDPR, DORA, peer controls.
+
+    `controls` are the row IDs of the peer table (policy/README.md "Coverage", e.g.
+    `NET-SG-WORLD-INGRESS`); `security_hub` AWS Security Hub control IDs (`EC2.18`); `cis` CIS AWS
+    Foundations Benchmark v3.0.0 recommendation numbers (`5.2`); `dora` DORA articles, defaulting to
+    the domain's (`DORA_BY_DOMAIN`).
+    """
 
     pci: tuple[str, ...]
     soc2: tuple[str, ...] = ()
     gdpr: tuple[str, ...] = ()
+    controls: tuple[str, ...] = ()
+    security_hub: tuple[str, ...] = ()
+    cis: tuple[str, ...] = ()
+    dora: tuple[str, ...] = ()
 
     def framework(self) -> PolicyComplianceFramework:
         """The SDK's single framework slot carries the primary PCI DSS requirement."""
         primary = self.pci[0]
         return PolicyComplianceFramework(
-            name="PCI DSS", version="4.0", reference=primary, specification=PCI_REQUIREMENTS[primary]
+            name="PCI DSS", version="4.0.1", reference=primary, specification=PCI_REQUIREMENTS[primary]
         )
 
     def tags(self, domain: str) -> list[str]:
-        """Every mapping as a tag (`pci-dss:3.5.1`, `soc2:CC6.1`, `gdpr:art32`), plus the domain."""
+        """Every mapping as a tag, plus the domain.
+
+        Tags: `pci-dss:3.5.1`, `soc2:CC6.1`, `gdpr:art32`, `dora:art9`, `aws-securityhub:EC2.18`,
+        `cis-aws:5.2`, `control:NET-SG-WORLD-INGRESS`.
+        """
+        dora = self.dora or DORA_BY_DOMAIN.get(domain, ())
         return (
             [f"domain:{domain}"]
             + [f"pci-dss:{r}" for r in self.pci]
             + [f"soc2:{c}" for c in self.soc2]
             + [f"gdpr:{a}" for a in self.gdpr]
+            + [f"dora:{a}" for a in dora]
+            + [f"aws-securityhub:{c}" for c in self.security_hub]
+            + [f"cis-aws:{c}" for c in self.cis]
+            + [f"control:{c}" for c in self.controls]
         )
+
+    def with_controls(
+        self, *controls: str, security_hub: tuple[str, ...] = (), cis: tuple[str, ...] = ()
+    ) -> Compliance:
+        """A copy naming the peer controls one policy covers (for shared module-level mappings)."""
+        return replace(self, controls=controls, security_hub=security_hub, cis=cis)
 
 
 @dataclass(frozen=True)

@@ -93,10 +93,17 @@ def test_pack__main_serves_the_analyzer_protocol():
         assert (storage.enforcementLevel, storage.severity) == (proto.MANDATORY, proto.POLICY_SEVERITY_CRITICAL)
         assert (storage.framework.name, storage.framework.version, storage.framework.reference) == (
             "PCI DSS",
-            "4.0",
+            "4.0.1",
             "3.5.1",
         )
-        assert list(storage.tags) == ["domain:encryption", "pci-dss:3.5.1", "soc2:CC6.1", "soc2:CC6.7", "gdpr:art32"]
+        assert list(storage.tags)[:6] == [
+            "domain:encryption",
+            "pci-dss:3.5.1",
+            "soc2:CC6.1",
+            "soc2:CC6.7",
+            "gdpr:art32",
+            "dora:art9",
+        ]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -118,11 +125,12 @@ def test_pack__policy_is_documented_and_mapped(policy):
     assert policy.severity is not None
     assert policy.remediation_steps
     framework = policy.framework
-    assert (framework.name, framework.version) == ("PCI DSS", "4.0")
+    assert (framework.name, framework.version) == ("PCI DSS", "4.0.1")
     assert framework.reference in PCI_REQUIREMENTS and framework.specification == PCI_REQUIREMENTS[framework.reference]
     tags = policy.tags or []
     assert tags[0].startswith("domain:") and f"pci-dss:{framework.reference}" in tags
     assert any(t.startswith("soc2:") for t in tags)
+    assert any(t.startswith("dora:art") for t in tags)
     assert "waivers" in policy.config_schema.properties
 
 
