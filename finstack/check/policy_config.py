@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -229,9 +229,34 @@ def waivers_of(config: Mapping[str, PolicyConfig]) -> tuple[Waiver, ...]:
                     expires=_first(item, "expires", "expiry", "expiresOn", "until"),
                     reason=_first(item, "reason", "justification"),
                     ticket=_first(item, "ticket"),
+                    approver=_first(item, "approver"),
+                    approved=_first(item, "approved"),
+                    type=_first(item, "type"),
                 )
             )
     return tuple(found)
+
+
+def ambiguous_waivers(waivers: Iterable[Waiver], resources: Iterable[Mapping[str, Any]]) -> list[str]:
+    """One problem per waiver whose logical name (without `type`) names resources of several types.
+
+    The pack's stack policies refuse such a waiver too, but a resource policy sees one resource
+    only, so `finstack check` refuses it before analysis, for every policy.
+    """
+    types_by_name: dict[str, set[str]] = {}
+    for resource in resources:
+        types_by_name.setdefault(str(resource["urn"]).rsplit("::", 1)[-1], set()).add(str(resource["type"]))
+    problems = []
+    for waiver in waivers:
+        if waiver.type or "::" in waiver.target or waiver.target in ("", "stack"):
+            continue
+        types = types_by_name.get(waiver.target, set())
+        if len(types) > 1:
+            problems.append(
+                f"{waiver.policy}.waivers: resource {waiver.target!r} names resources of types "
+                f'{", ".join(sorted(types))}; add "type" to the waiver or use the URN'
+            )
+    return problems
 
 
 def _first(item: Mapping[str, Any], *keys: str) -> str:

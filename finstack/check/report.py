@@ -115,6 +115,12 @@ class Waiver:
     expires: str
     reason: str
     ticket: str = ""
+    approver: str = ""
+    approved: str = ""
+    type: str = ""
+    # The resource the waiver names, resolved against the checked plan ("" = none or the stack).
+    urn: str = ""
+    source: SourceRef | None = None
 
     def expired(self, today: dt.date | None = None) -> bool:
         """True once `today` (default: today in UTC) is past `expires`, the last valid day.

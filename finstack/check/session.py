@@ -35,7 +35,7 @@ import os
 import queue
 import threading
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -56,6 +56,7 @@ from finstack.check.report import (
     Severity,
     SourceRef,
     Violation,
+    Waiver,
 )
 from finstack.errors import UsageError
 from finstack.project import StackFiles
@@ -350,10 +351,11 @@ class AnalyzerSession:
         `only` limits Analyze to those URNs (AnalyzeStack always sees every resource): for
         re-checking an export after editing a few resources, as the mutation tests do.
         """
-        meta = self.connect()
         _check_export_shape(export, self.files.stack)
         index = wire.ResourceIndex(export, self.files.pulumi_config())
         resources = list(index.all_resources())
+        meta = self.connect()
+        waivers = self._waivers(resources)  # before any Analyze: an ambiguous waiver is bad input
         wanted = None if only is None else set(only)
         selected = resources if wanted is None else [r for r in resources if r["urn"] in wanted]
         todo = [(resource, index.provider_of(resource)) for resource in selected]
@@ -374,10 +376,31 @@ class AnalyzerSession:
             packs=(meta,),
             resources_checked=len(selected),
             violations=tuple(sorted(violations, key=_report_order)),
-            waivers=policy_config.waivers_of(self._config),
+            waivers=waivers,
             config_file=_shown(self.config_file, self.files.project_dir),
             stack_config_file=_shown(self.files.config_file, self.files.project_dir),
         )
+
+    def _waivers(self, resources: list[dict[str, Any]]) -> tuple[Waiver, ...]:
+        """The config's waivers, each resolved to the resource it names; ambiguous ones refused."""
+        waivers = policy_config.waivers_of(self._config)
+        problems = policy_config.ambiguous_waivers(waivers, resources)
+        if problems:
+            source = _shown(self.config_file, self.files.project_dir) if self.config_file else "policy config"
+            raise UsageError("\n".join(f"{source}: {problem}" for problem in problems))
+        by_urn = {r["urn"]: r for r in resources}
+        by_name: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        for resource in resources:
+            by_name[wire.urn_name(resource["urn"])].append(resource)
+        resolved = []
+        for waiver in waivers:
+            named = [by_urn[waiver.target]] if waiver.target in by_urn else by_name.get(waiver.target, [])
+            named = [r for r in named if not waiver.type or r["type"] == waiver.type]
+            if len(named) == 1:
+                resolved.append(replace(waiver, urn=named[0]["urn"], source=_source(named[0])))
+            else:
+                resolved.append(waiver)
+        return tuple(resolved)
 
     def _analyze(
         self, todo: list[tuple[dict[str, Any], wire.ProviderRef | None]], index: wire.ResourceIndex

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import jsonschema
 
@@ -106,7 +107,8 @@ def test_text__grouped_by_level_then_policy_with_summary_and_waivers() -> None:
     ]
     assert "412 resources checked: 3 mandatory, 1 advisory violation(s), 1 waiver(s); FAILED" in text
     assert lines[-1] == (
-        f"  tags-required {cluster_urn('b')} (owner data-team, expires 2026-01-31, RISK-42, EXPIRED): tag backfill"
+        f"  tags-required {cluster_urn('b')} (owner data-team, approved by UNSET on UNSET, expires 2026-01-31, "
+        "RISK-42, EXPIRED): tag backfill"
     )
 
 
@@ -184,3 +186,44 @@ def test_sarif__fingerprints_hash_policy_and_urn_only() -> None:
         "finstackPolicyUrn/v1": fingerprint("aurora-storage-encrypted", cluster_urn("a"))
     }
     assert fingerprint("p", "u") == fingerprint("p", "u") != fingerprint("p", "u2")
+
+
+def test_sarif__waiver_in_force_is_a_suppressed_result_with_the_findings_fingerprint() -> None:
+    # Given a waiver in force that names a resource of the plan, and one that has expired
+    waived = Waiver(
+        "aurora-storage-encrypted",
+        "aurora-b",
+        "data-team",
+        "2999-12-31",
+        "Migrating to the new key under RISK-9.",
+        "RISK-9",
+        approver="ciso-office",
+        approved="2026-11-30",
+        urn=cluster_urn("b"),
+        source=SourceRef("components/aurora_global.py", 405),
+    )
+    report = replace(REPORT, waivers=(waived, *REPORT.waivers))
+    # When the report is rendered as SARIF
+    document = sarif_document(report)
+    sarif_validator().validate(document)
+    (run,) = document["runs"]
+    suppressed = [r for r in run["results"] if r.get("suppressions")]
+    # Then only the waiver in force is there, located like the finding, accepted with its justification
+    assert len(suppressed) == 1
+    (result,) = suppressed
+    assert result["ruleId"] == "aurora-storage-encrypted"
+    assert result["partialFingerprints"]["finstackPolicyUrn/v1"] == fingerprint(
+        "aurora-storage-encrypted", cluster_urn("b")
+    )
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 405}
+    assert result["suppressions"] == [
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "Migrating to the new key under RISK-9. (owner data-team, approved by ciso-office on "
+            "2026-11-30, expires 2999-12-31, RISK-9)",
+            "location": {
+                "physicalLocation": {"artifactLocation": {"uri": "policy/config.prod.json", "uriBaseId": "%SRCROOT%"}}
+            },
+        }
+    ]

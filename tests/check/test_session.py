@@ -174,8 +174,10 @@ def test_configure__schema_violation_is_a_usage_error_naming_the_property(
 
 def test_configure__waivers_in_config_are_reported(prod_files: StackFiles, tmp_path: Path) -> None:
     waiver = {
-        "resource": cluster_urn("aurora-use1"),
+        "resource": "aurora-use1",
         "owner": "data-team",
+        "approver": "ciso-office",
+        "approved": "2026-12-01",
         "expires": "2027-03-31",
         "reason": "tag backfill",
         "ticket": "RISK-42",
@@ -186,12 +188,40 @@ def test_configure__waivers_in_config_are_reported(prod_files: StackFiles, tmp_p
     (listed,) = report.waivers
     assert (listed.policy, listed.target, listed.owner, listed.expires, listed.reason, listed.ticket) == (
         "resource-tags-required",
-        cluster_urn("aurora-use1"),
+        "aurora-use1",
         "data-team",
         "2027-03-31",
         "tag backfill",
         "RISK-42",
     )
+    # resolved to the one resource of that name, for the SARIF suppression's location
+    assert (listed.approver, listed.approved, listed.urn) == ("ciso-office", "2026-12-01", cluster_urn("aurora-use1"))
+    assert listed.source is not None and listed.source.line == 405
+
+
+def test_configure__waiver_naming_resources_of_two_types_is_a_usage_error(
+    prod_files: StackFiles, tmp_path: Path
+) -> None:
+    # Given a waiver by logical name, and a plan where a global cluster shares that name with a member
+    export = clean_export()
+    namesake = resource(GLOBAL_URN.rsplit("::", 1)[0] + "::aurora-use1", {"storageEncrypted": True})
+    export["resources"].append(namesake)
+    waiver = {"resource": "aurora-use1", "owner": "a", "approver": "b", "approved": "2026-12-01"}
+    config = write_json(tmp_path / "c.json", {"resource-tags-required": {"waivers": [waiver]}})
+    # When the plan is checked, Then the waiver is refused before any resource is analyzed
+    with AnalyzerSession(TESTPACK, prod_files, config) as session, pytest.raises(UsageError) as caught:
+        session.check(export)
+    assert str(caught.value) == str(tmp_path / "c.json") + (
+        ": resource-tags-required.waivers: resource 'aurora-use1' names resources of types "
+        'aws:rds/cluster:Cluster, aws:rds/globalCluster:GlobalCluster; add "type" to the waiver or use the URN'
+    )
+    # And naming the type resolves it
+    pinned = write_json(
+        tmp_path / "p.json", {"resource-tags-required": {"waivers": [waiver | {"type": "aws:rds/cluster:Cluster"}]}}
+    )
+    with AnalyzerSession(TESTPACK, prod_files, pinned) as session:
+        (listed,) = session.check(export).waivers
+    assert listed.urn == cluster_urn("aurora-use1")
 
 
 def test_check__export_of_another_stack_is_a_usage_error(testpack_session: AnalyzerSession) -> None:

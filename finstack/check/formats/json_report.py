@@ -78,5 +78,9 @@ def _waiver(waiver: Waiver, today: dt.date | None) -> dict[str, Any]:
         "expires": waiver.expires,
         "reason": waiver.reason,
         "ticket": waiver.ticket,
+        "approver": waiver.approver,
+        "approved": waiver.approved,
+        "type": waiver.type,
+        "urn": waiver.urn,
         "expired": waiver.expired(today),
     }

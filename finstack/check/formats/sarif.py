@@ -6,6 +6,12 @@ line that declared the resource (repo-relative, `%SRCROOT%`), or at line 1 of th
 `Pulumi.<stack>.yaml` when the resource has no known source line. `partialFingerprints` hash
 policy and URN, so an alert keeps its identity across runs while the code around it moves.
 
+Each waiver in force is a result too, with a SARIF `suppressions` entry (kind `external`: it
+lives in the policy config; status `accepted`; the justification names reason, owner, approver
+and expiry) and the fingerprint the finding would have, so code scanning shows the accepted
+risk as a suppressed alert instead of losing it. Expired waivers are not suppressions: the pack
+reports them as violations.
+
 Validated in tests against the OASIS SARIF 2.1.0 (errata 01) JSON schema vendored in
 finstack/schemas/sarif-2.1.0.schema.json.
 """
@@ -14,10 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from finstack import __version__
-from finstack.check.report import CheckReport, PackMeta, PolicyMeta, Violation
+from finstack.check.report import CheckReport, PackMeta, PolicyMeta, Violation, Waiver
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -44,6 +51,9 @@ def sarif_document(report: CheckReport) -> dict[str, Any]:
                 rule_index[policy.name] = len(rules)
                 rules.append(_rule(policy, pack, report.stack))
     results = [_result(v, rule_index, report) for v in sorted(report.violations, key=Violation.sort_key)]
+    levels = {p.name: p.enforcement_level for pack in report.packs for p in pack.policies}
+    in_force = [w for w in report.waivers if not w.expired()]
+    results += [_waived(w, rule_index, levels, report) for w in sorted(in_force, key=lambda w: (w.policy, w.target))]
     return {
         "$schema": SARIF_SCHEMA_URI,
         "version": SARIF_VERSION,
@@ -136,4 +146,51 @@ def _result(violation: Violation, rule_index: dict[str, int], report: CheckRepor
     }
     if violation.policy in rule_index:
         result["ruleIndex"] = rule_index[violation.policy]
+    return result
+
+
+def _waived(
+    waiver: Waiver, rule_index: dict[str, int], levels: Mapping[str, str], report: CheckReport
+) -> dict[str, Any]:
+    config_file = report.config_file or f"policy/config.{report.stack}.json"
+    if waiver.source is not None:
+        uri, line = waiver.source.file, waiver.source.line
+    else:
+        uri, line = config_file, 1
+    subject = waiver.urn or waiver.target
+    details = [
+        f"owner {waiver.owner}",
+        f"approved by {waiver.approver} on {waiver.approved}",
+        f"expires {waiver.expires}",
+    ]
+    if waiver.ticket:
+        details.append(waiver.ticket)
+    result: dict[str, Any] = {
+        "ruleId": waiver.policy,
+        "level": LEVELS[levels.get(waiver.policy, "mandatory")],
+        "message": {"text": f"Waived for {waiver.target}: {waiver.reason}"},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": uri, "uriBaseId": SRCROOT},
+                    "region": {"startLine": line},
+                },
+                "logicalLocations": [{"fullyQualifiedName": subject, "name": waiver.target, "kind": "resource"}],
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(waiver.policy, subject)},
+        "suppressions": [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": f"{waiver.reason} ({', '.join(details)})",
+                "location": {
+                    "physicalLocation": {"artifactLocation": {"uri": config_file, "uriBaseId": SRCROOT}},
+                },
+            }
+        ],
+        "properties": {"urn": waiver.urn, "waiver": {"target": waiver.target, "expires": waiver.expires}},
+    }
+    if waiver.policy in rule_index:
+        result["ruleIndex"] = rule_index[waiver.policy]
     return result

@@ -44,7 +44,11 @@ def summary_line(report: CheckReport) -> str:
 
 
 def _waiver(waiver: Waiver, today: dt.date | None) -> str:
-    details = [f"owner {waiver.owner or 'UNSET'}", f"expires {waiver.expires or 'never'}"]
+    details = [
+        f"owner {waiver.owner or 'UNSET'}",
+        f"approved by {waiver.approver or 'UNSET'} on {waiver.approved or 'UNSET'}",
+        f"expires {waiver.expires or 'never'}",
+    ]
     if waiver.ticket:
         details.append(waiver.ticket)
     if waiver.expired(today):
