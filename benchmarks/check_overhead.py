@@ -208,6 +208,13 @@ def _table(title: str, rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _policy_count() -> int:
+    """How many policies the pack serves (the overhead grows with them)."""
+    from policy.rules import ALL_POLICIES
+
+    return len(ALL_POLICIES)
+
+
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -229,7 +236,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error("--processes takes numbers, e.g. 1,2,3")
     if not processes or min(processes) < 1:
         parser.error("--processes takes numbers of at least 1")
-    figures: dict[str, Any] = {"stack": args.stack, "runs": args.runs, "cpuCount": os.cpu_count()}
+    figures: dict[str, Any] = {
+        "stack": args.stack,
+        "runs": args.runs,
+        "cpuCount": os.cpu_count(),
+        "policies": _policy_count(),
+    }
     figures["loadBefore"] = _load()
     figures["inProcess"] = in_process(args.stack, args.runs, processes)
     figures["endToEnd"] = [] if args.no_end_to_end else end_to_end(args.stack, args.runs)
@@ -238,7 +250,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     resources = figures["inProcess"][0]["resources"]
     print(
         _table(
-            f"finstack check overhead, stack {args.stack}, {resources} resources, median of {args.runs}, "
+            f"finstack check overhead, stack {args.stack}, {resources} resources, {figures['policies']} policies, "
+            f"median of {args.runs}, "
             f"{figures['cpuCount']} CPUs, load {figures['loadBefore'][0]} -> {figures['loadAfter'][0]}",
             figures["inProcess"],
         )

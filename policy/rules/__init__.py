@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import encryption, identity, kubernetes, logging, network, residency, resilience, transit
+from . import encryption, governance, identity, kubernetes, logging, network, residency, resilience, transit
 
 PACK_NAME = "finstack"
 PACK_DISPLAY_NAME = "finstack compliance as code"
@@ -29,6 +29,7 @@ ALL_POLICIES: list[Policy] = [
     *identity.POLICIES,
     *kubernetes.POLICIES,
     *residency.POLICIES,
+    *governance.POLICIES,
 ]
 
 # The only policies a non-prod stack may run as advisory: they cost money (sizes, AZs,

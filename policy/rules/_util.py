@@ -453,7 +453,8 @@ PCI_REQUIREMENTS: dict[str, str] = {
 # "Protection and prevention" (encryption, network segmentation, access control), Art. 10
 # "Detection" (logging), Art. 11 "Response and recovery" and Art. 12 "Backup policies and
 # procedures, restoration and recovery procedures". Residency maps to Art. 28 (ICT third-party
-# risk: where a provider processes and stores data).
+# risk: where a provider processes and stores data), governance to Art. 6 (the ICT risk-management
+# framework: the pack's own configuration).
 DORA_BY_DOMAIN: dict[str, tuple[str, ...]] = {
     "encryption": ("art9",),
     "transit": ("art9",),
@@ -463,6 +464,7 @@ DORA_BY_DOMAIN: dict[str, tuple[str, ...]] = {
     "logging": ("art10",),
     "resilience": ("art11", "art12"),
     "residency": ("art28",),
+    "governance": ("art6",),
 }
 
 

@@ -62,6 +62,24 @@ def test_check__shipped_stack_passes_the_real_pack(stack: str, monkeypatch: pyte
     assert result.exit_code == 0, result.output
 
 
+@needs_real_pack
+def test_check__prod_with_the_dev_policy_config_is_refused(
+    prod_export: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the prod plan and the dev config, which relaxes the cost-driven policies
+    export_file = tmp_path / "prod.json"
+    export_file.write_text(json.dumps(prod_export))
+    monkeypatch.chdir(PROJECT_DIR)
+    # When prod is checked with it
+    result = CliRunner().invoke(
+        FinstackGroup(commands={"check": check}),
+        ["check", "--stack", "prod", "--export", str(export_file), "--policy-pack-config", "policy/config.dev.json"],
+    )
+    # Then the run fails on the mismatch, whatever the relaxed policies say
+    assert result.exit_code == 1, result.output
+    assert "Policy config must be written for stack prod: it was written for stack dev" in result.output
+
+
 def test_mutations__forty_distinct_mutations_across_every_category() -> None:
     ids = [m.id for m in MUTATIONS]
     assert len(ids) == len(set(ids)), [i for i, n in collections.Counter(ids).items() if n > 1]

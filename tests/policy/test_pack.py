@@ -248,7 +248,10 @@ def test_servicer__deferred_document_is_advisory_at_preview():
 # --- the compliant stack passes everything -----------------------------------------------------------
 
 
-def test_pack__compliant_stack_passes_every_policy_under_prod_config():
+def test_pack__compliant_stack_passes_every_policy_under_prod_config(monkeypatch):
+    # As the engine starts the pack for stack prod (policy-config-matches-stack reads these)
+    monkeypatch.setenv("PULUMI_STACK", "prod")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"finstack:environment": "prod"}))
     config = load_config("prod")
     stack = f.compliant_stack()
     found = []
