@@ -171,8 +171,15 @@ def test_config__cost_driven_policies_are_not_security_controls():
 @pytest.mark.parametrize("stack", STACKS)
 def test_config__allowed_regions_are_the_stack_jurisdiction(stack):
     jurisdiction = pulumi_stack(stack)["finstack:residency"]
-    allowed = load_config(stack)["resource-region-in-jurisdiction"]["allowedRegions"]
-    assert sorted(allowed) == sorted(JURISDICTIONS[jurisdiction])
+    for policy_name in ("resource-region-in-jurisdiction", "provider-region-in-jurisdiction"):
+        allowed = load_config(stack)[policy_name]["allowedRegions"]
+        assert sorted(allowed) == sorted(JURISDICTIONS[jurisdiction]), policy_name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_config__written_for_its_own_stack_and_environment(stack):
+    settings = properties_of(load_config(stack)["policy-config-matches-stack"])
+    assert (settings["stack"], settings["environment"]) == (stack, pulumi_stack(stack)["finstack:environment"])
 
 
 @pytest.mark.parametrize("stack", STACKS)
