@@ -4,7 +4,7 @@ The rules see what the stack declares through pulumi-kubernetes: namespaces, net
 RBAC, services, and every kind that carries a pod spec (Pod, PodTemplate, Deployment,
 StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, in any API version),
 including their server-side-apply `...Patch` types. Children of `kubernetes:yaml` ConfigFile /
-ConfigGroup, `kustomize` Directory and Helm v4 `Chart` components are registered as ordinary
+ConfigGroup, `kustomize` Directory and Helm `Chart` components are registered as ordinary
 resources, so they are checked; a Helm v3 `Release` is one opaque resource whose rendered
 manifests the pack never sees (see policy/README.md "Kubernetes").
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from pulumi_policy import PolicyProviderResource, PolicyResource, ResourceValidationArgs
+from pulumi_policy import PolicyProviderResource, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy
 
 from tests.policy import factories as f
 from tests.policy.helpers import (
@@ -646,6 +648,7 @@ def test_k8s_workload_not_in_default_namespace__namespace_output_passes(type_, f
 def test_k8s_workload_not_in_default_namespace__provider_namespace_counts():
     props = edit(f.workload(), {"metadata.namespace": DELETE})
     checked = pack_policy("k8s-workload-not-in-default-namespace")
+    assert isinstance(checked, ResourceValidationPolicy)
     found: list[str] = []
     for namespace, expected in (
         ("ledger", []),
@@ -843,7 +846,10 @@ def test_k8s_workload_availability__minimum_is_configurable():
 
 
 def test_k8s_workload_availability__patch_leaving_replicas_alone_passes():
-    props = {"metadata": {"name": "api", "namespace": "ledger"}, "spec": {"template": {"spec": f.hardened_pod_spec()}}}
+    props: dict[str, Any] = {
+        "metadata": {"name": "api", "namespace": "ledger"},
+        "spec": {"template": {"spec": f.hardened_pod_spec()}},
+    }
     assert check("k8s-workload-availability", "kubernetes:apps/v1:DeploymentPatch", props) == []
     props["spec"]["replicas"] = 1
     assert check("k8s-workload-availability", "kubernetes:apps/v1:DeploymentPatch", props) == [
