@@ -213,6 +213,8 @@ def _namespace_default_deny(args: StackValidationArgs, report: Report) -> None:
 Forbidden = tuple[str, Callable[[Any], bool], str]
 TRUE: Forbidden = ("true", is_true, "false")
 ROOT_UID: Forbidden = ("0", lambda v: not isinstance(v, bool) and v == 0, "a non-zero uid")
+UNMASKED: Forbidden = ("Unmasked", lambda v: v == "Unmasked", "Default")
+UNCONFINED: Forbidden = ("Unconfined", lambda v: v == "Unconfined", "RuntimeDefault or Localhost")
 
 
 def _check_flag(value: Any, subject: str, forbidden: Forbidden, report: Report) -> None:
@@ -330,10 +332,19 @@ def _workload_no_privilege(args: ResourceValidationArgs, report: Report) -> None
         TRUE,
         report,
     )
+    _check_flag(
+        get(pod_context, "appArmorProfile.type"),
+        f"{pod.kind} pod securityContext.appArmorProfile.type",
+        UNCONFINED,
+        report,
+    )
     for name, _, context in pod.containers(report):
         subject = f"Container {name} securityContext"
         _check_flag(context.get("privileged"), f"{subject}.privileged", TRUE, report)
         _check_flag(get(context, "windowsOptions.hostProcess"), f"{subject}.windowsOptions.hostProcess", TRUE, report)
+        # The restricted and baseline standards forbid both: an unmasked /proc and no AppArmor confinement.
+        _check_flag(context.get("procMount"), f"{subject}.procMount", UNMASKED, report)
+        _check_flag(get(context, "appArmorProfile.type"), f"{subject}.appArmorProfile.type", UNCONFINED, report)
         # Unset means allowed: the kubelet lets a process gain privileges unless this is false.
         _require(
             context.get("allowPrivilegeEscalation"), f"{subject}.allowPrivilegeEscalation", "false", is_false, report
@@ -497,6 +508,33 @@ RBAC_GROUP = "rbac.authorization.k8s.io"
 # https://kubernetes.io/docs/concepts/security/rbac-good-practices/#privilege-escalation-risks).
 ESCALATING_VERBS = ("bind", "escalate", "impersonate")
 READ_VERBS = ("get", "list", "watch", "*")
+WRITE_VERBS = ("create", "update", "patch", "*")
+ANY_VERB = ("*", "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection")
+# Subresources and objects whose grant is a privilege escalation or switches a control off, with
+# the verbs that do it (Kubernetes RBAC good practices, "Privilege escalation risks"; the peer
+# checks CKV_K8S_155/156 and KSV-0050/0053 flag the same grants).
+SENSITIVE_GRANTS: dict[str, tuple[str, ...]] = {
+    # A shell in any pod of the namespace (websocket exec uses get).
+    "pods/exec": ("create", "get", "*"),
+    "pods/attach": ("create", "get", "*"),
+    # The kubelet API of every node.
+    "nodes/proxy": ANY_VERB,
+    # Minting a token for any service account of the namespace.
+    "serviceaccounts/token": ("create", "*"),
+    # Writing RBAC objects (bounded only by escalate/bind checks the API server does per request).
+    "roles": WRITE_VERBS,
+    "rolebindings": WRITE_VERBS,
+    "clusterroles": WRITE_VERBS,
+    "clusterrolebindings": WRITE_VERBS,
+    # Admission control: rewriting or removing a webhook or policy switches the checks off.
+    "mutatingwebhookconfigurations": (*WRITE_VERBS, "delete", "deletecollection"),
+    "validatingwebhookconfigurations": (*WRITE_VERBS, "delete", "deletecollection"),
+    "validatingadmissionpolicies": (*WRITE_VERBS, "delete", "deletecollection"),
+    "validatingadmissionpolicybindings": (*WRITE_VERBS, "delete", "deletecollection"),
+    # Approving certificate requests: client certificates for any identity.
+    "certificatesigningrequests/approval": ("update", "patch", "*"),
+    "signers": ("approve", "*"),
+}
 # Built-in roles that must never be bound: cluster-admin anywhere; admin/edit cluster-wide.
 BROAD_ROLES = {"RoleBinding": ("cluster-admin",), "ClusterRoleBinding": ("cluster-admin", "admin", "edit")}
 # Subjects that stand for everyone, or bypass authorization (`system:masters`).
@@ -540,6 +578,10 @@ def _check_rule(kind: str, index: int, rule: Any, report: Report) -> None:
     )
     if kind == "ClusterRole" and reads_secrets:
         report(f"{subject} must not read secrets cluster-wide.")
+    for resource in resources or []:
+        granted = [v for v in verbs or [] if v in SENSITIVE_GRANTS.get(resource, ())]
+        if granted:
+            report(f"{subject} must not grant {', '.join(granted)} on {resource}.")
 
 
 def _check_binding(kind: str, props: Mapping[str, Any], report: Report) -> None:
@@ -660,7 +702,8 @@ POLICIES = [
         ),
         remediation=(
             "Set privileged: false, allowPrivilegeEscalation: false, runAsNonRoot: true with a non-zero runAsUser, "
-            "and capabilities.drop: [ALL] (add at most NET_BIND_SERVICE) on every container."
+            "and capabilities.drop: [ALL] (add at most NET_BIND_SERVICE) on every container; leave procMount and "
+            "AppArmor at their defaults."
         ),
     ),
     resource_policy(
@@ -732,8 +775,8 @@ POLICIES = [
     resource_policy(
         name="k8s-rbac-least-privilege",
         description=(
-            "RBAC roles must not grant wildcards, bind, escalate, impersonate or cluster-wide secret reads, and "
-            "bindings must not grant broad roles or everyone."
+            "RBAC roles must not grant wildcards, bind, escalate, impersonate, cluster-wide secret reads or other "
+            "escalation paths, and bindings must not grant broad roles or everyone."
         ),
         validate=_rbac_least_privilege,
         domain=DOMAIN,

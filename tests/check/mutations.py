@@ -908,6 +908,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "role-pods-exec",
+        "kubernetes",
+        "the DR scaler role may exec into the ledger pods",
+        Select("kubernetes:rbac.authorization.k8s.io/v1:Role", r"kube-us-west-2-ledger-dr-scaler-role"),
+        set_input("rules[2]", {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}),
+    ),
+    Mutation(
         "rolebinding-anonymous",
         "kubernetes",
         "the DR scaler binding also grants system:anonymous",

@@ -376,6 +376,15 @@ CTX = f"{C0}.securityContext"
             {f"{POD}.securityContext.windowsOptions": {"hostProcess": True}},
             "Deployment pod securityContext.windowsOptions.hostProcess must not be true.",
         ),
+        ({f"{CTX}.procMount": "Unmasked"}, "Container api securityContext.procMount must not be Unmasked."),
+        (
+            {f"{CTX}.appArmorProfile": {"type": "Unconfined"}},
+            "Container api securityContext.appArmorProfile.type must not be Unconfined.",
+        ),
+        (
+            {f"{POD}.securityContext.appArmorProfile": {"type": "Unconfined"}},
+            "Deployment pod securityContext.appArmorProfile.type must not be Unconfined.",
+        ),
     ],
 )
 def test_k8s_workload_no_privilege__violation(changes, expected):
@@ -752,6 +761,41 @@ def test_k8s_rbac_least_privilege__cluster_role_reading_secrets_fails(verbs):
     props = edit(f.k8s_role(), {RULE: rule})
     found = check("k8s-rbac-least-privilege", f.T_CLUSTER_ROLE, props)
     assert "ClusterRole rules[0] must not read secrets cluster-wide." in found
+
+
+@pytest.mark.parametrize(
+    ("resource", "verbs", "shown"),
+    [
+        ("pods/exec", ["create"], "create"),
+        ("pods/exec", ["get"], "get"),
+        ("pods/attach", ["create"], "create"),
+        ("nodes/proxy", ["get"], "get"),
+        ("serviceaccounts/token", ["create"], "create"),
+        ("rolebindings", ["create", "update"], "create, update"),
+        ("clusterroles", ["patch"], "patch"),
+        ("validatingwebhookconfigurations", ["delete"], "delete"),
+        ("mutatingwebhookconfigurations", ["update"], "update"),
+        ("validatingadmissionpolicies", ["patch"], "patch"),
+        ("certificatesigningrequests/approval", ["update"], "update"),
+        ("signers", ["approve"], "approve"),
+    ],
+)
+def test_k8s_rbac_least_privilege__escalation_path_fails(resource, verbs, shown):
+    props = edit(
+        f.k8s_role(), {RULE: {"apiGroups": ["", "rbac.authorization.k8s.io"], "resources": [resource], "verbs": verbs}}
+    )
+    assert check("k8s-rbac-least-privilege", f.T_ROLE_K8S, props) == [
+        f"Role rules[0] must not grant {shown} on {resource}."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("resource", "verbs"),
+    [("pods", ["get", "list"]), ("pods/log", ["get"]), ("rolebindings", ["get", "list", "delete"]), ("nodes", ["get"])],
+)
+def test_k8s_rbac_least_privilege__harmless_grants_pass(resource, verbs):
+    props = edit(f.k8s_role(), {RULE: {"apiGroups": [""], "resources": [resource], "verbs": verbs}})
+    assert check("k8s-rbac-least-privilege", f.T_ROLE_K8S, props) == []
 
 
 def test_k8s_rbac_least_privilege__namespaced_role_may_read_its_secrets():
