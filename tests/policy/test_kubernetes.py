@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pulumi_policy import PolicyProviderResource, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy
 
+from components.eks_policies import pod_security_labels
 from tests.policy import factories as f
 from tests.policy.helpers import (
     DELETE,
@@ -950,3 +954,15 @@ def test_k8s_workload_availability__unknown_replicas_fail():
     assert check("k8s-workload-availability", f.T_DEPLOYMENT, props) == [
         "Deployment spec.replicas is unknown at preview; it must be at least 3 as a literal so the policy can prove it."
     ]
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_k8s_namespace_pod_security_restricted__stack_pin_meets_the_configured_minimum(stack):
+    # KubeBaseline pins enforce-version to the cluster's minor version: it must stay admissible.
+    root = Path(__file__).resolve().parents[2]
+    version = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text())["config"]["finstack:eks"]["version"]
+    entry = json.loads((root / "policy" / f"config.{stack}.json").read_text())["k8s-namespace-pod-security-restricted"]
+    config = entry if isinstance(entry, dict) else None
+    props = f.namespace()
+    props["metadata"]["labels"].update(pod_security_labels(version))
+    assert check("k8s-namespace-pod-security-restricted", f.T_NAMESPACE, props, config=config) == []
