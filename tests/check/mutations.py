@@ -296,6 +296,61 @@ def _all(*edits: Edit) -> Edit:
     return edit
 
 
+# Where the prod plan declares no object of a kind yet (workloads, Services, PDBs), a mutation
+# turns one of the cell's namespaced objects into one, declared with the same provider, parent
+# and namespace, so the broken object goes through the real analyzer like any other.
+LEDGER_LIMITS = Select("kubernetes:core/v1:LimitRange", r"kube-us-east-1-ledger-limits")
+
+
+def hardened_pod_spec() -> dict[str, Any]:
+    """A pod spec that meets every Kubernetes workload rule of the pack."""
+    return {
+        "automountServiceAccountToken": False,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": "api",
+                "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/ledger-api:1.4.2",
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+            }
+        ],
+    }
+
+
+def become(type_: str, name: str, inputs: dict[str, Any]) -> Edit:
+    """Turn the selected resource into a `type_` object called `name` with `inputs` (same provider and parent)."""
+
+    def edit(resource: Resource) -> None:
+        prefix = resource["urn"].rsplit("::", 1)[0].removesuffix(resource["type"])
+        resource["urn"] = f"{prefix}{type_}::{name}"
+        resource["type"], resource["name"] = type_, name
+        resource["inputs"] = copy.deepcopy(inputs)
+        if resource.get("outputs"):
+            resource["outputs"] = copy.deepcopy(inputs)
+        kept = resource.get("propertyDependencies", {}).get("metadata", [])
+        resource["propertyDependencies"] = {key: kept if key == "metadata" else [] for key in inputs}
+
+    return edit
+
+
+def workload(kind: str, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A hardened `kind` (Deployment, DaemonSet, Job) in the ledger namespace, then `changes` (dotted paths)."""
+    spec: dict[str, Any] = {"selector": {"matchLabels": {"app": "api"}}, "template": {"spec": hardened_pod_spec()}}
+    if kind == "Deployment":
+        spec["replicas"] = 3
+    if kind == "Job":
+        spec = {"template": {"spec": {**hardened_pod_spec(), "restartPolicy": "Never"}}}
+    document: dict[str, Any] = {"metadata": {"name": "api", "namespace": "ledger"}, "spec": spec}
+    for path, value in (changes or {}).items():
+        node, key = _walk(document, path)
+        node[key] = value
+    return document
+
+
 # -- the table -----------------------------------------------------------------------------------
 
 AURORA = Select("aws:rds/cluster:Cluster", r"aurora-us-east-1-cluster")
@@ -827,6 +882,164 @@ MUTATIONS: tuple[Mutation, ...] = (
         Select("kubernetes:networking.k8s.io/v1:NetworkPolicy", r"kube-us-east-1-ledger-default-deny"),
         set_input("spec.policyTypes", ["Ingress"]),
         reported_on=(Select("kubernetes:core/v1:Namespace", r"kube-us-east-1-ledger-namespace"),),
+    ),
+    Mutation(
+        "namespace-psa-version-outdated",
+        "kubernetes",
+        "ledger namespace pins the restricted standard of Kubernetes 1.22",
+        Select("kubernetes:core/v1:Namespace", r"kube-us-east-1-ledger-namespace"),
+        set_input(("metadata", "labels", "pod-security.kubernetes.io/enforce-version"), "v1.22"),
+    ),
+    Mutation(
+        "role-wildcard-verbs",
+        "kubernetes",
+        "the DR scaler role may do anything to deployments",
+        Select("kubernetes:rbac.authorization.k8s.io/v1:Role", r"kube-us-east-1-ledger-dr-scaler-role"),
+        set_input("rules[0].verbs", ["*"]),
+    ),
+    Mutation(
+        "role-escalate-verb",
+        "kubernetes",
+        "the DR scaler role may escalate (grant itself what it lacks)",
+        Select("kubernetes:rbac.authorization.k8s.io/v1:Role", r"kube-us-west-2-payments-dr-scaler-role"),
+        set_input(
+            "rules",
+            [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["get", "escalate"]}],
+        ),
+    ),
+    Mutation(
+        "role-pods-exec",
+        "kubernetes",
+        "the DR scaler role may exec into the ledger pods",
+        Select("kubernetes:rbac.authorization.k8s.io/v1:Role", r"kube-us-west-2-ledger-dr-scaler-role"),
+        set_input("rules[2]", {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}),
+    ),
+    Mutation(
+        "rolebinding-anonymous",
+        "kubernetes",
+        "the DR scaler binding also grants system:anonymous",
+        Select("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", r"kube-us-east-1-risk-dr-scaler-binding"),
+        set_input("subjects[0].name", "system:anonymous"),
+    ),
+    Mutation(
+        "rolebinding-cluster-admin",
+        "kubernetes",
+        "the DR scaler group is bound to cluster-admin in the ledger namespace",
+        Select("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", r"kube-us-east-1-ledger-dr-scaler-binding"),
+        set_input("roleRef", {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"}),
+    ),
+    Mutation(
+        "service-account-token-mounted",
+        "kubernetes",
+        "the ledger workload service account mounts a Kubernetes API token",
+        Select("kubernetes:core/v1:ServiceAccount", r"kube-us-east-1-ledger-service-account"),
+        set_input("automountServiceAccountToken", True),
+    ),
+    Mutation(
+        "default-service-account-token-mounted",
+        "kubernetes",
+        "the default service account patch no longer turns the token off",
+        Select("kubernetes:core/v1:ServiceAccountPatch", r"kube-us-east-1-notifications-default-service-account"),
+        drop_input("automountServiceAccountToken"),
+    ),
+    Mutation(
+        "deployment-privileged",
+        "kubernetes",
+        "a ledger Deployment with a privileged container",
+        LEDGER_LIMITS,
+        become(
+            "kubernetes:apps/v1:Deployment",
+            "ledger-api",
+            workload("Deployment", {"spec.template.spec.containers[0].securityContext.privileged": True}),
+        ),
+    ),
+    Mutation(
+        "deployment-sys-admin",
+        "kubernetes",
+        "a ledger Deployment whose container adds SYS_ADMIN",
+        LEDGER_LIMITS,
+        become(
+            "kubernetes:apps/v1:Deployment",
+            "ledger-api",
+            workload(
+                "Deployment",
+                {"spec.template.spec.containers[0].securityContext.capabilities.add": ["SYS_ADMIN"]},
+            ),
+        ),
+    ),
+    Mutation(
+        "daemonset-host-path",
+        "kubernetes",
+        "a ledger DaemonSet mounting the node's root filesystem",
+        LEDGER_LIMITS,
+        become(
+            "kubernetes:apps/v1:DaemonSet",
+            "ledger-agent",
+            workload("DaemonSet", {"spec.template.spec.volumes": [{"name": "root", "hostPath": {"path": "/"}}]}),
+        ),
+    ),
+    Mutation(
+        "deployment-patch-host-network",
+        "kubernetes",
+        "a server-side-apply DeploymentPatch that puts the pods on the node's network",
+        LEDGER_LIMITS,
+        become(
+            "kubernetes:apps/v1:DeploymentPatch",
+            "ledger-api-patch",
+            workload("Deployment", {"spec.template.spec.hostNetwork": True}),
+        ),
+    ),
+    Mutation(
+        "job-writable-root",
+        "kubernetes",
+        "a ledger Job with a writable root filesystem",
+        LEDGER_LIMITS,
+        become(
+            "kubernetes:batch/v1:Job",
+            "ledger-migrate",
+            workload("Job", {"spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem": False}),
+        ),
+    ),
+    Mutation(
+        "deployment-in-default-namespace",
+        "kubernetes",
+        "a Deployment placed in the default namespace",
+        LEDGER_LIMITS,
+        become(
+            "kubernetes:apps/v1:Deployment", "ledger-api", workload("Deployment", {"metadata.namespace": "default"})
+        ),
+    ),
+    Mutation(
+        "deployment-single-replica",
+        "kubernetes",
+        "a ledger Deployment with one replica",
+        LEDGER_LIMITS,
+        become("kubernetes:apps/v1:Deployment", "ledger-api", workload("Deployment", {"spec.replicas": 1})),
+    ),
+    Mutation(
+        "service-load-balancer",
+        "kubernetes",
+        "a ledger Service of type LoadBalancer next to the managed ALB",
+        LEDGER_LIMITS,
+        become(
+            "kubernetes:core/v1:Service",
+            "ledger-api-service",
+            {
+                "metadata": {"name": "api", "namespace": "ledger"},
+                "spec": {"type": "LoadBalancer", "selector": {"app": "api"}, "ports": [{"port": 443}]},
+            },
+        ),
+    ),
+    Mutation(
+        "pdb-blocks-evictions",
+        "kubernetes",
+        "a ledger PodDisruptionBudget with maxUnavailable 0",
+        LEDGER_LIMITS,
+        become(
+            "kubernetes:policy/v1:PodDisruptionBudget",
+            "ledger-api-pdb",
+            {"metadata": {"name": "api", "namespace": "ledger"}, "spec": {"maxUnavailable": 0}},
+        ),
     ),
     # -- residency -------------------------------------------------------------------------------
     Mutation(

@@ -57,6 +57,7 @@ T_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 T_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 T_LISTENER = "aws:lb/listener:Listener"
 T_NAMESPACE = "kubernetes:core/v1:Namespace"
+T_NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
 T_NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 T_DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 T_AWS_PROVIDER = "pulumi:providers:aws"
@@ -737,5 +738,117 @@ def compliant_stack() -> Stack:
         )
     namespace_ = stack.add(T_NAMESPACE, "kube-ledger-ns", namespace("ledger"))
     stack.add(T_NETPOL, "kube-ledger-default-deny", default_deny("ledger"), metadata=namespace_)
-    stack.add(T_NAMESPACE, "kube-system-ns", {"metadata": {"name": "kube-system"}})
+    # The stack never creates kube-system; it may patch it (a patch that leaves the PSA label alone).
+    stack.add(T_NAMESPACE_PATCH, "kube-system-ns", {"metadata": {"name": "kube-system"}})
     return stack
+
+
+# --- kubernetes workloads, services and RBAC (issue 18, k8s rules) -------------------------
+
+T_ROLE_K8S = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+T_CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+T_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+T_CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+T_SERVICE = "kubernetes:core/v1:Service"
+T_SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+T_PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+T_HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+
+# Every type that carries a pod spec -> where the pod spec sits (full objects and their patches).
+K8S_WORKLOADS: dict[str, str] = {
+    "kubernetes:core/v1:Pod": "spec",
+    "kubernetes:core/v1:PodTemplate": "template.spec",
+    "kubernetes:core/v1:ReplicationController": "spec.template.spec",
+    "kubernetes:apps/v1:Deployment": "spec.template.spec",
+    "kubernetes:apps/v1:StatefulSet": "spec.template.spec",
+    "kubernetes:apps/v1:DaemonSet": "spec.template.spec",
+    "kubernetes:apps/v1:ReplicaSet": "spec.template.spec",
+    "kubernetes:batch/v1:Job": "spec.template.spec",
+    "kubernetes:batch/v1:CronJob": "spec.jobTemplate.spec.template.spec",
+    "kubernetes:apps/v1beta2:Deployment": "spec.template.spec",
+    "kubernetes:extensions/v1beta1:DaemonSet": "spec.template.spec",
+    "kubernetes:batch/v1beta1:CronJob": "spec.jobTemplate.spec.template.spec",
+}
+
+
+def hardened_pod_spec() -> dict[str, Any]:
+    """A pod spec meeting every Kubernetes workload rule (restricted PSS, read-only root, no token)."""
+    return {
+        "automountServiceAccountToken": False,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": "api",
+                "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/ledger-api:1.4.2",
+                "ports": [{"containerPort": 8080}],
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "privileged": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+            }
+        ],
+        "volumes": [{"name": "scratch", "emptyDir": {}}],
+    }
+
+
+def workload(type_: str = T_DEPLOYMENT) -> dict[str, Any]:
+    """A workload of `type_` (a key of K8S_WORKLOADS) in the ledger namespace with a hardened pod spec."""
+    props: dict[str, Any] = {"metadata": {"name": "api", "namespace": "ledger"}}
+    node = props
+    *parents, last = K8S_WORKLOADS[type_].split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = hardened_pod_spec()
+    if type_.endswith(":Deployment"):
+        props["spec"]["replicas"] = 3
+    return props
+
+
+def k8s_role() -> dict[str, Any]:
+    """A namespaced Role that reads and scales Deployments (the DR scaler's shape)."""
+    return {
+        "metadata": {"name": "finstack-dr-scaler", "namespace": "ledger"},
+        "rules": [
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "patch", "update"]},
+        ],
+    }
+
+
+def k8s_role_binding() -> dict[str, Any]:
+    """A RoleBinding of that Role to one named group."""
+    return {
+        "metadata": {"name": "finstack-dr-scaler", "namespace": "ledger"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "finstack-dr-scaler"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "finstack:dr-scalers"}],
+    }
+
+
+def k8s_service() -> dict[str, Any]:
+    """A ClusterIP Service (the ALB reaches pods directly in `ip` target mode)."""
+    return {
+        "metadata": {"name": "api", "namespace": "ledger"},
+        "spec": {"type": "ClusterIP", "selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
+
+
+def k8s_service_account() -> dict[str, Any]:
+    """A workload service account with IRSA and no API token."""
+    return {
+        "metadata": {
+            "name": "ledger",
+            "namespace": "ledger",
+            "annotations": {"eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCOUNT}:role/ledger"},
+        },
+        "automountServiceAccountToken": False,
+    }
+
+
+def k8s_pdb() -> dict[str, Any]:
+    """A PodDisruptionBudget that allows one eviction at a time."""
+    return {
+        "metadata": {"name": "api", "namespace": "ledger"},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "api"}}},
+    }
