@@ -7,6 +7,7 @@ created at `up`, advisory at preview when they interpolate ARNs.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from ._util import (
     get,
     is_false,
     is_unknown,
+    parse_arn,
     plain,
     policy_document,
     resource_policy,
@@ -38,6 +40,14 @@ CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+DB_INSTANCES = ("aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance")
+
+# The RDS server CAs whose root certificates are valid past 2060 ("Certificate authorities",
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html); rds-ca-2019
+# expired in August 2024. Unset is not accepted: the CA of a new instance is the account's override
+# of the Region default (ModifyCertificates, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyCertificates.html)
+# or else RDS's Region default, neither of which the stack controls or the pack can see.
+CURRENT_RDS_CAS = ("rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1")
 
 # Family prefix -> (parameter that forces TLS, accepted values, the value to show in messages).
 TLS_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -47,8 +57,14 @@ TLS_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str]] = {
 ENGINE_NAMES = {"aurora-postgresql": "Aurora PostgreSQL", "aurora-mysql": "Aurora MySQL"}
 
 # ELB security policies that negotiate TLS 1.2 and later only, by exact name, from the AWS docs
-# "Security policies for your Application Load Balancer" (the same names serve NLB TLS listeners):
+# "Security policies for your Application Load Balancer" and "Security policies for your Network
+# Load Balancer" (the same names serve NLB TLS listeners), reviewed 2026-12-07:
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html
+# Every name below has TLS 1.2 and/or 1.3 as its only protocols and forward-secret (ECDHE, or TLS
+# 1.3) key exchange only, which is what Checkov CKV2_AWS_74 accepts (the FS, FIPS and TLS13 policy
+# families). Excluded although TLS 1.2-only: ELBSecurityPolicy-TLS-1-2-2017-01 and -TLS-1-2-Ext-2018-06
+# (static-RSA key exchange, AES*-SHA CBC ciphers).
 # A prefix cannot decide it: ELBSecurityPolicy-TLS13-1-0-2021-06 and -TLS13-1-1-2021-06 (and their
 # FIPS twins) share the TLS13 prefix but also negotiate TLS 1.0 / 1.1; ELBSecurityPolicy-FS-2018-06
 # and -FS-1-1-2019-08 are forward secret but allow TLS 1.0 / 1.1. An unlisted (future) name fails
@@ -166,25 +182,70 @@ def _cluster_uses_tls_group(args: StackValidationArgs, report: Report) -> None:
                 )
 
 
-def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
-    if statement.get("Effect") != "Deny":
+_TLS_DENY_MESSAGE = 'S3 bucket policy must deny s3:* to every principal when aws:SecureTransport is "false".'
+
+
+def _is_tls_deny(statement: Mapping[str, Any]) -> bool:
+    """A Deny of every S3 action (s3:* or *) to every principal when aws:SecureTransport is false.
+
+    Not a TLS deny: an Allow conditioned on aws:SecureTransport "true" (another statement may still
+    allow plain HTTP), a deny of some actions only (s3:GetObject), a deny to one account, or a
+    NotPrincipal/NotAction/NotResource form. An extra s3:TlsVersion deny is fine but no substitute.
+    """
+    if statement.get("Effect") != "Deny" or any(k in statement for k in ("NotPrincipal", "NotAction", "NotResource")):
         return False
     principal = statement.get("Principal")
     if not (principal == "*" or (isinstance(principal, Mapping) and "*" in strings(principal.get("AWS")))):
         return False
-    if not {"*", "s3:*"} & set(strings(statement.get("Action"))):
+    if not {"*", "s3:*"} & {a.lower() for a in strings(statement.get("Action"))}:
         return False
-    condition = get(statement, "Condition.Bool.aws:SecureTransport")
-    return any(str(v).lower() == "false" for v in as_list(condition))
+    for operator in ("Bool", "BoolIfExists"):
+        block = get(statement, f"Condition.{operator}")
+        if isinstance(block, Mapping):
+            values = [v for k, v in block.items() if str(k).lower() == "aws:securetransport"]
+            if any(str(v).lower() == "false" for value in values for v in as_list(value)):
+                return True
+    return False
+
+
+def _covers(patterns: list[str], target: str) -> bool:
+    """Some IAM resource pattern (`*`, `?` wildcards) matches `target`, itself read literally."""
+    return any(fnmatch.fnmatchcase(target, pattern) for pattern in patterns)
+
+
+def _bucket_names(bucket: Any, patterns: list[str]) -> list[str]:
+    """The bucket the policy is for: its `bucket` input, else every bucket its S3 ARNs name."""
+    if isinstance(bucket, str) and bucket and not is_unknown(bucket):
+        arn = parse_arn(bucket)
+        return [arn.resource if arn else bucket]
+    return sorted({p.split(":::", 1)[1].split("/", 1)[0] for p in patterns if ":::" in p})
 
 
 def _bucket_policy_tls_only(args: ResourceValidationArgs, report: Report) -> None:
-    """Bucket policies deny every request that does not use TLS."""
+    """Bucket policies deny every request that does not use TLS, to the bucket and to each of its objects.
+
+    A deny on `arn:aws:s3:::bucket` alone leaves object reads and writes (s3:GetObject,
+    s3:PutObject act on `bucket/*`) open to plain HTTP; one on `bucket/*` alone leaves the bucket
+    operations (ListBucket, GetBucketPolicy) open. Both ARNs, or `*`, must be covered
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html#transit).
+    """
     if args.resource_type != BUCKET_POLICY:
         return
-    document = policy_document(plain(args.props).get("policy"), ["policy"])
-    if not any(_denies_insecure_transport(s) for s in statements(document)):
-        report('S3 bucket policy must deny s3:* to every principal when aws:SecureTransport is "false".')
+    props = plain(args.props)
+    document = policy_document(props.get("policy"), ["policy"])
+    denies = [s for s in statements(document) if _is_tls_deny(s)]
+    if not denies:
+        report(_TLS_DENY_MESSAGE)
+        return
+    patterns = [r for s in denies for r in strings(s.get("Resource"))]
+    names = _bucket_names(props.get("bucket"), patterns)
+    partition = "aws"
+    for name in names or ["<bucket>"]:
+        arn = f"arn:{partition}:s3:::{name}"
+        if _covers(patterns, arn) and _covers(patterns, f"{arn}/*"):
+            return
+    shown = f"arn:{partition}:s3:::{names[0] if names else '<bucket>'}"
+    report(f"S3 bucket policy TLS deny must cover both the bucket and its objects ({shown} and {shown}/*).")
 
 
 def _bucket_policy_attached(args: StackValidationArgs, report: Report) -> None:
@@ -231,6 +292,18 @@ def _listener_tls(args: ResourceValidationArgs, report: Report) -> None:
         )
 
 
+def _db_instance_current_ca(args: ResourceValidationArgs, report: Report) -> None:
+    """DB instances pin a current RDS server CA (clients verify it with sslmode=verify-full)."""
+    if args.resource_type not in DB_INSTANCES:
+        return
+    ca = plain(args.props).get("caCertIdentifier")
+    allowed = ", ".join(CURRENT_RDS_CAS)
+    if is_unknown(ca):
+        report(unknown_message("DB instance caCertIdentifier", f"one of {allowed}"))
+    elif ca not in CURRENT_RDS_CAS:
+        report(f"DB instance caCertIdentifier must be one of {allowed}, not {_shown(ca)}.")
+
+
 POLICIES = [
     resource_policy(
         name="msk-tls-in-transit",
@@ -238,7 +311,7 @@ POLICIES = [
         validate=_msk_tls,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls("ENC-MSK-TLS-CLIENT", "ENC-MSK-TLS-INCLUSTER", security_hub=("MSK.1",)),
         remediation='Set encryptionInfo.encryptionInTransit={"clientBroker": "TLS", "inCluster": True}.',
     ),
     resource_policy(
@@ -247,7 +320,7 @@ POLICIES = [
         validate=_parameter_group_forces_tls,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls("ENC-RDS-TLS"),
         remediation='Add {"name": "rds.force_ssl", "value": "1"} (PostgreSQL) to parameters.',
     ),
     stack_policy(
@@ -256,7 +329,7 @@ POLICIES = [
         validate=_cluster_uses_tls_group,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls("ENC-RDS-TLS"),
         remediation="Set dbClusterParameterGroupName=<the TLS-forcing ClusterParameterGroup>.name.",
     ),
     resource_policy(
@@ -265,8 +338,11 @@ POLICIES = [
         validate=_bucket_policy_tls_only,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
-        remediation='Add a Deny of s3:* for Principal "*" with Condition {"Bool": {"aws:SecureTransport": "false"}}.',
+        compliance=TRANSIT.with_controls("ENC-S3-TLS-ONLY", security_hub=("S3.5",)),
+        remediation=(
+            'Add a Deny of s3:* for Principal "*" on [<bucket arn>, <bucket arn>/*] with Condition '
+            '{"Bool": {"aws:SecureTransport": "false"}}.'
+        ),
     ),
     stack_policy(
         name="s3-bucket-policy-attached",
@@ -274,7 +350,7 @@ POLICIES = [
         validate=_bucket_policy_attached,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls("ENC-S3-TLS-ONLY", security_hub=("S3.5",)),
         remediation="Add an aws.s3.BucketPolicy(bucket=<bucket>.id) with the SecureTransport deny.",
     ),
     resource_policy(
@@ -283,7 +359,21 @@ POLICIES = [
         validate=_listener_tls,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls(
+            "ENC-LB-HTTPS-ONLY",
+            "ENC-LB-HTTP-REDIRECT",
+            "ENC-LB-TLS-POLICY",
+            security_hub=("ELB.1", "ELB.17", "ELB.18"),
+        ),
         remediation=f"Use protocol HTTPS/TLS with sslPolicy {RECOMMENDED_SSL_POLICY}.",
+    ),
+    resource_policy(
+        name="rds-instance-current-ca",
+        description="DB instances must pin a current RDS certificate authority for their server certificate.",
+        validate=_db_instance_current_ca,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=TRANSIT.with_controls("ENC-RDS-CA"),
+        remediation="Set caCertIdentifier to rds-ca-rsa2048-g1 (components/aurora_plan.CA_CERT_IDENTIFIER).",
     ),
 ]

@@ -119,6 +119,7 @@ def aurora_instance(region: str = PRIMARY, index: int = 1) -> dict[str, Any]:
         "publiclyAccessible": False,
         "performanceInsightsEnabled": True,
         "performanceInsightsKmsKeyId": key_arn(region, "data"),
+        "caCertIdentifier": "rds-ca-rsa2048-g1",
         "tags": cell_tags(region),
     }
 
@@ -739,3 +740,43 @@ def compliant_stack() -> Stack:
     stack.add(T_NETPOL, "kube-ledger-default-deny", default_deny("ledger"), metadata=namespace_)
     stack.add(T_NAMESPACE, "kube-system-ns", {"metadata": {"name": "kube-system"}})
     return stack
+
+
+# --- encryption at rest and in transit (wt18/enc) --------------------------------------------
+
+T_EC2_INSTANCE = "aws:ec2/instance:Instance"
+T_EBS_VOLUME = "aws:ebs/volume:Volume"
+T_EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+T_EBS_DEFAULT_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
+T_DB_INSTANCE = "aws:rds/instance:Instance"
+OTHER_ACCOUNT = "444455556666"
+
+
+def replicated_secret(region: str = PRIMARY, replica_region: str = SECONDARY) -> dict[str, Any]:
+    """A secret under the secrets key with one replica under that key's replica in `replica_region`."""
+    props = secret(region)
+    props["replicas"] = [{"region": replica_region, "kmsKeyId": key_arn(replica_region, "secrets")}]
+    return props
+
+
+def ec2_instance(region: str = PRIMARY) -> dict[str, Any]:
+    """An EC2 instance with an encrypted root and one encrypted data volume."""
+    volume = {"encrypted": True, "kmsKeyId": key_arn(region, "data"), "volumeType": "gp3"}
+    return {
+        "region": region,
+        "instanceType": "m7i.large",
+        "rootBlockDevice": dict(volume),
+        "ebsBlockDevices": [{"deviceName": "/dev/xvdf", **volume}],
+        "tags": cell_tags(region),
+    }
+
+
+def ebs_volume(region: str = PRIMARY) -> dict[str, Any]:
+    """An encrypted EBS volume."""
+    return {
+        "region": region,
+        "availabilityZone": f"{region}a",
+        "size": 100,
+        "encrypted": True,
+        "kmsKeyId": key_arn(region, "data"),
+    }
