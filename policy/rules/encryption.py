@@ -223,8 +223,10 @@ def _s3_bucket_encryption_configured(args: StackValidationArgs, report: Report) 
 
 
 # The device the AMI boots from. The EKS optimized AL2 and AL2023 AMIs (and Bottlerocket's OS
-# volume) boot from /dev/xvda; Bottlerocket also keeps its data volume (container images, pod
-# storage) on /dev/xvdb (https://github.com/bottlerocket-os/bottlerocket#default-volumes). A
+# volume) boot from /dev/xvda (the AMI builds map their root there: awslabs/amazon-eks-ami, and
+# aws-samples/amazon-eks-custom-amis al2_amd64.pkrvars.hcl); Bottlerocket also keeps its data volume
+# (container images, pod storage) on /dev/xvdb (https://github.com/bottlerocket-os/bottlerocket#default-volumes).
+# components/eks.py ROOT_DEVICE is the same /dev/xvda (ami_type() picks AL2023 only). A
 # template that encrypts another device only leaves the AMI's own mapping for the root: encrypted
 # only if the AMI snapshot is, or if the account turned on EBS encryption by default. That account
 # switch is not the stack's (anyone with ec2:DisableEbsEncryptionByDefault turns it off for every
