@@ -44,6 +44,7 @@ DOMAIN = "encryption"
 
 AURORA_CLUSTER = "aws:rds/cluster:Cluster"
 AURORA_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+RDS_INSTANCE = "aws:rds/instance:Instance"
 GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
@@ -130,12 +131,18 @@ def _require_cmk(value: Any, subject: str, report: Report) -> None:
 
 
 def _aurora_storage_encrypted(args: ResourceValidationArgs, report: Report) -> None:
-    """Aurora member clusters encrypt storage with a customer managed key."""
-    if args.resource_type != AURORA_CLUSTER:
+    """Aurora member clusters and (non-Aurora) RDS DB instances encrypt storage with a customer managed key.
+
+    A DB instance read replica (replicateSourceDb) inherits the source's encryption and cannot set
+    storageEncrypted, so only its kmsKeyId is checked (AWSGuard's rds-storage-encrypted skips them).
+    """
+    if args.resource_type not in (AURORA_CLUSTER, RDS_INSTANCE):
         return
     props = plain(args.props)
-    _require_true(props, "storageEncrypted", "Aurora cluster", report)
-    _require_cmk(props.get("kmsKeyId"), "Aurora cluster kmsKeyId", report)
+    subject = "Aurora cluster" if args.resource_type == AURORA_CLUSTER else "RDS instance"
+    if args.resource_type == AURORA_CLUSTER or props.get("replicateSourceDb") is None:
+        _require_true(props, "storageEncrypted", subject, report)
+    _require_cmk(props.get("kmsKeyId"), f"{subject} kmsKeyId", report)
 
 
 def _aurora_global_storage_encrypted(args: ResourceValidationArgs, report: Report) -> None:
@@ -147,7 +154,7 @@ def _aurora_global_storage_encrypted(args: ResourceValidationArgs, report: Repor
 
 def _performance_insights_cmk(args: ResourceValidationArgs, report: Report) -> None:
     """Performance Insights (it stores SQL text) uses a customer managed key when enabled."""
-    if args.resource_type not in (AURORA_CLUSTER, AURORA_INSTANCE):
+    if args.resource_type not in (AURORA_CLUSTER, AURORA_INSTANCE, RDS_INSTANCE):
         return
     props = plain(args.props)
     enabled = props.get("performanceInsightsEnabled")
@@ -552,6 +559,7 @@ KEY_USES: dict[str, KeyUse] = {
     **{t: KeyUse("s3", _ENVELOPE) for t in (*SSE_CONFIGS, *BUCKETS)},
     AURORA_CLUSTER: KeyUse("rds", _ENVELOPE),
     AURORA_INSTANCE: KeyUse("rds", _ENVELOPE),
+    RDS_INSTANCE: KeyUse("rds", _ENVELOPE),
     MSK_CLUSTER: KeyUse("kafka", _ENVELOPE),
     SECRET: KeyUse("secretsmanager", _ENVELOPE),
     SNS_TOPIC: KeyUse("sns", _ENVELOPE),
@@ -764,11 +772,16 @@ _CMK = "Set the key ARN from MultiRegionKeys.arn(<purpose>, <region>) (component
 POLICIES = [
     resource_policy(
         name="aurora-storage-encrypted",
-        description="Aurora clusters must encrypt storage with a customer managed KMS key.",
+        description="Aurora clusters and RDS DB instances must encrypt storage with a customer managed KMS key.",
         validate=_aurora_storage_encrypted,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=ENCRYPTION.with_controls("ENC-RDS-CLUSTER-STORAGE", "ENC-RDS-CLUSTER-CMK", security_hub=("RDS.27",)),
+        compliance=ENCRYPTION.with_controls(
+            "ENC-RDS-CLUSTER-STORAGE",
+            "ENC-RDS-CLUSTER-CMK",
+            "ENC-RDS-INSTANCE-STORAGE",
+            security_hub=("RDS.27", "RDS.3"),
+        ),
         remediation=f"Set storageEncrypted=True and kmsKeyId to the region's data key. {_CMK}",
     ),
     resource_policy(

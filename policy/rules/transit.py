@@ -35,6 +35,7 @@ Report = Callable[..., None]
 DOMAIN = "transit"
 
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
+MSK_CONNECTOR = "aws:mskconnect/connector:Connector"
 AURORA_CLUSTER = "aws:rds/cluster:Cluster"
 CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -111,7 +112,20 @@ def _shown(value: Any) -> str:
 
 
 def _msk_tls(args: ResourceValidationArgs, report: Report) -> None:
-    """MSK accepts TLS only from clients and encrypts broker-to-broker traffic."""
+    """MSK accepts TLS only from clients and encrypts broker-to-broker traffic; MSK Connect connects over TLS.
+
+    A connector's kafkaClusterEncryptionInTransit.encryptionType is PLAINTEXT or TLS
+    (https://docs.aws.amazon.com/MSKC/latest/mskc/API_KafkaClusterEncryptionInTransit.html); unset fails.
+    """
+    if args.resource_type == MSK_CONNECTOR:
+        kind = get(plain(args.props), "kafkaClusterEncryptionInTransit.encryptionType")
+        if is_unknown(kind):
+            report(unknown_message("MSK Connect connector kafkaClusterEncryptionInTransit.encryptionType", "TLS"))
+        elif kind != "TLS":
+            report(
+                f"MSK Connect connector kafkaClusterEncryptionInTransit.encryptionType must be TLS, not {_shown(kind)}."
+            )
+        return
     if args.resource_type != MSK_CLUSTER:
         return
     props = plain(args.props)
@@ -307,11 +321,13 @@ def _db_instance_current_ca(args: ResourceValidationArgs, report: Report) -> Non
 POLICIES = [
     resource_policy(
         name="msk-tls-in-transit",
-        description="MSK clusters must accept TLS only from clients and encrypt traffic between brokers.",
+        description="MSK clusters and MSK Connect connectors must use TLS for clients, brokers and connectors.",
         validate=_msk_tls,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=TRANSIT.with_controls("ENC-MSK-TLS-CLIENT", "ENC-MSK-TLS-INCLUSTER", security_hub=("MSK.1",)),
+        compliance=TRANSIT.with_controls(
+            "ENC-MSK-TLS-CLIENT", "ENC-MSK-TLS-INCLUSTER", "ENC-MSKCONNECT-TLS", security_hub=("MSK.1", "MSK.3")
+        ),
         remediation='Set encryptionInfo.encryptionInTransit={"clientBroker": "TLS", "inCluster": True}.',
     ),
     resource_policy(

@@ -780,3 +780,30 @@ def ebs_volume(region: str = PRIMARY) -> dict[str, Any]:
         "encrypted": True,
         "kmsKeyId": key_arn(region, "data"),
     }
+
+
+def rds_instance(region: str = PRIMARY) -> dict[str, Any]:
+    """A (non-Aurora) PostgreSQL DB instance, encrypted under the data key, on a current CA."""
+    return {
+        "region": region,
+        "identifier": f"finstack-prod-reporting-{SHORT[region]}",
+        "engine": "postgres",
+        "instanceClass": "db.m7g.large",
+        "storageEncrypted": True,
+        "kmsKeyId": key_arn(region, "data"),
+        "performanceInsightsEnabled": True,
+        "performanceInsightsKmsKeyId": key_arn(region, "data"),
+        "caCertIdentifier": "rds-ca-rsa4096-g1",
+        "publiclyAccessible": False,
+        "tags": cell_tags(region),
+    }
+
+
+def msk_connector(region: str = PRIMARY) -> dict[str, Any]:
+    """An MSK Connect connector reaching the cluster over TLS with IAM auth."""
+    return {
+        "region": region,
+        "name": "ledger-sink",
+        "kafkaClusterEncryptionInTransit": {"encryptionType": "TLS"},
+        "kafkaClusterClientAuthentication": {"authenticationType": "IAM"},
+    }

@@ -1155,3 +1155,43 @@ def test_kms_key_deletion_window__unknown_fails():
         "KMS key deletionWindowInDays is unknown at preview; it must be at least 30 as a literal so the policy "
         "can prove it."
     ]
+
+
+# --- RDS DB instances (aurora-storage-encrypted, rds-performance-insights-cmk) ------------------
+
+
+def test_aurora_storage_encrypted__encrypted_rds_instance_passes():
+    assert check("aurora-storage-encrypted", f.T_DB_INSTANCE, f.rds_instance()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"storageEncrypted": DELETE}, ["RDS instance storageEncrypted must be true."]),
+        ({"storageEncrypted": False}, ["RDS instance storageEncrypted must be true."]),
+        ({"kmsKeyId": "alias/aws/rds"}, ["RDS instance kmsKeyId must name a customer managed KMS key."]),
+        # A read replica inherits the source's encryption; its key must still be a customer key.
+        (
+            {"replicateSourceDb": "finstack-prod-reporting", "storageEncrypted": DELETE, "kmsKeyId": DELETE},
+            ["RDS instance kmsKeyId must name a customer managed KMS key."],
+        ),
+    ],
+)
+def test_aurora_storage_encrypted__rds_instance_violation(changes, expected):
+    assert check("aurora-storage-encrypted", f.T_DB_INSTANCE, edit(f.rds_instance(), changes)) == expected
+
+
+def test_rds_performance_insights_cmk__rds_instance_on_aws_key_fails():
+    props = edit(f.rds_instance(), {"performanceInsightsKmsKeyId": DELETE})
+    assert check("rds-performance-insights-cmk", f.T_DB_INSTANCE, props) == [
+        "performanceInsightsKmsKeyId must name a customer managed KMS key."
+    ]
+
+
+def test_kms_key_reference_customer_managed__rds_instance_key_of_another_account_fails():
+    stack = f.compliant_stack()
+    stack.add(f.T_DB_INSTANCE, "reporting-db", edit(f.rds_instance(), {"kmsKeyId": OTHER_ACCOUNT_KEY}))
+    assert messages(check_stack("kms-key-reference-customer-managed", stack.resources)) == [
+        f"reporting-db kmsKeyId must name a customer managed KMS key of this stack; {OTHER_ACCOUNT_KEY} is a key "
+        f"of account {f.OTHER_ACCOUNT}, not of 111122223333."
+    ]

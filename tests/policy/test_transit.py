@@ -445,3 +445,28 @@ def test_rds_instance_current_ca__unknown_fails():
 
 def test_rds_instance_current_ca__other_types_ignored():
     assert check("rds-instance-current-ca", f.T_CLUSTER, f.aurora_cluster()) == []
+
+
+# --- msk-tls-in-transit: MSK Connect connectors --------------------------------------------------
+
+T_CONNECTOR = "aws:mskconnect/connector:Connector"
+
+
+def test_msk_tls_in_transit__tls_connector_passes():
+    assert check("msk-tls-in-transit", T_CONNECTOR, f.msk_connector()) == []
+
+
+@pytest.mark.parametrize(("value", "shown"), [("PLAINTEXT", "PLAINTEXT"), (DELETE, "unset")])
+def test_msk_tls_in_transit__plaintext_or_unset_connector_fails(value, shown):
+    props = edit(f.msk_connector(), {"kafkaClusterEncryptionInTransit.encryptionType": value})
+    assert check("msk-tls-in-transit", T_CONNECTOR, props) == [
+        f"MSK Connect connector kafkaClusterEncryptionInTransit.encryptionType must be TLS, not {shown}."
+    ]
+
+
+def test_msk_tls_in_transit__unknown_connector_encryption_fails():
+    props = edit(f.msk_connector(), {"kafkaClusterEncryptionInTransit.encryptionType": UNKNOWN})
+    assert check("msk-tls-in-transit", T_CONNECTOR, props) == [
+        "MSK Connect connector kafkaClusterEncryptionInTransit.encryptionType is unknown at preview; it must be "
+        "TLS as a literal so the policy can prove it."
+    ]
