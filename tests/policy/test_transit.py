@@ -344,14 +344,15 @@ def test_lb_listener_modern_tls__http_redirect_passes():
             {"sslPolicy": "ELBSecurityPolicy-2016-08"},
             [
                 "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later "
-                "only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not ELBSecurityPolicy-2016-08."
+                "with forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), "
+                "not ELBSecurityPolicy-2016-08."
             ],
         ),
         (
             {"sslPolicy": DELETE},
             [
                 "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later "
-                "only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not unset."
+                "with forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not unset."
             ],
         ),
     ],
@@ -374,8 +375,8 @@ def test_lb_listener_modern_tls__tls13_prefix_that_allows_older_tls_fails(ssl_po
     # The TLS13 prefix names the highest version, not the lowest: these also negotiate TLS 1.0/1.1
     # (and an unreviewed name fails until it is added to the allow-list).
     assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": ssl_policy})) == [
-        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later only "
-        f"(e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
+        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later with "
+        f"forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
     ]
 
 
@@ -386,7 +387,7 @@ def test_lb_listener_modern_tls__tls13_prefix_that_allows_older_tls_fails(ssl_po
         "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
         "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
         "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
-        "ELBSecurityPolicy-FS-1-2-2019-08",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
         "ELBSecurityPolicy-FS-1-2-Res-2019-08",
     ],
 )
@@ -397,8 +398,8 @@ def test_lb_listener_modern_tls__tls12_plus_policies_pass(ssl_policy):
 @pytest.mark.parametrize("ssl_policy", ["ELBSecurityPolicy-FS-2018-06", "ELBSecurityPolicy-FS-1-1-2019-08"])
 def test_lb_listener_modern_tls__forward_secret_policy_with_older_tls_fails(ssl_policy):
     assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": ssl_policy})) == [
-        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later only "
-        f"(e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
+        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later with "
+        f"forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
     ]
 
 
@@ -469,4 +470,25 @@ def test_msk_tls_in_transit__unknown_connector_encryption_fails():
     assert check("msk-tls-in-transit", T_CONNECTOR, props) == [
         "MSK Connect connector kafkaClusterEncryptionInTransit.encryptionType is unknown at preview; it must be "
         "TLS as a literal so the policy can prove it."
+    ]
+
+
+@pytest.mark.parametrize(
+    "ssl_policy",
+    [
+        # Trivy AVD-AWS-0047 calls these outdated: extended legacy TLS 1.2 ciphers (SHA-1 CBC, static RSA).
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
+        # TLS 1.2 only but SHA-1 CBC (FS-1-2 without Res) or static-RSA key exchange (TLS-1-2-*).
+        "ELBSecurityPolicy-FS-1-2-2019-08",
+        "ELBSecurityPolicy-TLS-1-2-2017-01",
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+    ],
+)
+def test_lb_listener_modern_tls__tls12_policy_with_weak_ciphers_fails(ssl_policy):
+    assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": ssl_policy})) == [
+        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later with "
+        f"forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
     ]
