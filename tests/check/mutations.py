@@ -551,6 +551,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         set_input("sslPolicy", "ELBSecurityPolicy-TLS13-1-0-2021-06"),
     ),
     Mutation(
+        "lb-listener-tls13-ext2",
+        "encryption-in-transit",
+        "API listener on TLS13-1-2-Ext2, which adds static-RSA and SHA-1 CBC ciphers",
+        LISTENER,
+        set_input("sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06"),
+    ),
+    Mutation(
         "lb-listener-plain-http",
         "encryption-in-transit",
         "API listener serving plain HTTP on 80",
