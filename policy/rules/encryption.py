@@ -293,8 +293,13 @@ def _launch_template_ebs_encrypted(args: ResourceValidationArgs, report: Report)
             )
 
 
+EBS_TYPES = (EC2_INSTANCE, EBS_VOLUME, EBS_ENCRYPTION_BY_DEFAULT, EBS_DEFAULT_KEY)
+
+
 def _ec2_instance_ebs_encrypted(args: ResourceValidationArgs, report: Report) -> None:
     """EC2 instances, EBS volumes and the account's EBS default encryption use customer keys."""
+    if args.resource_type not in EBS_TYPES:
+        return
     props = plain(args.props)
     if args.resource_type == EC2_INSTANCE:
         root = props.get("rootBlockDevice")
@@ -731,8 +736,10 @@ def _stack_accounts(view: StackView) -> set[str]:
     return accounts
 
 
-def _foreign_key_reason(view: StackView, resource: PolicyResource, top: str, value: Any, region: str) -> str | None:
-    """Why `value` is not a customer managed key of this stack, or None when it is one."""
+def _foreign_key_reason(
+    view: StackView, accounts: set[str], resource: PolicyResource, top: str, value: Any, region: str
+) -> str | None:
+    """Why `value` is not a customer managed key of this stack (whose keys live in `accounts`), or None."""
     if is_unknown(value):
         if _resolve_keys(view, resource, top, value, region):
             return None
@@ -740,7 +747,6 @@ def _foreign_key_reason(view: StackView, resource: PolicyResource, top: str, val
     if not _is_customer_key(value):
         return f"{value} is an AWS managed key or no KMS key"
     arn = parse_arn(value)
-    accounts = _stack_accounts(view)
     if arn is not None and accounts and arn.account not in accounts:
         return f"{value} is a key of account {arn.account}, not of {', '.join(sorted(accounts))}"
     if not _resolve_keys(view, resource, top, value, region):
@@ -751,6 +757,7 @@ def _foreign_key_reason(view: StackView, resource: PolicyResource, top: str, val
 def _kms_key_reference_customer_managed(args: StackValidationArgs, report: Report) -> None:
     """Every key reference of an encrypted resource resolves to a customer managed key of this stack."""
     view = StackView(args.resources)
+    accounts = _stack_accounts(view)
     for resource in view.of_type(*CMK_TYPES):
         props = view.props(resource)
         region = region_of(props, resource.provider) or ""
@@ -758,7 +765,7 @@ def _kms_key_reference_customer_managed(args: StackValidationArgs, report: Repor
             if top == "region":
                 continue
             for dotted, value, expected in _key_references({top: top_value}, "", region):
-                reason = _foreign_key_reason(view, resource, top, value, expected)
+                reason = _foreign_key_reason(view, accounts, resource, top, value, expected)
                 if reason is not None:
                     path = dotted.lstrip(".")
                     report(
