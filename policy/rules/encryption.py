@@ -18,18 +18,20 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, Stac
 
 from ._util import (
     Compliance,
+    Setting,
     StackView,
     as_list,
     condition_values,
     get,
     is_account_service_scoped,
-    is_customer_key,
+    is_false,
     is_true,
     is_unknown,
     parse_arn,
     plain,
     region_of,
     resource_policy,
+    settings,
     stack_policy,
     statements,
     strings,
@@ -42,6 +44,7 @@ DOMAIN = "encryption"
 
 AURORA_CLUSTER = "aws:rds/cluster:Cluster"
 AURORA_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+RDS_INSTANCE = "aws:rds/instance:Instance"
 GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
@@ -52,7 +55,10 @@ SSE_CONFIGS = (
 )
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
 EBS_VOLUME = "aws:ebs/volume:Volume"
+EBS_ENCRYPTION_BY_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+EBS_DEFAULT_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
 SECRET = "aws:secretsmanager/secret:Secret"
 SNS_TOPIC = "aws:sns/topic:Topic"
 KMS_KEY = "aws:kms/key:Key"
@@ -60,8 +66,16 @@ KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KMS_ALIAS = "aws:kms/alias:Alias"
 
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
-# PCI DSS 3.7.4: a defined cryptoperiod; AWS rotates yearly by default and allows 90-2560 days.
+# PCI DSS 3.7.4: a defined cryptoperiod; AWS rotates yearly by default and accepts
+# RotationPeriodInDays 90-2560 (EnableKeyRotation, https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html);
+# the pack wants at least yearly, so 90-365.
+MIN_ROTATION_PERIOD_DAYS = 90
 MAX_ROTATION_PERIOD_DAYS = 365
+# ScheduleKeyDeletion PendingWindowInDays is 7-30, default 30
+# (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html; the provider's
+# deletion_window_in_days "Defaults to 30 days"). A deleted key makes every ciphertext under it
+# unrecoverable, so a bank keeps the longest undo window.
+MAX_DELETION_WINDOW_DAYS = 30
 
 ENCRYPTION = Compliance(pci=("3.5.1",), soc2=("CC6.1", "CC6.7"), gdpr=("art32",))
 KEY_MANAGEMENT = Compliance(pci=("3.6.1", "3.7.4"), soc2=("CC6.1",), gdpr=("art32",))
@@ -69,6 +83,11 @@ KEY_MANAGEMENT = Compliance(pci=("3.6.1", "3.7.4"), soc2=("CC6.1",), gdpr=("art3
 
 def _shown(value: Any) -> str:
     return "unset" if value is None else str(value)
+
+
+def _number(value: Any) -> str:
+    """7.0 -> "7" (the engine hands numbers over as floats)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _require_true(props: dict[str, Any], key: str, subject: str, report: Report) -> None:
@@ -79,18 +98,51 @@ def _require_true(props: dict[str, Any], key: str, subject: str, report: Report)
         report(f"{subject} {key} must be true.")
 
 
+# AWS managed keys are addressed as `alias/aws/<service>` (bare or in an alias ARN); some APIs also
+# take the bare `aws/<service>` name (Secrets Manager's "aws/secretsmanager"). Customers cannot
+# create aliases under alias/aws/ ("The alias name cannot begin with alias/aws/", CreateAlias,
+# https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html). Case-insensitive to fail closed.
+_AWS_MANAGED = re.compile(r"(?i)(^|[:/])alias/aws/|^aws/")
+
+
+def _is_customer_key(value: Any) -> bool:
+    """A key reference that can be a customer managed key of this stack (the local part of the test).
+
+    `_util.is_customer_key` misses the bare `aws/<service>` name, upper-case spellings, ARNs of
+    other services and KMS ARNs that are neither `key/` nor `alias/`; this closes those. Whether a
+    known reference names a key *of this stack* (and of its account) only the stack can tell:
+    `kms-key-reference-customer-managed` does that for every reference checked here.
+    """
+    if is_unknown(value):
+        return True  # the output of a resource of this stack ("present"); resolved by the stack policy.
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        return False
+    if _AWS_MANAGED.search(value):
+        return False
+    if value.startswith("arn:"):
+        arn = parse_arn(value)
+        return arn is not None and arn.service == "kms" and arn.resource.startswith(("key/", "alias/"))
+    return True
+
+
 def _require_cmk(value: Any, subject: str, report: Report) -> None:
-    if not is_customer_key(value):
+    if not _is_customer_key(value):
         report(f"{subject} must name a customer managed KMS key.")
 
 
 def _aurora_storage_encrypted(args: ResourceValidationArgs, report: Report) -> None:
-    """Aurora member clusters encrypt storage with a customer managed key."""
-    if args.resource_type != AURORA_CLUSTER:
+    """Aurora member clusters and (non-Aurora) RDS DB instances encrypt storage with a customer managed key.
+
+    A DB instance read replica (replicateSourceDb) inherits the source's encryption and cannot set
+    storageEncrypted, so only its kmsKeyId is checked (AWSGuard's rds-storage-encrypted skips them).
+    """
+    if args.resource_type not in (AURORA_CLUSTER, RDS_INSTANCE):
         return
     props = plain(args.props)
-    _require_true(props, "storageEncrypted", "Aurora cluster", report)
-    _require_cmk(props.get("kmsKeyId"), "Aurora cluster kmsKeyId", report)
+    subject = "Aurora cluster" if args.resource_type == AURORA_CLUSTER else "RDS instance"
+    if args.resource_type == AURORA_CLUSTER or props.get("replicateSourceDb") is None:
+        _require_true(props, "storageEncrypted", subject, report)
+    _require_cmk(props.get("kmsKeyId"), f"{subject} kmsKeyId", report)
 
 
 def _aurora_global_storage_encrypted(args: ResourceValidationArgs, report: Report) -> None:
@@ -102,7 +154,7 @@ def _aurora_global_storage_encrypted(args: ResourceValidationArgs, report: Repor
 
 def _performance_insights_cmk(args: ResourceValidationArgs, report: Report) -> None:
     """Performance Insights (it stores SQL text) uses a customer managed key when enabled."""
-    if args.resource_type not in (AURORA_CLUSTER, AURORA_INSTANCE):
+    if args.resource_type not in (AURORA_CLUSTER, AURORA_INSTANCE, RDS_INSTANCE):
         return
     props = plain(args.props)
     enabled = props.get("performanceInsightsEnabled")
@@ -177,35 +229,144 @@ def _s3_bucket_encryption_configured(args: StackValidationArgs, report: Report) 
             )
 
 
+# The device the AMI boots from. The EKS optimized AL2 and AL2023 AMIs (and Bottlerocket's OS
+# volume) boot from /dev/xvda (the AMI builds map their root there: awslabs/amazon-eks-ami, and
+# aws-samples/amazon-eks-custom-amis al2_amd64.pkrvars.hcl); Bottlerocket also keeps its data volume
+# (container images, pod storage) on /dev/xvdb (https://github.com/bottlerocket-os/bottlerocket#default-volumes).
+# components/eks.py ROOT_DEVICE is the same /dev/xvda (ami_type() picks AL2023 only). A
+# template that encrypts another device only leaves the AMI's own mapping for the root: encrypted
+# only if the AMI snapshot is, or if the account turned on EBS encryption by default. That account
+# switch is not the stack's (anyone with ec2:DisableEbsEncryptionByDefault turns it off for every
+# later launch, and it uses one default key for every volume), so the pack requires the template
+# itself to encrypt the root device whatever aws:ebs/encryptionByDefault says; a Bottlerocket
+# template adds /dev/xvdb through the requiredDeviceNames setting.
+ROOT_DEVICE_CONFIG = {
+    "requiredDeviceNames": Setting(
+        {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["/dev/xvda"],
+            "description": "Devices every launch template must map to an encrypted EBS volume (the AMI root first).",
+        }
+    ),
+}
+
+
+def _check_ebs(ebs: Any, subject: str, report: Report) -> None:
+    if is_unknown(ebs):
+        report(unknown_message(f"{subject} ebs", "an object with encrypted true and a kmsKeyId"))
+        return
+    encrypted = get(ebs, "encrypted")
+    if is_unknown(encrypted):
+        report(unknown_message(f"{subject} ebs.encrypted", "true"))
+    elif not is_true(encrypted):
+        report(f"{subject} ebs.encrypted must be true.")
+    _require_cmk(get(ebs, "kmsKeyId"), f"{subject} ebs.kmsKeyId", report)
+
+
 def _launch_template_ebs_encrypted(args: ResourceValidationArgs, report: Report) -> None:
-    """Node volumes are encrypted with a customer managed key, declared in the template."""
+    """Node volumes, the AMI's root device first, are encrypted with a customer key declared in the template."""
     if args.resource_type != LAUNCH_TEMPLATE:
         return
+    required = list(settings(args, ROOT_DEVICE_CONFIG)["requiredDeviceNames"])
     mappings = plain(args.props).get("blockDeviceMappings")
     if is_unknown(mappings):
         report(unknown_message("Launch template blockDeviceMappings", "a list of encrypted ebs volumes"))
         return
-    volumes = [(get(m, "deviceName"), get(m, "ebs")) for m in as_list(mappings) if get(m, "ebs") is not None]
-    if not volumes:
-        report("Launch template blockDeviceMappings must declare the root volume with ebs.encrypted and a kmsKeyId.")
-    for device, ebs in volumes:
-        subject = f"Launch template volume {_shown(device)}"
-        if is_unknown(ebs):
-            report(unknown_message(f"{subject} ebs", "an object with encrypted true and a kmsKeyId"))
+    declared: set[str] = set()
+    for mapping in as_list(mappings):
+        device = get(mapping, "deviceName")
+        if is_unknown(device):
+            report(unknown_message("Launch template blockDeviceMappings deviceName", " or ".join(required)))
             continue
-        encrypted = ebs.get("encrypted")
-        if is_unknown(encrypted):
-            report(unknown_message(f"{subject} ebs.encrypted", "true"))
-        elif not is_true(encrypted):
-            report(f"{subject} ebs.encrypted must be true.")
-        _require_cmk(ebs.get("kmsKeyId"), f"{subject} ebs.kmsKeyId", report)
+        ebs = get(mapping, "ebs")
+        if ebs is None:
+            continue  # an instance store (virtualName) or a suppressed (noDevice) mapping: no EBS volume.
+        if isinstance(device, str):
+            declared.add(device)
+        _check_ebs(ebs, f"Launch template volume {_shown(device)}", report)
+    for device in required:
+        if device not in declared:
+            report(
+                f"Launch template blockDeviceMappings must map {device} (the AMI root device) "
+                "to an ebs volume with encrypted true and a kmsKeyId."
+            )
+
+
+EBS_TYPES = (EC2_INSTANCE, EBS_VOLUME, EBS_ENCRYPTION_BY_DEFAULT, EBS_DEFAULT_KEY)
+
+
+def _ec2_instance_ebs_encrypted(args: ResourceValidationArgs, report: Report) -> None:
+    """EC2 instances, EBS volumes and the account's EBS default encryption use customer keys."""
+    if args.resource_type not in EBS_TYPES:
+        return
+    props = plain(args.props)
+    if args.resource_type == EC2_INSTANCE:
+        root = props.get("rootBlockDevice")
+        if root is None:
+            report("EC2 instance rootBlockDevice must be declared with encrypted true and a kmsKeyId.")
+        else:
+            _check_ebs_fields(root, "EC2 instance rootBlockDevice", report)
+        devices = props.get("ebsBlockDevices")
+        if is_unknown(devices):
+            report(unknown_message("EC2 instance ebsBlockDevices", "a list of encrypted volumes"))
+            return
+        for device in as_list(devices):
+            _check_ebs_fields(device, f"EC2 instance ebsBlockDevice {_shown(get(device, 'deviceName'))}", report)
+    elif args.resource_type == EBS_VOLUME:
+        _check_ebs_fields(props, "EBS volume", report)
+    elif args.resource_type == EBS_ENCRYPTION_BY_DEFAULT:
+        enabled = props.get("enabled")
+        if is_unknown(enabled):
+            report(unknown_message("EBS encryption by default enabled", "true"))
+        elif is_false(enabled):  # unset: the provider's default is true.
+            report("EBS encryption by default enabled must be true.")
+    elif args.resource_type == EBS_DEFAULT_KEY:
+        _require_cmk(props.get("keyArn"), "EBS default KMS key keyArn", report)
+
+
+def _check_ebs_fields(block: Any, subject: str, report: Report) -> None:
+    """A block whose own `encrypted`/`kmsKeyId` fields describe one volume (instance devices, aws:ebs/volume)."""
+    if is_unknown(block):
+        report(unknown_message(subject, "an object with encrypted true and a kmsKeyId"))
+        return
+    encrypted = get(block, "encrypted")
+    if is_unknown(encrypted):
+        report(unknown_message(f"{subject} encrypted", "true"))
+    elif not is_true(encrypted):
+        report(f"{subject} encrypted must be true.")
+    _require_cmk(get(block, "kmsKeyId"), f"{subject} kmsKeyId", report)
 
 
 def _secret_cmk(args: ResourceValidationArgs, report: Report) -> None:
-    """Secrets Manager secrets use a customer managed key, not aws/secretsmanager."""
+    """Secrets Manager secrets, each of their replicas and the RDS-managed master secret use a customer key.
+
+    A replica without kmsKeyId is encrypted with aws/secretsmanager of the replica's region
+    (ReplicaRegionType.KmsKeyId, https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicaRegionType.html);
+    that the key lives in the replica's region is kms-key-same-region's check. An Aurora cluster
+    with manageMasterUserPassword true keeps the master password in a secret RDS creates, under
+    masterUserSecretKmsKeyId or else aws/secretsmanager
+    (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html).
+    """
+    if args.resource_type == AURORA_CLUSTER:
+        props = plain(args.props)
+        managed = props.get("manageMasterUserPassword")
+        if is_unknown(managed):
+            report(unknown_message("Aurora cluster manageMasterUserPassword", "true or false"))
+        elif is_true(managed):
+            _require_cmk(props.get("masterUserSecretKmsKeyId"), "Aurora cluster masterUserSecretKmsKeyId", report)
+        return
     if args.resource_type != SECRET:
         return
-    _require_cmk(plain(args.props).get("kmsKeyId"), "Secrets Manager secret kmsKeyId", report)
+    props = plain(args.props)
+    _require_cmk(props.get("kmsKeyId"), "Secrets Manager secret kmsKeyId", report)
+    replicas = props.get("replicas")
+    if is_unknown(replicas):
+        report(unknown_message("Secrets Manager secret replicas", "a list of regions, each with a kmsKeyId"))
+        return
+    for replica in as_list(replicas):
+        region = get(replica, "region")
+        _require_cmk(get(replica, "kmsKeyId"), f"Secrets Manager secret replica {_shown(region)} kmsKeyId", report)
 
 
 def _sns_topic_cmk(args: ResourceValidationArgs, report: Report) -> None:
@@ -229,10 +390,56 @@ def _kms_key_rotation(args: ResourceValidationArgs, report: Report) -> None:
         return  # AWS rotates only symmetric encryption keys: asymmetric and HMAC keys cannot rotate.
     _require_true(props, "enableKeyRotation", "KMS key", report)
     period = props.get("rotationPeriodInDays")
+    bounds = f"between {MIN_ROTATION_PERIOD_DAYS} and {MAX_ROTATION_PERIOD_DAYS}"
     if is_unknown(period):
-        report(unknown_message("KMS key rotationPeriodInDays", f"at most {MAX_ROTATION_PERIOD_DAYS}"))
-    elif isinstance(period, (int, float)) and period > MAX_ROTATION_PERIOD_DAYS:
-        report(f"KMS key rotationPeriodInDays must be at most {MAX_ROTATION_PERIOD_DAYS}, not {int(period)}.")
+        report(unknown_message("KMS key rotationPeriodInDays", bounds))
+    elif period is None:
+        return  # AWS's default period is 365 days.
+    elif not isinstance(period, (int, float)) or isinstance(period, bool):
+        report(f"KMS key rotationPeriodInDays must be a number of days {bounds}, not {period}.")
+    elif not MIN_ROTATION_PERIOD_DAYS <= period <= MAX_ROTATION_PERIOD_DAYS:
+        report(f"KMS key rotationPeriodInDays must be {bounds}, not {_number(period)}.")
+
+
+def _kms_key_enabled(args: ResourceValidationArgs, report: Report) -> None:
+    """Keys (primaries: isEnabled, replicas: enabled) stay enabled; a disabled key stops every service using it."""
+    if args.resource_type not in (KMS_KEY, KMS_REPLICA_KEY):
+        return
+    prop = "isEnabled" if args.resource_type == KMS_KEY else "enabled"
+    subject = "KMS key" if args.resource_type == KMS_KEY else "KMS replica key"
+    value = plain(args.props).get(prop)
+    if is_unknown(value):
+        report(unknown_message(f"{subject} {prop}", "true"))
+    elif is_false(value):  # unset: AWS creates keys enabled.
+        report(f"{subject} {prop} must be true.")
+
+
+DELETION_CONFIG = {
+    "minimumDeletionWindowDays": Setting(
+        {
+            "type": "integer",
+            "minimum": 7,
+            "maximum": MAX_DELETION_WINDOW_DAYS,
+            "default": MAX_DELETION_WINDOW_DAYS,
+            "description": "Shortest allowed deletionWindowInDays (30, the KMS maximum, in prod; 7 in dev).",
+        }
+    ),
+}
+
+
+def _kms_key_deletion_window(args: ResourceValidationArgs, report: Report) -> None:
+    """Keys keep the configured (in prod: the longest) deletion window, so a scheduled deletion can be undone."""
+    if args.resource_type not in (KMS_KEY, KMS_REPLICA_KEY):
+        return
+    minimum = settings(args, DELETION_CONFIG)["minimumDeletionWindowDays"]
+    subject = "KMS key" if args.resource_type == KMS_KEY else "KMS replica key"
+    days = plain(args.props).get("deletionWindowInDays")
+    if is_unknown(days):
+        report(unknown_message(f"{subject} deletionWindowInDays", f"at least {minimum}"))
+    elif days is None:
+        return  # AWS's default window is 30 days, the maximum.
+    elif not isinstance(days, (int, float)) or isinstance(days, bool) or days < minimum:
+        report(f"{subject} deletionWindowInDays must be at least {minimum}, not {_number(days)}.")
 
 
 def _kms_key_multi_region(args: ResourceValidationArgs, report: Report) -> None:
@@ -357,6 +564,7 @@ KEY_USES: dict[str, KeyUse] = {
     **{t: KeyUse("s3", _ENVELOPE) for t in (*SSE_CONFIGS, *BUCKETS)},
     AURORA_CLUSTER: KeyUse("rds", _ENVELOPE),
     AURORA_INSTANCE: KeyUse("rds", _ENVELOPE),
+    RDS_INSTANCE: KeyUse("rds", _ENVELOPE),
     MSK_CLUSTER: KeyUse("kafka", _ENVELOPE),
     SECRET: KeyUse("secretsmanager", _ENVELOPE),
     SNS_TOPIC: KeyUse("sns", _ENVELOPE),
@@ -507,16 +715,80 @@ def _check_key_use(
             )
 
 
+# --- every customer-key reference names a key of this stack ---------------------------------------
+#
+# The resource rules above can only judge a reference's spelling. A well-formed ARN may still
+# name a key of another account (its owner controls, and may revoke or read, our data), a key id
+# may belong to no key of the stack, and an alias may point at an AWS managed key. This stack
+# policy resolves each reference the resource rules check to a aws:kms/key or aws:kms/replicaKey of
+# this stack (by ARN, key id or alias; by property dependency when unknown at preview).
+
+CMK_TYPES = (*KEY_USES, EC2_INSTANCE, EBS_DEFAULT_KEY)
+
+
+def _stack_accounts(view: StackView) -> set[str]:
+    """The account(s) of the stack: those of its own KMS keys' ARNs."""
+    accounts = set()
+    for key in view.of_type(KMS_KEY, KMS_REPLICA_KEY):
+        arn = parse_arn(view.props(key).get("arn"))
+        if arn is not None and arn.account:
+            accounts.add(arn.account)
+    return accounts
+
+
+def _foreign_key_reason(
+    view: StackView, accounts: set[str], resource: PolicyResource, top: str, value: Any, region: str
+) -> str | None:
+    """Why `value` is not a customer managed key of this stack (whose keys live in `accounts`), or None."""
+    if is_unknown(value):
+        if _resolve_keys(view, resource, top, value, region):
+            return None
+        return "its value is unknown at preview and comes from no KMS key of this stack"
+    if not _is_customer_key(value):
+        return f"{value} is an AWS managed key or no KMS key"
+    arn = parse_arn(value)
+    if arn is not None and accounts and arn.account not in accounts:
+        return f"{value} is a key of account {arn.account}, not of {', '.join(sorted(accounts))}"
+    if not _resolve_keys(view, resource, top, value, region):
+        return f"{value} is no KMS key of this stack"
+    return None
+
+
+def _kms_key_reference_customer_managed(args: StackValidationArgs, report: Report) -> None:
+    """Every key reference of an encrypted resource resolves to a customer managed key of this stack."""
+    view = StackView(args.resources)
+    accounts = _stack_accounts(view)
+    for resource in view.of_type(*CMK_TYPES):
+        props = view.props(resource)
+        region = region_of(props, resource.provider) or ""
+        for top, top_value in props.items():
+            if top == "region":
+                continue
+            for dotted, value, expected in _key_references({top: top_value}, "", region):
+                reason = _foreign_key_reason(view, accounts, resource, top, value, expected)
+                if reason is not None:
+                    path = dotted.lstrip(".")
+                    report(
+                        f"{resource.name} {path} must name a customer managed KMS key of this stack; {reason}.",
+                        resource.urn,
+                    )
+
+
 _CMK = "Set the key ARN from MultiRegionKeys.arn(<purpose>, <region>) (components/keys.py)."
 
 POLICIES = [
     resource_policy(
         name="aurora-storage-encrypted",
-        description="Aurora clusters must encrypt storage with a customer managed KMS key.",
+        description="Aurora clusters and RDS DB instances must encrypt storage with a customer managed KMS key.",
         validate=_aurora_storage_encrypted,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION.with_controls(
+            "ENC-RDS-CLUSTER-STORAGE",
+            "ENC-RDS-CLUSTER-CMK",
+            "ENC-RDS-INSTANCE-STORAGE",
+            security_hub=("RDS.27", "RDS.3"),
+        ),
         remediation=f"Set storageEncrypted=True and kmsKeyId to the region's data key. {_CMK}",
     ),
     resource_policy(
@@ -525,7 +797,7 @@ POLICIES = [
         validate=_aurora_global_storage_encrypted,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION.with_controls("ENC-RDS-GLOBAL-STORAGE"),
         remediation="Set storageEncrypted=True on the GlobalCluster; each member sets its regional kmsKeyId.",
     ),
     resource_policy(
@@ -534,7 +806,7 @@ POLICIES = [
         validate=_performance_insights_cmk,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION.with_controls("ENC-RDS-PI-CMK"),
         remediation=f"Set performanceInsightsKmsKeyId to the region's data key. {_CMK}",
     ),
     resource_policy(
@@ -543,7 +815,7 @@ POLICIES = [
         validate=_eks_secrets_encrypted,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION.with_controls("ENC-EKS-SECRETS"),
         remediation=f'Set encryptionConfig={{"resources": ["secrets"], "provider": {{"keyArn": <key>}}}}. {_CMK}',
     ),
     resource_policy(
@@ -552,7 +824,7 @@ POLICIES = [
         validate=_msk_at_rest_cmk,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION.with_controls("ENC-MSK-AT-REST"),
         remediation=f"Set encryptionInfo.encryptionAtRestKmsKeyArn to the region's streaming key. {_CMK}",
     ),
     resource_policy(
@@ -561,7 +833,9 @@ POLICIES = [
         validate=_log_group_cmk,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=Compliance(pci=("3.5.1", "10.3.1"), soc2=("CC6.1", "CC7.2"), gdpr=("art32",)),
+        compliance=Compliance(
+            pci=("3.5.1", "10.3.1"), soc2=("CC6.1", "CC7.2"), gdpr=("art32",), controls=("ENC-CWL-KMS",)
+        ),
         remediation=f"Set kmsKeyId to the region's logs key (its policy allows logs.<region>.amazonaws.com). {_CMK}",
     ),
     resource_policy(
@@ -570,7 +844,7 @@ POLICIES = [
         validate=_s3_sse_kms,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION.with_controls("ENC-S3-SSE", security_hub=("S3.4",)),
         remediation="Set rules[].applyServerSideEncryptionByDefault to sseAlgorithm aws:kms with kmsMasterKeyId.",
     ),
     stack_policy(
@@ -579,7 +853,7 @@ POLICIES = [
         validate=_s3_bucket_encryption_configured,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION.with_controls("ENC-S3-SSE", security_hub=("S3.4",)),
         remediation="Add an aws.s3.BucketServerSideEncryptionConfiguration with bucket=<bucket>.id.",
     ),
     resource_policy(
@@ -588,7 +862,8 @@ POLICIES = [
         validate=_launch_template_ebs_encrypted,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION.with_controls("ENC-EBS-NODES", security_hub=("EC2.3", "EC2.7")),
+        config=ROOT_DEVICE_CONFIG,
         remediation=(
             'Add blockDeviceMappings=[{"deviceName": "/dev/xvda", '
             '"ebs": {"encrypted": "true", "kmsKeyId": <data key>}}]. ' + _CMK
@@ -600,7 +875,7 @@ POLICIES = [
         validate=_secret_cmk,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION.with_controls("ENC-SECRETS-CMK"),
         remediation=f"Set kmsKeyId to the region's secrets key. {_CMK}",
     ),
     resource_policy(
@@ -609,7 +884,7 @@ POLICIES = [
         validate=_sns_topic_cmk,
         domain=DOMAIN,
         severity=Severity.MEDIUM,
-        compliance=ENCRYPTION,
+        compliance=ENCRYPTION,  # no peer table row checks SNS topic encryption.
         remediation=f"Set kmsMasterKeyId to the region's secrets key. {_CMK}",
     ),
     resource_policy(
@@ -618,8 +893,11 @@ POLICIES = [
         validate=_kms_key_rotation,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=KEY_MANAGEMENT,
-        remediation=f"Set enableKeyRotation=True and keep rotationPeriodInDays at or below {MAX_ROTATION_PERIOD_DAYS}.",
+        compliance=KEY_MANAGEMENT.with_controls("ENC-KMS-ROTATION", security_hub=("KMS.4",)),
+        remediation=(
+            "Set enableKeyRotation=True and keep rotationPeriodInDays between "
+            f"{MIN_ROTATION_PERIOD_DAYS} and {MAX_ROTATION_PERIOD_DAYS} (unset: 365)."
+        ),
     ),
     resource_policy(
         name="kms-key-multi-region",
@@ -627,7 +905,7 @@ POLICIES = [
         validate=_kms_key_multi_region,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=KEY_MANAGEMENT,
+        compliance=KEY_MANAGEMENT.with_controls("ENC-KMS-MRK"),
         remediation="Set multiRegion=True (it forces replacement: create a new key and re-encrypt).",
     ),
     stack_policy(
@@ -636,7 +914,7 @@ POLICIES = [
         validate=_kms_key_replicated,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=Compliance(pci=("3.6.1",), soc2=("CC6.1", "A1.2"), gdpr=("art32",)),
+        compliance=Compliance(pci=("3.6.1",), soc2=("CC6.1", "A1.2"), gdpr=("art32",), controls=("ENC-KMS-MRK",)),
         remediation="Add an aws.kms.ReplicaKey(primary_key_arn=<key>.arn, region=<region>) per other cell.",
     ),
     stack_policy(
@@ -645,7 +923,9 @@ POLICIES = [
         validate=_kms_key_same_region,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=Compliance(pci=("3.6.1", "12.5.2"), soc2=("CC6.1", "A1.2"), gdpr=("art32", "art44")),
+        compliance=Compliance(
+            pci=("3.6.1", "12.5.2"), soc2=("CC6.1", "A1.2"), gdpr=("art32", "art44"), controls=("ENC-KMS-MRK",)
+        ),
         remediation="Use MultiRegionKeys.arn(<purpose>, <the resource's region>): the replica in that region.",
     ),
     stack_policy(
@@ -654,10 +934,72 @@ POLICIES = [
         validate=_kms_key_policy_allows_service_use,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=Compliance(pci=("3.6.1", "3.5.1"), soc2=("CC6.1", "A1.2"), gdpr=("art32",)),
+        compliance=Compliance(
+            pci=("3.6.1", "3.5.1"), soc2=("CC6.1", "A1.2"), gdpr=("art32",), controls=("IAM-KMS-KEY-POLICY",)
+        ),
         remediation=(
             "Add the service to VIA_SERVICES[<purpose>] (or a service principal statement) in components/keys.py "
             "so the key policy allows the usage actions through <service>.<region>.amazonaws.com."
+        ),
+    ),
+    resource_policy(
+        name="kms-key-enabled",
+        description="Customer managed KMS keys and their replicas must stay enabled.",
+        validate=_kms_key_enabled,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=Compliance(pci=("3.6.1",), soc2=("CC6.1", "A1.2"), gdpr=("art32",), controls=("RES-KMS-ENABLED",)),
+        remediation="Leave isEnabled (ReplicaKey: enabled) unset or True; retire a key by replacing its uses first.",
+    ),
+    resource_policy(
+        name="kms-key-deletion-window",
+        description="Customer managed KMS keys and their replicas must keep the configured deletion waiting period.",
+        validate=_kms_key_deletion_window,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=Compliance(
+            pci=("3.6.1",),
+            soc2=("CC6.1", "A1.2"),
+            gdpr=("art32",),
+            controls=("RES-KMS-NO-DELETION",),
+            security_hub=("KMS.3",),
+        ),
+        remediation=f"Set deletionWindowInDays={MAX_DELETION_WINDOW_DAYS} (the KMS maximum) on keys and replica keys.",
+        config=DELETION_CONFIG,
+    ),
+    stack_policy(
+        name="kms-key-reference-customer-managed",
+        description="Every KMS key an encrypted resource names must be a customer managed key of this stack.",
+        validate=_kms_key_reference_customer_managed,
+        domain=DOMAIN,
+        severity=Severity.CRITICAL,
+        compliance=Compliance(
+            pci=("3.6.1", "3.5.1"),
+            soc2=("CC6.1", "CC6.7"),
+            gdpr=("art32",),
+            controls=(
+                "ENC-RDS-CLUSTER-CMK",
+                "ENC-RDS-PI-CMK",
+                "ENC-EKS-SECRETS",
+                "ENC-MSK-AT-REST",
+                "ENC-CWL-KMS",
+                "ENC-S3-SSE",
+                "ENC-EBS-NODES",
+                "ENC-SECRETS-CMK",
+            ),
+        ),
+        remediation=f"Reference the stack's own key, not an ARN, id or alias typed in. {_CMK}",
+    ),
+    resource_policy(
+        name="ec2-ebs-volumes-encrypted",
+        description="EC2 instance and EBS volumes, and EBS encryption by default, must use customer managed KMS keys.",
+        validate=_ec2_instance_ebs_encrypted,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=ENCRYPTION.with_controls("ENC-EBS-NODES", security_hub=("EC2.3", "EC2.7")),
+        remediation=(
+            "Declare rootBlockDevice and every ebsBlockDevice with encrypted=True and kmsKeyId; keep "
+            "EncryptionByDefault enabled and DefaultKmsKey on a customer key. " + _CMK
         ),
     ),
 ]

@@ -7,6 +7,7 @@ created at `up`, advisory at preview when they interpolate ARNs.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from ._util import (
     get,
     is_false,
     is_unknown,
+    parse_arn,
     plain,
     policy_document,
     resource_policy,
@@ -33,11 +35,20 @@ Report = Callable[..., None]
 DOMAIN = "transit"
 
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
+MSK_CONNECTOR = "aws:mskconnect/connector:Connector"
 AURORA_CLUSTER = "aws:rds/cluster:Cluster"
 CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+DB_INSTANCES = ("aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance")
+
+# The RDS server CAs whose root certificates are valid past 2060 ("Certificate authorities",
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html); rds-ca-2019
+# expired in August 2024. Unset is not accepted: the CA of a new instance is the account's override
+# of the Region default (ModifyCertificates, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyCertificates.html)
+# or else RDS's Region default, neither of which the stack controls or the pack can see.
+CURRENT_RDS_CAS = ("rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1")
 
 # Family prefix -> (parameter that forces TLS, accepted values, the value to show in messages).
 TLS_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -46,13 +57,25 @@ TLS_PARAMETERS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 ENGINE_NAMES = {"aurora-postgresql": "Aurora PostgreSQL", "aurora-mysql": "Aurora MySQL"}
 
-# ELB security policies that negotiate TLS 1.2 and later only, by exact name, from the AWS docs
-# "Security policies for your Application Load Balancer" (the same names serve NLB TLS listeners):
+# ELB security policies that negotiate TLS 1.2 and later only, with forward-secret key exchange only,
+# by exact name, from the AWS docs "Security policies for your Application Load Balancer" and
+# "Security policies for your Network Load Balancer" (the same names serve NLB TLS listeners),
+# reviewed 2026-12-07:
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html
+# The list is the intersection of what the peers accept, so no peer fails a listener the pack passes:
+# - Trivy AVD-AWS-0047 (aws0047 rego) fails ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06 and -Ext2-2021-06
+#   as outdated: the Ext* ("extended") policies add legacy TLS 1.2 ciphers (AES*-SHA CBC with SHA-1,
+#   and in Ext2 static-RSA key exchange without forward secrecy). Their FIPS and PQ twins
+#   (Ext0/Ext1/Ext2-FIPS-2023-04, -PQ-2025-09) are excluded for the same reason.
+# - Pulumi's compliance-ready policies accept only the TLS13 1-2/1-3, FIPS-2023-04 and FS-1-2-Res
+#   families; ELBSecurityPolicy-FS-1-2-2019-08 (not Res) keeps ECDHE-*-SHA (SHA-1 CBC) ciphers.
+# - Checkov CKV_AWS_103 (TLS 1.2+) and CKV2_AWS_74 (strong ciphers: FS, FIPS and TLS13 policies).
 # A prefix cannot decide it: ELBSecurityPolicy-TLS13-1-0-2021-06 and -TLS13-1-1-2021-06 (and their
 # FIPS twins) share the TLS13 prefix but also negotiate TLS 1.0 / 1.1; ELBSecurityPolicy-FS-2018-06
-# and -FS-1-1-2019-08 are forward secret but allow TLS 1.0 / 1.1. An unlisted (future) name fails
-# until it is reviewed and added here.
+# and -FS-1-1-2019-08 are forward secret but allow TLS 1.0 / 1.1; ELBSecurityPolicy-TLS-1-2-2017-01
+# and -TLS-1-2-Ext-2018-06 are TLS 1.2-only with static-RSA key exchange. An unlisted (future) name
+# fails until it is reviewed and added here.
 RECOMMENDED_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 MODERN_SSL_POLICIES = frozenset(
     {
@@ -61,27 +84,16 @@ MODERN_SSL_POLICIES = frozenset(
         "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
         "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
         "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
-        # TLS 1.3 and 1.2 (Res: forward-secret AEAD ciphers only; Ext*: more TLS 1.2 ciphers).
+        # TLS 1.3 and 1.2 with ECDHE ciphers only (Res: AEAD (GCM) ciphers only).
         "ELBSecurityPolicy-TLS13-1-2-2021-06",
         "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-        "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
         "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
         "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
-        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",
-        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04",
-        "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04",
         "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
         "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
-        "ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09",
-        "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
         "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09",
         "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09",
-        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09",
-        "ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-PQ-2025-09",
-        "ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-PQ-2025-09",
-        # TLS 1.2 only, forward-secret ciphers only (for clients without TLS 1.3).
-        "ELBSecurityPolicy-FS-1-2-2019-08",
+        # TLS 1.2 only, forward-secret SHA-2 ciphers only (for clients without TLS 1.3).
         "ELBSecurityPolicy-FS-1-2-Res-2019-08",
         "ELBSecurityPolicy-FS-1-2-Res-2020-10",
     }
@@ -95,7 +107,20 @@ def _shown(value: Any) -> str:
 
 
 def _msk_tls(args: ResourceValidationArgs, report: Report) -> None:
-    """MSK accepts TLS only from clients and encrypts broker-to-broker traffic."""
+    """MSK accepts TLS only from clients and encrypts broker-to-broker traffic; MSK Connect connects over TLS.
+
+    A connector's kafkaClusterEncryptionInTransit.encryptionType is PLAINTEXT or TLS
+    (https://docs.aws.amazon.com/MSKC/latest/mskc/API_KafkaClusterEncryptionInTransit.html); unset fails.
+    """
+    if args.resource_type == MSK_CONNECTOR:
+        kind = get(plain(args.props), "kafkaClusterEncryptionInTransit.encryptionType")
+        if is_unknown(kind):
+            report(unknown_message("MSK Connect connector kafkaClusterEncryptionInTransit.encryptionType", "TLS"))
+        elif kind != "TLS":
+            report(
+                f"MSK Connect connector kafkaClusterEncryptionInTransit.encryptionType must be TLS, not {_shown(kind)}."
+            )
+        return
     if args.resource_type != MSK_CLUSTER:
         return
     props = plain(args.props)
@@ -166,25 +191,70 @@ def _cluster_uses_tls_group(args: StackValidationArgs, report: Report) -> None:
                 )
 
 
-def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
-    if statement.get("Effect") != "Deny":
+_TLS_DENY_MESSAGE = 'S3 bucket policy must deny s3:* to every principal when aws:SecureTransport is "false".'
+
+
+def _is_tls_deny(statement: Mapping[str, Any]) -> bool:
+    """A Deny of every S3 action (s3:* or *) to every principal when aws:SecureTransport is false.
+
+    Not a TLS deny: an Allow conditioned on aws:SecureTransport "true" (another statement may still
+    allow plain HTTP), a deny of some actions only (s3:GetObject), a deny to one account, or a
+    NotPrincipal/NotAction/NotResource form. An extra s3:TlsVersion deny is fine but no substitute.
+    """
+    if statement.get("Effect") != "Deny" or any(k in statement for k in ("NotPrincipal", "NotAction", "NotResource")):
         return False
     principal = statement.get("Principal")
     if not (principal == "*" or (isinstance(principal, Mapping) and "*" in strings(principal.get("AWS")))):
         return False
-    if not {"*", "s3:*"} & set(strings(statement.get("Action"))):
+    if not {"*", "s3:*"} & {a.lower() for a in strings(statement.get("Action"))}:
         return False
-    condition = get(statement, "Condition.Bool.aws:SecureTransport")
-    return any(str(v).lower() == "false" for v in as_list(condition))
+    for operator in ("Bool", "BoolIfExists"):
+        block = get(statement, f"Condition.{operator}")
+        if isinstance(block, Mapping):
+            values = [v for k, v in block.items() if str(k).lower() == "aws:securetransport"]
+            if any(str(v).lower() == "false" for value in values for v in as_list(value)):
+                return True
+    return False
+
+
+def _covers(patterns: list[str], target: str) -> bool:
+    """Some IAM resource pattern (`*`, `?` wildcards) matches `target`, itself read literally."""
+    return any(fnmatch.fnmatchcase(target, pattern) for pattern in patterns)
+
+
+def _bucket_names(bucket: Any, patterns: list[str]) -> list[str]:
+    """The bucket the policy is for: its `bucket` input, else every bucket its S3 ARNs name."""
+    if isinstance(bucket, str) and bucket and not is_unknown(bucket):
+        arn = parse_arn(bucket)
+        return [arn.resource if arn else bucket]
+    return sorted({p.split(":::", 1)[1].split("/", 1)[0] for p in patterns if ":::" in p})
 
 
 def _bucket_policy_tls_only(args: ResourceValidationArgs, report: Report) -> None:
-    """Bucket policies deny every request that does not use TLS."""
+    """Bucket policies deny every request that does not use TLS, to the bucket and to each of its objects.
+
+    A deny on `arn:aws:s3:::bucket` alone leaves object reads and writes (s3:GetObject,
+    s3:PutObject act on `bucket/*`) open to plain HTTP; one on `bucket/*` alone leaves the bucket
+    operations (ListBucket, GetBucketPolicy) open. Both ARNs, or `*`, must be covered
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html#transit).
+    """
     if args.resource_type != BUCKET_POLICY:
         return
-    document = policy_document(plain(args.props).get("policy"), ["policy"])
-    if not any(_denies_insecure_transport(s) for s in statements(document)):
-        report('S3 bucket policy must deny s3:* to every principal when aws:SecureTransport is "false".')
+    props = plain(args.props)
+    document = policy_document(props.get("policy"), ["policy"])
+    denies = [s for s in statements(document) if _is_tls_deny(s)]
+    if not denies:
+        report(_TLS_DENY_MESSAGE)
+        return
+    patterns = [r for s in denies for r in strings(s.get("Resource"))]
+    names = _bucket_names(props.get("bucket"), patterns)
+    partition = "aws"
+    for name in names or ["<bucket>"]:
+        arn = f"arn:{partition}:s3:::{name}"
+        if _covers(patterns, arn) and _covers(patterns, f"{arn}/*"):
+            return
+    shown = f"arn:{partition}:s3:::{names[0] if names else '<bucket>'}"
+    report(f"S3 bucket policy TLS deny must cover both the bucket and its objects ({shown} and {shown}/*).")
 
 
 def _bucket_policy_attached(args: StackValidationArgs, report: Report) -> None:
@@ -226,19 +296,33 @@ def _listener_tls(args: ResourceValidationArgs, report: Report) -> None:
     elif ssl_policy not in MODERN_SSL_POLICIES:
         # Unset: AWS applies ELBSecurityPolicy-2016-08 (TLS 1.0-1.2) to listeners created outside the console.
         report(
-            "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later only "
-            f"(e.g. {RECOMMENDED_SSL_POLICY}), not {_shown(ssl_policy)}."
+            "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later with "
+            f"forward-secret ciphers only (e.g. {RECOMMENDED_SSL_POLICY}), not {_shown(ssl_policy)}."
         )
+
+
+def _db_instance_current_ca(args: ResourceValidationArgs, report: Report) -> None:
+    """DB instances pin a current RDS server CA (clients verify it with sslmode=verify-full)."""
+    if args.resource_type not in DB_INSTANCES:
+        return
+    ca = plain(args.props).get("caCertIdentifier")
+    allowed = ", ".join(CURRENT_RDS_CAS)
+    if is_unknown(ca):
+        report(unknown_message("DB instance caCertIdentifier", f"one of {allowed}"))
+    elif ca not in CURRENT_RDS_CAS:
+        report(f"DB instance caCertIdentifier must be one of {allowed}, not {_shown(ca)}.")
 
 
 POLICIES = [
     resource_policy(
         name="msk-tls-in-transit",
-        description="MSK clusters must accept TLS only from clients and encrypt traffic between brokers.",
+        description="MSK clusters and MSK Connect connectors must use TLS for clients, brokers and connectors.",
         validate=_msk_tls,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls(
+            "ENC-MSK-TLS-CLIENT", "ENC-MSK-TLS-INCLUSTER", "ENC-MSKCONNECT-TLS", security_hub=("MSK.1", "MSK.3")
+        ),
         remediation='Set encryptionInfo.encryptionInTransit={"clientBroker": "TLS", "inCluster": True}.',
     ),
     resource_policy(
@@ -247,7 +331,7 @@ POLICIES = [
         validate=_parameter_group_forces_tls,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls("ENC-RDS-TLS"),
         remediation='Add {"name": "rds.force_ssl", "value": "1"} (PostgreSQL) to parameters.',
     ),
     stack_policy(
@@ -256,7 +340,7 @@ POLICIES = [
         validate=_cluster_uses_tls_group,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls("ENC-RDS-TLS"),
         remediation="Set dbClusterParameterGroupName=<the TLS-forcing ClusterParameterGroup>.name.",
     ),
     resource_policy(
@@ -265,8 +349,11 @@ POLICIES = [
         validate=_bucket_policy_tls_only,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
-        remediation='Add a Deny of s3:* for Principal "*" with Condition {"Bool": {"aws:SecureTransport": "false"}}.',
+        compliance=TRANSIT.with_controls("ENC-S3-TLS-ONLY", security_hub=("S3.5",)),
+        remediation=(
+            'Add a Deny of s3:* for Principal "*" on [<bucket arn>, <bucket arn>/*] with Condition '
+            '{"Bool": {"aws:SecureTransport": "false"}}.'
+        ),
     ),
     stack_policy(
         name="s3-bucket-policy-attached",
@@ -274,16 +361,30 @@ POLICIES = [
         validate=_bucket_policy_attached,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls("ENC-S3-TLS-ONLY", security_hub=("S3.5",)),
         remediation="Add an aws.s3.BucketPolicy(bucket=<bucket>.id) with the SecureTransport deny.",
     ),
     resource_policy(
         name="lb-listener-modern-tls",
-        description="Load balancer listeners must use HTTPS or TLS with a security policy that allows TLS 1.2+ only.",
+        description="Load balancer listeners must use HTTPS or TLS with a TLS 1.2+, forward-secret security policy.",
         validate=_listener_tls,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=TRANSIT,
+        compliance=TRANSIT.with_controls(
+            "ENC-LB-HTTPS-ONLY",
+            "ENC-LB-HTTP-REDIRECT",
+            "ENC-LB-TLS-POLICY",
+            security_hub=("ELB.1", "ELB.17", "ELB.18"),
+        ),
         remediation=f"Use protocol HTTPS/TLS with sslPolicy {RECOMMENDED_SSL_POLICY}.",
+    ),
+    resource_policy(
+        name="rds-instance-current-ca",
+        description="DB instances must pin a current RDS certificate authority for their server certificate.",
+        validate=_db_instance_current_ca,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=TRANSIT.with_controls("ENC-RDS-CA"),
+        remediation="Set caCertIdentifier to rds-ca-rsa2048-g1 (components/aurora_plan.CA_CERT_IDENTIFIER).",
     ),
 ]

@@ -248,6 +248,13 @@ def _drop_tls_deny(document: dict[str, Any]) -> None:
     document["Statement"] = [s for s in document["Statement"] if "aws:SecureTransport" not in json.dumps(s)]
 
 
+def _tls_deny_on_bucket_only(document: dict[str, Any]) -> None:
+    """The TLS-only deny keeps the bucket ARN and loses `<bucket>/*`: objects readable over plain HTTP."""
+    for statement in document["Statement"]:
+        if "aws:SecureTransport" in json.dumps(statement):
+            statement["Resource"] = [r for r in statement["Resource"] if not r.endswith("/*")]
+
+
 def other_region_key(path: Path) -> Edit:
     """Point a key reference at the same key id in another region of the jurisdiction."""
 
@@ -478,6 +485,55 @@ MUTATIONS: tuple[Mutation, ...] = (
         AURORA,
         other_region_key("kmsKeyId"),
     ),
+    Mutation(
+        "aurora-key-other-account",
+        "encryption-at-rest",
+        "Aurora member cluster encrypted with a key ARN of another account",
+        AURORA,
+        set_input("kmsKeyId", "arn:aws:kms:us-east-1:444455556666:key/mrk-0123456789abcdef0123456789abcdef"),
+    ),
+    Mutation(
+        "log-group-key-of-no-stack-key",
+        "encryption-at-rest",
+        "EKS control-plane log group under a key id that names no key of the stack",
+        LOG_GROUP,
+        set_input("kmsKeyId", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+    ),
+    Mutation(
+        "secret-replica-aws-managed-key",
+        "encryption-at-rest",
+        "ledger master secret replica in us-west-2 without a kmsKeyId (aws/secretsmanager)",
+        Select("aws:secretsmanager/secret:Secret"),
+        drop_input("replicas[0].kmsKeyId"),
+    ),
+    Mutation(
+        "node-template-encrypts-xvdb-only",
+        "encryption-at-rest",
+        "EKS node launch template encrypts /dev/xvdb only: the AL2023 root /dev/xvda keeps the AMI mapping",
+        LAUNCH_TEMPLATE,
+        set_input("blockDeviceMappings[0].deviceName", "/dev/xvdb"),
+    ),
+    Mutation(
+        "kms-key-disabled",
+        "encryption-at-rest",
+        "data key disabled",
+        DATA_KEY,
+        set_input("isEnabled", False),
+    ),
+    Mutation(
+        "kms-key-short-deletion-window",
+        "encryption-at-rest",
+        "data key deletion window of 7 days",
+        DATA_KEY,
+        set_input("deletionWindowInDays", 7),
+    ),
+    Mutation(
+        "kms-key-rotation-period-two-years",
+        "encryption-at-rest",
+        "data key rotates every 730 days",
+        DATA_KEY,
+        set_input("rotationPeriodInDays", 730),
+    ),
     # -- encryption in transit -------------------------------------------------------------------
     Mutation(
         "msk-client-plaintext",
@@ -515,6 +571,20 @@ MUTATIONS: tuple[Mutation, ...] = (
         edit_json("policy", _drop_tls_deny),
     ),
     Mutation(
+        "s3-policy-tls-deny-bucket-only",
+        "encryption-in-transit",
+        "report bucket TLS deny covers the bucket ARN but not its objects",
+        Select("aws:s3/bucketPolicy:BucketPolicy"),
+        edit_json("policy", _tls_deny_on_bucket_only),
+    ),
+    Mutation(
+        "aurora-instance-expired-ca",
+        "encryption-in-transit",
+        "Aurora writer on the expired rds-ca-2019 server CA",
+        AURORA_INSTANCE,
+        set_input("caCertIdentifier", "rds-ca-2019"),
+    ),
+    Mutation(
         "s3-policy-removed",
         "encryption-in-transit",
         "report bucket without a bucket policy",
@@ -534,6 +604,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         "API listener on a TLS13-prefixed policy that still negotiates TLS 1.0 and 1.1",
         LISTENER,
         set_input("sslPolicy", "ELBSecurityPolicy-TLS13-1-0-2021-06"),
+    ),
+    Mutation(
+        "lb-listener-tls13-ext2",
+        "encryption-in-transit",
+        "API listener on TLS13-1-2-Ext2, which adds static-RSA and SHA-1 CBC ciphers",
+        LISTENER,
+        set_input("sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06"),
     ),
     Mutation(
         "lb-listener-plain-http",

@@ -120,6 +120,7 @@ def aurora_instance(region: str = PRIMARY, index: int = 1) -> dict[str, Any]:
         "publiclyAccessible": False,
         "performanceInsightsEnabled": True,
         "performanceInsightsKmsKeyId": key_arn(region, "data"),
+        "caCertIdentifier": "rds-ca-rsa2048-g1",
         "tags": cell_tags(region),
     }
 
@@ -851,4 +852,71 @@ def k8s_pdb() -> dict[str, Any]:
     return {
         "metadata": {"name": "api", "namespace": "ledger"},
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "api"}}},
+    }
+
+
+# --- encryption at rest and in transit (wt18/enc) --------------------------------------------
+
+T_EC2_INSTANCE = "aws:ec2/instance:Instance"
+T_EBS_VOLUME = "aws:ebs/volume:Volume"
+T_EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+T_EBS_DEFAULT_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
+T_DB_INSTANCE = "aws:rds/instance:Instance"
+OTHER_ACCOUNT = "444455556666"
+
+
+def replicated_secret(region: str = PRIMARY, replica_region: str = SECONDARY) -> dict[str, Any]:
+    """A secret under the secrets key with one replica under that key's replica in `replica_region`."""
+    props = secret(region)
+    props["replicas"] = [{"region": replica_region, "kmsKeyId": key_arn(replica_region, "secrets")}]
+    return props
+
+
+def ec2_instance(region: str = PRIMARY) -> dict[str, Any]:
+    """An EC2 instance with an encrypted root and one encrypted data volume."""
+    volume = {"encrypted": True, "kmsKeyId": key_arn(region, "data"), "volumeType": "gp3"}
+    return {
+        "region": region,
+        "instanceType": "m7i.large",
+        "rootBlockDevice": dict(volume),
+        "ebsBlockDevices": [{"deviceName": "/dev/xvdf", **volume}],
+        "tags": cell_tags(region),
+    }
+
+
+def ebs_volume(region: str = PRIMARY) -> dict[str, Any]:
+    """An encrypted EBS volume."""
+    return {
+        "region": region,
+        "availabilityZone": f"{region}a",
+        "size": 100,
+        "encrypted": True,
+        "kmsKeyId": key_arn(region, "data"),
+    }
+
+
+def rds_instance(region: str = PRIMARY) -> dict[str, Any]:
+    """A (non-Aurora) PostgreSQL DB instance, encrypted under the data key, on a current CA."""
+    return {
+        "region": region,
+        "identifier": f"finstack-prod-reporting-{SHORT[region]}",
+        "engine": "postgres",
+        "instanceClass": "db.m7g.large",
+        "storageEncrypted": True,
+        "kmsKeyId": key_arn(region, "data"),
+        "performanceInsightsEnabled": True,
+        "performanceInsightsKmsKeyId": key_arn(region, "data"),
+        "caCertIdentifier": "rds-ca-rsa4096-g1",
+        "publiclyAccessible": False,
+        "tags": cell_tags(region),
+    }
+
+
+def msk_connector(region: str = PRIMARY) -> dict[str, Any]:
+    """An MSK Connect connector reaching the cluster over TLS with IAM auth."""
+    return {
+        "region": region,
+        "name": "ledger-sink",
+        "kafkaClusterEncryptionInTransit": {"encryptionType": "TLS"},
+        "kafkaClusterClientAuthentication": {"authenticationType": "IAM"},
     }

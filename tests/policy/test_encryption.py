@@ -11,7 +11,9 @@ from tests.policy.helpers import (
     PRIMARY,
     SECONDARY,
     UNKNOWN,
+    UNKNOWN_ARRAY,
     UNKNOWN_BOOL,
+    UNKNOWN_NUMBER,
     UNKNOWN_OBJECT,
     check,
     check_stack,
@@ -23,6 +25,10 @@ from tests.policy.helpers import (
 )
 
 AWS_RDS_KEY = f"arn:aws:kms:{PRIMARY}:111122223333:alias/aws/rds"
+ROOT_NOT_MAPPED = (
+    "Launch template blockDeviceMappings must map /dev/xvda (the AMI root device) "
+    "to an ebs volume with encrypted true and a kmsKeyId."
+)
 
 
 # --- aurora-storage-encrypted ---------------------------------------------------------------
@@ -282,10 +288,8 @@ def test_ec2_launch_template_ebs_encrypted__boolean_true_accepted():
             {"blockDeviceMappings.0.ebs.kmsKeyId": DELETE},
             ["Launch template volume /dev/xvda ebs.kmsKeyId must name a customer managed KMS key."],
         ),
-        (
-            {"blockDeviceMappings": []},
-            ["Launch template blockDeviceMappings must declare the root volume with ebs.encrypted and a kmsKeyId."],
-        ),
+        ({"blockDeviceMappings": []}, [ROOT_NOT_MAPPED]),
+        ({"blockDeviceMappings": DELETE}, [ROOT_NOT_MAPPED]),
     ],
 )
 def test_ec2_launch_template_ebs_encrypted__violation(changes, expected):
@@ -337,7 +341,14 @@ def test_kms_key_rotation_enabled__compliant_passes():
     [
         ({"enableKeyRotation": False}, ["KMS key enableKeyRotation must be true."]),
         ({"enableKeyRotation": DELETE}, ["KMS key enableKeyRotation must be true."]),
-        ({"rotationPeriodInDays": 730}, ["KMS key rotationPeriodInDays must be at most 365, not 730."]),
+        ({"rotationPeriodInDays": 730}, ["KMS key rotationPeriodInDays must be between 90 and 365, not 730."]),
+        ({"rotationPeriodInDays": 2560}, ["KMS key rotationPeriodInDays must be between 90 and 365, not 2560."]),
+        ({"rotationPeriodInDays": 30}, ["KMS key rotationPeriodInDays must be between 90 and 365, not 30."]),
+        ({"rotationPeriodInDays": 89.0}, ["KMS key rotationPeriodInDays must be between 90 and 365, not 89."]),
+        (
+            {"rotationPeriodInDays": "365"},
+            ["KMS key rotationPeriodInDays must be a number of days between 90 and 365, not 365."],
+        ),
     ],
 )
 def test_kms_key_rotation_enabled__violation(changes, expected):
@@ -643,4 +654,544 @@ def test_kms_key_policy_allows_service_use__wildcard_not_scoped_to_the_service_a
     # Regression guard: these statements were never a path; the scoped-"*" form must not make them one.
     assert check_stack(POLICY, _key_use_stack(ADMIN_ONLY, statement)) == [
         _violation("s3", "the account through kms:ViaService")
+    ]
+
+
+# --- customer keys by spelling (every CMK rule) -----------------------------------------------
+
+OTHER_ACCOUNT_KEY = f"arn:aws:kms:{PRIMARY}:{f.OTHER_ACCOUNT}:key/mrk-0123456789abcdef0123456789abcdef"
+
+# (policy, type, factory, path to the key, the subject of the message)
+CMK_RULES = [
+    ("aurora-storage-encrypted", f.T_CLUSTER, f.aurora_cluster, "kmsKeyId", "Aurora cluster kmsKeyId"),
+    (
+        "rds-performance-insights-cmk",
+        f.T_INSTANCE,
+        f.aurora_instance,
+        "performanceInsightsKmsKeyId",
+        "performanceInsightsKmsKeyId",
+    ),
+    (
+        "eks-secrets-encrypted",
+        f.T_EKS,
+        f.eks_cluster,
+        "encryptionConfig.provider.keyArn",
+        "EKS cluster encryptionConfig.provider.keyArn",
+    ),
+    (
+        "msk-encrypted-at-rest-cmk",
+        f.T_MSK,
+        f.msk_cluster,
+        "encryptionInfo.encryptionAtRestKmsKeyArn",
+        "MSK cluster encryptionInfo.encryptionAtRestKmsKeyArn",
+    ),
+    ("cloudwatch-log-group-cmk", f.T_LOG_GROUP, f.log_group, "kmsKeyId", "CloudWatch log group kmsKeyId"),
+    (
+        "s3-bucket-sse-kms",
+        f.T_SSE,
+        f.sse_config,
+        "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId",
+        "S3 bucket encryption kmsMasterKeyId",
+    ),
+    (
+        "ec2-launch-template-ebs-encrypted",
+        f.T_LAUNCH_TEMPLATE,
+        f.launch_template,
+        "blockDeviceMappings.0.ebs.kmsKeyId",
+        "Launch template volume /dev/xvda ebs.kmsKeyId",
+    ),
+    ("secretsmanager-secret-cmk", f.T_SECRET, f.secret, "kmsKeyId", "Secrets Manager secret kmsKeyId"),
+    (
+        "secretsmanager-secret-cmk",
+        f.T_SECRET,
+        f.replicated_secret,
+        "replicas.0.kmsKeyId",
+        f"Secrets Manager secret replica {SECONDARY} kmsKeyId",
+    ),
+    (
+        "secretsmanager-secret-cmk",
+        f.T_CLUSTER,
+        f.aurora_cluster,
+        "masterUserSecretKmsKeyId",
+        "Aurora cluster masterUserSecretKmsKeyId",
+    ),
+    ("sns-topic-cmk", f.T_TOPIC, f.sns_topic, "kmsMasterKeyId", "SNS topic kmsMasterKeyId"),
+    (
+        "ec2-ebs-volumes-encrypted",
+        f.T_EC2_INSTANCE,
+        f.ec2_instance,
+        "rootBlockDevice.kmsKeyId",
+        "EC2 instance rootBlockDevice kmsKeyId",
+    ),
+    ("ec2-ebs-volumes-encrypted", f.T_EBS_VOLUME, f.ebs_volume, "kmsKeyId", "EBS volume kmsKeyId"),
+]
+
+CMK_CASES = [pytest.param(*rule, id=f"{rule[0]}:{rule[1].split(':')[-1]}:{rule[3]}") for rule in CMK_RULES]
+
+
+@pytest.mark.parametrize(("policy_name", "type_", "factory", "path", "subject"), CMK_CASES)
+def test_cmk_rules__compliant_passes(policy_name, type_, factory, path, subject):
+    assert check(policy_name, type_, factory()) == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        DELETE,
+        "",
+        "  ",
+        "alias/aws/rds",
+        "alias/AWS/rds",
+        "aws/secretsmanager",
+        f"arn:aws:kms:{PRIMARY}:111122223333:alias/aws/ebs",
+        f"arn:aws:iam::111122223333:role/{'x'}",
+        f"arn:aws:kms:{PRIMARY}:111122223333:grant/abc",
+        f" {key_arn(PRIMARY)}",
+    ],
+)
+@pytest.mark.parametrize(("policy_name", "type_", "factory", "path", "subject"), CMK_CASES)
+def test_cmk_rules__aws_managed_or_malformed_key_fails(policy_name, type_, factory, path, subject, key):
+    props = edit(factory(), {path: key})
+    assert check(policy_name, type_, props) == [f"{subject} must name a customer managed KMS key."]
+
+
+@pytest.mark.parametrize(("policy_name", "type_", "factory", "path", "subject"), CMK_CASES)
+def test_cmk_rules__unknown_key_counts_as_present(policy_name, type_, factory, path, subject):
+    assert check(policy_name, type_, edit(factory(), {path: UNKNOWN})) == []
+
+
+# --- kms-key-reference-customer-managed -------------------------------------------------------
+
+
+def test_kms_key_reference_customer_managed__compliant_stack_passes():
+    assert check_stack("kms-key-reference-customer-managed", f.compliant_stack().resources) == []
+
+
+# (resource of the compliant stack, path of its key reference, path as the message shows it)
+STACK_REFERENCES = [
+    (f"aurora-{PRIMARY}-cluster", "kmsKeyId", "kmsKeyId"),
+    (f"aurora-{PRIMARY}-cluster", "masterUserSecretKmsKeyId", "masterUserSecretKmsKeyId"),
+    (f"aurora-{PRIMARY}-cluster", "performanceInsightsKmsKeyId", "performanceInsightsKmsKeyId"),
+    (f"eks-{PRIMARY}-cluster", "encryptionConfig.provider.keyArn", "encryptionConfig.provider.keyArn"),
+    (
+        f"msk-{PRIMARY}-cluster",
+        "encryptionInfo.encryptionAtRestKmsKeyArn",
+        "encryptionInfo.encryptionAtRestKmsKeyArn",
+    ),
+    (f"eks-{PRIMARY}-nodes-lt", "blockDeviceMappings.0.ebs.kmsKeyId", "blockDeviceMappings[0].ebs.kmsKeyId"),
+    (f"alerts-{PRIMARY}-topic", "kmsMasterKeyId", "kmsMasterKeyId"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "shown"), STACK_REFERENCES)
+def test_kms_key_reference_customer_managed__key_of_another_account_fails(name, path, shown):
+    stack = f.compliant_stack()
+    resources = stack.replace(name, edit(stack.props(name), {path: OTHER_ACCOUNT_KEY}))
+    assert messages(check_stack("kms-key-reference-customer-managed", resources)) == [
+        f"{name} {shown} must name a customer managed KMS key of this stack; {OTHER_ACCOUNT_KEY} is a key of "
+        f"account {f.OTHER_ACCOUNT}, not of 111122223333."
+    ]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "alias/aws/rds",
+        f"arn:aws:kms:{PRIMARY}:111122223333:alias/aws/rds",
+        "aws/rds",
+    ],
+)
+def test_kms_key_reference_customer_managed__aws_managed_key_fails(key):
+    stack = f.compliant_stack()
+    name = f"aurora-{PRIMARY}-cluster"
+    resources = stack.replace(name, edit(stack.props(name), {"kmsKeyId": key}))
+    assert check_stack("kms-key-reference-customer-managed", resources) == [
+        (
+            f"{name} kmsKeyId must name a customer managed KMS key of this stack; {key} is an AWS managed key "
+            "or no KMS key.",
+            urn(f.T_CLUSTER, name),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "1234abcd-12ab-34cd-56ef-1234567890ab",  # a key id of no key of the stack (an AWS managed key's, say)
+        f"arn:aws:kms:{PRIMARY}:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "alias/finstack/prod/unknown",
+    ],
+)
+def test_kms_key_reference_customer_managed__key_of_no_stack_key_fails(key):
+    stack = f.compliant_stack()
+    name = f"msk-{PRIMARY}-cluster"
+    resources = stack.replace(name, edit(stack.props(name), {"encryptionInfo.encryptionAtRestKmsKeyArn": key}))
+    assert messages(check_stack("kms-key-reference-customer-managed", resources)) == [
+        f"{name} encryptionInfo.encryptionAtRestKmsKeyArn must name a customer managed KMS key of this stack; "
+        f"{key} is no KMS key of this stack."
+    ]
+
+
+def test_kms_key_reference_customer_managed__alias_of_a_stack_key_passes():
+    stack = f.compliant_stack()
+    stack.add(
+        "aws:kms/alias:Alias",
+        "keys-data-alias",
+        {"region": PRIMARY, "name": "alias/finstack/prod/data", "targetKeyId": key_arn(PRIMARY)},
+    )
+    name = f"aurora-{PRIMARY}-cluster"
+    resources = stack.replace(name, edit(stack.props(name), {"kmsKeyId": "alias/finstack/prod/data"}))
+    assert check_stack("kms-key-reference-customer-managed", resources) == []
+
+
+def test_kms_key_reference_customer_managed__secret_replica_key_of_another_account_fails():
+    stack = f.compliant_stack()
+    other = OTHER_ACCOUNT_KEY.replace(PRIMARY, SECONDARY)
+    stack.add(f.T_SECRET, "ledger-secret", edit(f.replicated_secret(), {"replicas.0.kmsKeyId": other}))
+    assert messages(check_stack("kms-key-reference-customer-managed", stack.resources)) == [
+        f"ledger-secret replicas[0].kmsKeyId must name a customer managed KMS key of this stack; {other} is a key "
+        f"of account {f.OTHER_ACCOUNT}, not of 111122223333."
+    ]
+
+
+def test_kms_key_reference_customer_managed__unknown_key_resolved_through_dependency_passes():
+    stack = f.compliant_stack()
+    name = f"aurora-{SECONDARY}-cluster"
+    stack.named(name).property_dependencies["kmsKeyId"] = [stack.named(f"keys-data-{SECONDARY}")]
+    resources = stack.replace(name, edit(stack.props(name), {"kmsKeyId": UNKNOWN}))
+    assert check_stack("kms-key-reference-customer-managed", resources) == []
+
+
+def test_kms_key_reference_customer_managed__unknown_key_without_key_dependency_fails():
+    stack = f.compliant_stack()
+    name = f"msk-{PRIMARY}-cluster"
+    stack.named(name).property_dependencies.clear()
+    resources = stack.replace(name, edit(stack.props(name), {"encryptionInfo.encryptionAtRestKmsKeyArn": UNKNOWN}))
+    assert messages(check_stack("kms-key-reference-customer-managed", resources)) == [
+        f"{name} encryptionInfo.encryptionAtRestKmsKeyArn must name a customer managed KMS key of this stack; "
+        "its value is unknown at preview and comes from no KMS key of this stack."
+    ]
+
+
+# --- secretsmanager-secret-cmk: replicas and the RDS-managed master secret ---------------------
+
+
+def test_secretsmanager_secret_cmk__replica_without_key_fails():
+    props = edit(f.replicated_secret(), {"replicas.0.kmsKeyId": DELETE})
+    assert check("secretsmanager-secret-cmk", f.T_SECRET, props) == [
+        f"Secrets Manager secret replica {SECONDARY} kmsKeyId must name a customer managed KMS key."
+    ]
+
+
+def test_secretsmanager_secret_cmk__each_replica_is_checked():
+    props = f.replicated_secret()
+    props["replicas"].append({"region": "us-east-2"})
+    assert check("secretsmanager-secret-cmk", f.T_SECRET, props) == [
+        "Secrets Manager secret replica us-east-2 kmsKeyId must name a customer managed KMS key."
+    ]
+
+
+def test_secretsmanager_secret_cmk__unknown_replicas_fail():
+    props = edit(f.replicated_secret(), {"replicas": UNKNOWN_ARRAY})
+    assert check("secretsmanager-secret-cmk", f.T_SECRET, props) == [
+        "Secrets Manager secret replicas is unknown at preview; it must be a list of regions, each with a "
+        "kmsKeyId as a literal so the policy can prove it."
+    ]
+
+
+def test_kms_key_same_region__secret_replica_key_of_the_primary_region_fails():
+    stack = f.compliant_stack()
+    stack.add(
+        f.T_SECRET, "ledger-secret", edit(f.replicated_secret(), {"replicas.0.kmsKeyId": key_arn(PRIMARY, "secrets")})
+    )
+    assert messages(check_stack("kms-key-same-region", stack.resources)) == [
+        f"ledger-secret replicas[0].kmsKeyId must be a KMS key in {SECONDARY}, not {PRIMARY}."
+    ]
+
+
+@pytest.mark.parametrize("key", [DELETE, "alias/aws/secretsmanager"])
+def test_secretsmanager_secret_cmk__managed_master_secret_without_cmk_fails(key):
+    props = edit(f.aurora_cluster(), {"masterUserSecretKmsKeyId": key})
+    assert check("secretsmanager-secret-cmk", f.T_CLUSTER, props) == [
+        "Aurora cluster masterUserSecretKmsKeyId must name a customer managed KMS key."
+    ]
+
+
+@pytest.mark.parametrize("managed", [False, DELETE])
+def test_secretsmanager_secret_cmk__unmanaged_master_password_needs_no_secret_key(managed):
+    props = edit(f.aurora_cluster(), {"manageMasterUserPassword": managed, "masterUserSecretKmsKeyId": DELETE})
+    assert check("secretsmanager-secret-cmk", f.T_CLUSTER, props) == []
+
+
+def test_secretsmanager_secret_cmk__unknown_manage_flag_fails():
+    props = edit(f.aurora_cluster(), {"manageMasterUserPassword": UNKNOWN_BOOL})
+    assert check("secretsmanager-secret-cmk", f.T_CLUSTER, props) == [
+        "Aurora cluster manageMasterUserPassword is unknown at preview; it must be true or false as a literal "
+        "so the policy can prove it."
+    ]
+
+
+# --- ec2-launch-template-ebs-encrypted: the AMI's root device ----------------------------------
+
+
+def _data_volume(**ebs):
+    return {"deviceName": "/dev/xvdb", "ebs": {"encrypted": "true", "kmsKeyId": key_arn(PRIMARY), **ebs}}
+
+
+@pytest.mark.parametrize(
+    ("mappings", "expected"),
+    [
+        # Only the Bottlerocket-style data volume: the root keeps the AMI's (unencrypted) mapping.
+        ([_data_volume()], [ROOT_NOT_MAPPED]),
+        # An unknown device name: not the root either.
+        ([{**_data_volume(), "deviceName": "/dev/sdf"}], [ROOT_NOT_MAPPED]),
+        # A root mapping without ebs (noDevice / instance store): no EBS volume is declared for it.
+        ([{"deviceName": "/dev/xvda", "noDevice": ""}, _data_volume()], [ROOT_NOT_MAPPED]),
+        (
+            [{"deviceName": "/dev/xvda", "ebs": {"encrypted": False, "kmsKeyId": key_arn(PRIMARY)}}],
+            ["Launch template volume /dev/xvda ebs.encrypted must be true."],
+        ),
+        (
+            [{"deviceName": "/dev/xvda", "ebs": {"encrypted": True}}],
+            ["Launch template volume /dev/xvda ebs.kmsKeyId must name a customer managed KMS key."],
+        ),
+        (
+            [f.launch_template()["blockDeviceMappings"][0], _data_volume(encrypted="false")],
+            ["Launch template volume /dev/xvdb ebs.encrypted must be true."],
+        ),
+    ],
+)
+def test_ec2_launch_template_ebs_encrypted__root_device_variants(mappings, expected):
+    props = edit(f.launch_template(), {"blockDeviceMappings": mappings})
+    assert check("ec2-launch-template-ebs-encrypted", f.T_LAUNCH_TEMPLATE, props) == expected
+
+
+def test_ec2_launch_template_ebs_encrypted__bottlerocket_needs_both_devices_when_configured():
+    config = {"requiredDeviceNames": ["/dev/xvda", "/dev/xvdb"]}
+    props = f.launch_template()
+    assert check("ec2-launch-template-ebs-encrypted", f.T_LAUNCH_TEMPLATE, props, config=config) == [
+        "Launch template blockDeviceMappings must map /dev/xvdb (the AMI root device) to an ebs volume with "
+        "encrypted true and a kmsKeyId."
+    ]
+    props["blockDeviceMappings"].append(_data_volume())
+    assert check("ec2-launch-template-ebs-encrypted", f.T_LAUNCH_TEMPLATE, props, config=config) == []
+
+
+def test_ec2_launch_template_ebs_encrypted__unknown_device_name_fails():
+    props = edit(f.launch_template(), {"blockDeviceMappings.0.deviceName": UNKNOWN})
+    assert check("ec2-launch-template-ebs-encrypted", f.T_LAUNCH_TEMPLATE, props) == [
+        "Launch template blockDeviceMappings deviceName is unknown at preview; it must be /dev/xvda as a literal "
+        "so the policy can prove it.",
+        ROOT_NOT_MAPPED,
+    ]
+
+
+def test_ec2_launch_template_ebs_encrypted__unknown_mappings_fail():
+    props = edit(f.launch_template(), {"blockDeviceMappings": UNKNOWN_ARRAY})
+    assert check("ec2-launch-template-ebs-encrypted", f.T_LAUNCH_TEMPLATE, props) == [
+        "Launch template blockDeviceMappings is unknown at preview; it must be a list of encrypted ebs volumes "
+        "as a literal so the policy can prove it."
+    ]
+
+
+# --- ec2-ebs-volumes-encrypted ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_", "props"),
+    [
+        (f.T_EC2_INSTANCE, f.ec2_instance()),
+        (f.T_EBS_VOLUME, f.ebs_volume()),
+        (f.T_EBS_DEFAULT, {"region": PRIMARY, "enabled": True}),
+        (f.T_EBS_DEFAULT, {"region": PRIMARY}),
+        (f.T_EBS_DEFAULT_KEY, {"region": PRIMARY, "keyArn": key_arn(PRIMARY)}),
+    ],
+)
+def test_ec2_ebs_volumes_encrypted__compliant_passes(type_, props):
+    assert check("ec2-ebs-volumes-encrypted", type_, props) == []
+
+
+@pytest.mark.parametrize(
+    ("type_", "props", "expected"),
+    [
+        (
+            f.T_EC2_INSTANCE,
+            edit(f.ec2_instance(), {"rootBlockDevice": DELETE}),
+            ["EC2 instance rootBlockDevice must be declared with encrypted true and a kmsKeyId."],
+        ),
+        (
+            f.T_EC2_INSTANCE,
+            edit(f.ec2_instance(), {"rootBlockDevice.encrypted": False}),
+            ["EC2 instance rootBlockDevice encrypted must be true."],
+        ),
+        (
+            f.T_EC2_INSTANCE,
+            edit(f.ec2_instance(), {"ebsBlockDevices.0.encrypted": DELETE}),
+            ["EC2 instance ebsBlockDevice /dev/xvdf encrypted must be true."],
+        ),
+        (
+            f.T_EC2_INSTANCE,
+            edit(f.ec2_instance(), {"ebsBlockDevices.0.kmsKeyId": "alias/aws/ebs"}),
+            ["EC2 instance ebsBlockDevice /dev/xvdf kmsKeyId must name a customer managed KMS key."],
+        ),
+        (f.T_EBS_VOLUME, edit(f.ebs_volume(), {"encrypted": DELETE}), ["EBS volume encrypted must be true."]),
+        (
+            f.T_EBS_DEFAULT,
+            {"region": PRIMARY, "enabled": False},
+            ["EBS encryption by default enabled must be true."],
+        ),
+        (
+            f.T_EBS_DEFAULT_KEY,
+            {"region": PRIMARY, "keyArn": "alias/aws/ebs"},
+            ["EBS default KMS key keyArn must name a customer managed KMS key."],
+        ),
+    ],
+)
+def test_ec2_ebs_volumes_encrypted__violation(type_, props, expected):
+    assert check("ec2-ebs-volumes-encrypted", type_, props) == expected
+
+
+def test_ec2_ebs_volumes_encrypted__unknown_flag_fails():
+    props = edit(f.ec2_instance(), {"rootBlockDevice.encrypted": UNKNOWN_BOOL})
+    assert check("ec2-ebs-volumes-encrypted", f.T_EC2_INSTANCE, props) == [
+        "EC2 instance rootBlockDevice encrypted is unknown at preview; it must be true as a literal so the policy "
+        "can prove it."
+    ]
+
+
+# --- kms-key-rotation-enabled: period bounds ---------------------------------------------------
+
+
+@pytest.mark.parametrize("period", [90, 180, 365, 365.0, DELETE])
+def test_kms_key_rotation_enabled__period_within_bounds_passes(period):
+    assert check("kms-key-rotation-enabled", f.T_KEY, edit(f.kms_key(), {"rotationPeriodInDays": period})) == []
+
+
+def test_kms_key_rotation_enabled__unknown_period_fails():
+    props = edit(f.kms_key(), {"rotationPeriodInDays": UNKNOWN_NUMBER})
+    assert check("kms-key-rotation-enabled", f.T_KEY, props) == [
+        "KMS key rotationPeriodInDays is unknown at preview; it must be between 90 and 365 as a literal so the "
+        "policy can prove it."
+    ]
+
+
+# --- kms-key-enabled ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_", "props"),
+    [
+        (f.T_KEY, f.kms_key()),
+        (f.T_KEY, edit(f.kms_key(), {"isEnabled": True})),
+        (f.T_REPLICA_KEY, f.replica_key()),
+        (f.T_REPLICA_KEY, edit(f.replica_key(), {"enabled": True})),
+    ],
+)
+def test_kms_key_enabled__enabled_or_unset_passes(type_, props):
+    assert check("kms-key-enabled", type_, props) == []
+
+
+@pytest.mark.parametrize(
+    ("type_", "props", "expected"),
+    [
+        (f.T_KEY, edit(f.kms_key(), {"isEnabled": False}), ["KMS key isEnabled must be true."]),
+        (f.T_KEY, edit(f.kms_key(), {"isEnabled": "false"}), ["KMS key isEnabled must be true."]),
+        (f.T_REPLICA_KEY, edit(f.replica_key(), {"enabled": False}), ["KMS replica key enabled must be true."]),
+    ],
+)
+def test_kms_key_enabled__disabled_fails(type_, props, expected):
+    assert check("kms-key-enabled", type_, props) == expected
+
+
+def test_kms_key_enabled__unknown_fails():
+    assert check("kms-key-enabled", f.T_KEY, edit(f.kms_key(), {"isEnabled": UNKNOWN_BOOL})) == [
+        "KMS key isEnabled is unknown at preview; it must be true as a literal so the policy can prove it."
+    ]
+
+
+# --- kms-key-deletion-window --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_", "props"),
+    [
+        (f.T_KEY, f.kms_key()),
+        (f.T_KEY, edit(f.kms_key(), {"deletionWindowInDays": DELETE})),
+        (f.T_REPLICA_KEY, f.replica_key()),
+        (f.T_KEY, edit(f.kms_key(), {"deletionWindowInDays": 30.0})),
+    ],
+)
+def test_kms_key_deletion_window__thirty_days_or_unset_passes(type_, props):
+    assert check("kms-key-deletion-window", type_, props) == []
+
+
+@pytest.mark.parametrize(
+    ("type_", "props", "expected"),
+    [
+        (
+            f.T_KEY,
+            edit(f.kms_key(), {"deletionWindowInDays": 7}),
+            ["KMS key deletionWindowInDays must be at least 30, not 7."],
+        ),
+        (
+            f.T_REPLICA_KEY,
+            edit(f.replica_key(), {"deletionWindowInDays": 29.0}),
+            ["KMS replica key deletionWindowInDays must be at least 30, not 29."],
+        ),
+    ],
+)
+def test_kms_key_deletion_window__short_window_fails(type_, props, expected):
+    assert check("kms-key-deletion-window", type_, props) == expected
+
+
+def test_kms_key_deletion_window__dev_minimum_admits_seven_days():
+    props = edit(f.kms_key(), {"deletionWindowInDays": 7})
+    assert check("kms-key-deletion-window", f.T_KEY, props, config={"minimumDeletionWindowDays": 7}) == []
+
+
+def test_kms_key_deletion_window__unknown_fails():
+    props = edit(f.kms_key(), {"deletionWindowInDays": UNKNOWN_NUMBER})
+    assert check("kms-key-deletion-window", f.T_KEY, props) == [
+        "KMS key deletionWindowInDays is unknown at preview; it must be at least 30 as a literal so the policy "
+        "can prove it."
+    ]
+
+
+# --- RDS DB instances (aurora-storage-encrypted, rds-performance-insights-cmk) ------------------
+
+
+def test_aurora_storage_encrypted__encrypted_rds_instance_passes():
+    assert check("aurora-storage-encrypted", f.T_DB_INSTANCE, f.rds_instance()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"storageEncrypted": DELETE}, ["RDS instance storageEncrypted must be true."]),
+        ({"storageEncrypted": False}, ["RDS instance storageEncrypted must be true."]),
+        ({"kmsKeyId": "alias/aws/rds"}, ["RDS instance kmsKeyId must name a customer managed KMS key."]),
+        # A read replica inherits the source's encryption; its key must still be a customer key.
+        (
+            {"replicateSourceDb": "finstack-prod-reporting", "storageEncrypted": DELETE, "kmsKeyId": DELETE},
+            ["RDS instance kmsKeyId must name a customer managed KMS key."],
+        ),
+    ],
+)
+def test_aurora_storage_encrypted__rds_instance_violation(changes, expected):
+    assert check("aurora-storage-encrypted", f.T_DB_INSTANCE, edit(f.rds_instance(), changes)) == expected
+
+
+def test_rds_performance_insights_cmk__rds_instance_on_aws_key_fails():
+    props = edit(f.rds_instance(), {"performanceInsightsKmsKeyId": DELETE})
+    assert check("rds-performance-insights-cmk", f.T_DB_INSTANCE, props) == [
+        "performanceInsightsKmsKeyId must name a customer managed KMS key."
+    ]
+
+
+def test_kms_key_reference_customer_managed__rds_instance_key_of_another_account_fails():
+    stack = f.compliant_stack()
+    stack.add(f.T_DB_INSTANCE, "reporting-db", edit(f.rds_instance(), {"kmsKeyId": OTHER_ACCOUNT_KEY}))
+    assert messages(check_stack("kms-key-reference-customer-managed", stack.resources)) == [
+        f"reporting-db kmsKeyId must name a customer managed KMS key of this stack; {OTHER_ACCOUNT_KEY} is a key "
+        f"of account {f.OTHER_ACCOUNT}, not of 111122223333."
     ]

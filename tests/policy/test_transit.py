@@ -184,6 +184,94 @@ def test_s3_bucket_policy_tls_only__statement_without_tls_deny_fails(changes):
     ]
 
 
+BUCKET_ARN = "arn:aws:s3:::finstack-prod-audit"
+COVER_BOTH = f"S3 bucket policy TLS deny must cover both the bucket and its objects ({BUCKET_ARN} and {BUCKET_ARN}/*)."
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [
+        [BUCKET_ARN, f"{BUCKET_ARN}/*"],
+        "*",
+        ["*"],
+        f"{BUCKET_ARN}*",  # one pattern covering both
+    ],
+)
+def test_s3_bucket_policy_tls_only__deny_covering_bucket_and_objects_passes(resources):
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, _with_statement(Resource=resources)) == []
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [
+        f"{BUCKET_ARN}/*",  # objects only: ListBucket, GetBucketPolicy... stay open to plain HTTP
+        BUCKET_ARN,  # bucket only: GetObject and PutObject stay open to plain HTTP
+        [BUCKET_ARN, f"{BUCKET_ARN}/reports/*"],  # a prefix only
+        [BUCKET_ARN, f"{BUCKET_ARN}/one-object"],
+        ["arn:aws:s3:::another-bucket", "arn:aws:s3:::another-bucket/*"],
+        [],
+    ],
+)
+def test_s3_bucket_policy_tls_only__deny_missing_bucket_or_objects_fails(resources):
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, _with_statement(Resource=resources)) == [COVER_BOTH]
+
+
+def test_s3_bucket_policy_tls_only__two_denies_together_cover_bucket_and_objects():
+    props = _with_statement(Resource=BUCKET_ARN)
+    document = json.loads(props["policy"])
+    document["Statement"].append(
+        {**document["Statement"][0], "Sid": "DenyInsecureObjects", "Resource": f"{BUCKET_ARN}/*"}
+    )
+    props["policy"] = json.dumps(document)
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, props) == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"Principal": {"AWS": "111122223333"}},
+        {"Action": ["s3:GetObject", "s3:PutObject"]},
+        {"Effect": "Allow", "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+        {"Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}},  # an extra, not the TLS-only deny
+        {"NotResource": "arn:aws:s3:::finstack-prod-audit/public/*"},
+    ],
+)
+def test_s3_bucket_policy_tls_only__near_miss_is_no_tls_deny(changes):
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, _with_statement(**changes)) == [
+        'S3 bucket policy must deny s3:* to every principal when aws:SecureTransport is "false".'
+    ]
+
+
+def test_s3_bucket_policy_tls_only__tls_version_deny_is_an_accepted_extra():
+    props = f.bucket_policy()
+    document = json.loads(props["policy"])
+    document["Statement"].append(
+        {
+            "Sid": "DenyOldTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [BUCKET_ARN, f"{BUCKET_ARN}/*"],
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        }
+    )
+    props["policy"] = json.dumps(document)
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, props) == []
+
+
+def test_s3_bucket_policy_tls_only__bool_if_exists_and_principal_aws_star_pass():
+    props = _with_statement(
+        Principal={"AWS": "*"}, Condition={"BoolIfExists": {"aws:SecureTransport": "false"}}, Action=["s3:*"]
+    )
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, props) == []
+
+
+def test_s3_bucket_policy_tls_only__unknown_bucket_name_judged_by_the_document_arns():
+    props = edit(_with_statement(Resource=f"{BUCKET_ARN}/*"), {"bucket": UNKNOWN})
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, props) == [COVER_BOTH]
+    assert check("s3-bucket-policy-tls-only", f.T_BUCKET_POLICY, edit(f.bucket_policy(), {"bucket": UNKNOWN})) == []
+
+
 def test_s3_bucket_policy_tls_only__unknown_document_defers_to_sdk():
     # The document interpolates the bucket ARN: unknown at preview, checked before creation at `up`.
     with pytest.raises(UnknownValueError):
@@ -256,14 +344,15 @@ def test_lb_listener_modern_tls__http_redirect_passes():
             {"sslPolicy": "ELBSecurityPolicy-2016-08"},
             [
                 "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later "
-                "only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not ELBSecurityPolicy-2016-08."
+                "with forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), "
+                "not ELBSecurityPolicy-2016-08."
             ],
         ),
         (
             {"sslPolicy": DELETE},
             [
                 "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later "
-                "only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not unset."
+                "with forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not unset."
             ],
         ),
     ],
@@ -286,8 +375,8 @@ def test_lb_listener_modern_tls__tls13_prefix_that_allows_older_tls_fails(ssl_po
     # The TLS13 prefix names the highest version, not the lowest: these also negotiate TLS 1.0/1.1
     # (and an unreviewed name fails until it is added to the allow-list).
     assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": ssl_policy})) == [
-        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later only "
-        f"(e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
+        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later with "
+        f"forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
     ]
 
 
@@ -298,7 +387,7 @@ def test_lb_listener_modern_tls__tls13_prefix_that_allows_older_tls_fails(ssl_po
         "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
         "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
         "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
-        "ELBSecurityPolicy-FS-1-2-2019-08",
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
         "ELBSecurityPolicy-FS-1-2-Res-2019-08",
     ],
 )
@@ -309,8 +398,8 @@ def test_lb_listener_modern_tls__tls12_plus_policies_pass(ssl_policy):
 @pytest.mark.parametrize("ssl_policy", ["ELBSecurityPolicy-FS-2018-06", "ELBSecurityPolicy-FS-1-1-2019-08"])
 def test_lb_listener_modern_tls__forward_secret_policy_with_older_tls_fails(ssl_policy):
     assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": ssl_policy})) == [
-        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later only "
-        f"(e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
+        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later with "
+        f"forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
     ]
 
 
@@ -325,4 +414,81 @@ def test_lb_listener_modern_tls__unknown_protocol_fails():
     assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"protocol": UNKNOWN})) == [
         "Load balancer listener protocol is unknown at preview; it must be HTTPS or TLS as a literal so the policy "
         "can prove it."
+    ]
+
+
+# --- rds-instance-current-ca ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("type_", [f.T_INSTANCE, f.T_DB_INSTANCE])
+@pytest.mark.parametrize("ca", ["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"])
+def test_rds_instance_current_ca__current_ca_passes(type_, ca):
+    assert check("rds-instance-current-ca", type_, edit(f.aurora_instance(), {"caCertIdentifier": ca})) == []
+
+
+@pytest.mark.parametrize(
+    ("ca", "shown"), [("rds-ca-2019", "rds-ca-2019"), ("rds-ca-2015", "rds-ca-2015"), (DELETE, "unset")]
+)
+def test_rds_instance_current_ca__expired_or_unset_ca_fails(ca, shown):
+    assert check("rds-instance-current-ca", f.T_INSTANCE, edit(f.aurora_instance(), {"caCertIdentifier": ca})) == [
+        "DB instance caCertIdentifier must be one of rds-ca-rsa2048-g1, rds-ca-rsa4096-g1, rds-ca-ecc384-g1, "
+        f"not {shown}."
+    ]
+
+
+def test_rds_instance_current_ca__unknown_fails():
+    props = edit(f.aurora_instance(), {"caCertIdentifier": UNKNOWN})
+    assert check("rds-instance-current-ca", f.T_INSTANCE, props) == [
+        "DB instance caCertIdentifier is unknown at preview; it must be one of rds-ca-rsa2048-g1, "
+        "rds-ca-rsa4096-g1, rds-ca-ecc384-g1 as a literal so the policy can prove it."
+    ]
+
+
+def test_rds_instance_current_ca__other_types_ignored():
+    assert check("rds-instance-current-ca", f.T_CLUSTER, f.aurora_cluster()) == []
+
+
+# --- msk-tls-in-transit: MSK Connect connectors --------------------------------------------------
+
+T_CONNECTOR = "aws:mskconnect/connector:Connector"
+
+
+def test_msk_tls_in_transit__tls_connector_passes():
+    assert check("msk-tls-in-transit", T_CONNECTOR, f.msk_connector()) == []
+
+
+@pytest.mark.parametrize(("value", "shown"), [("PLAINTEXT", "PLAINTEXT"), (DELETE, "unset")])
+def test_msk_tls_in_transit__plaintext_or_unset_connector_fails(value, shown):
+    props = edit(f.msk_connector(), {"kafkaClusterEncryptionInTransit.encryptionType": value})
+    assert check("msk-tls-in-transit", T_CONNECTOR, props) == [
+        f"MSK Connect connector kafkaClusterEncryptionInTransit.encryptionType must be TLS, not {shown}."
+    ]
+
+
+def test_msk_tls_in_transit__unknown_connector_encryption_fails():
+    props = edit(f.msk_connector(), {"kafkaClusterEncryptionInTransit.encryptionType": UNKNOWN})
+    assert check("msk-tls-in-transit", T_CONNECTOR, props) == [
+        "MSK Connect connector kafkaClusterEncryptionInTransit.encryptionType is unknown at preview; it must be "
+        "TLS as a literal so the policy can prove it."
+    ]
+
+
+@pytest.mark.parametrize(
+    "ssl_policy",
+    [
+        # Trivy AVD-AWS-0047 calls these outdated: extended legacy TLS 1.2 ciphers (SHA-1 CBC, static RSA).
+        "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",
+        "ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09",
+        # TLS 1.2 only but SHA-1 CBC (FS-1-2 without Res) or static-RSA key exchange (TLS-1-2-*).
+        "ELBSecurityPolicy-FS-1-2-2019-08",
+        "ELBSecurityPolicy-TLS-1-2-2017-01",
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+    ],
+)
+def test_lb_listener_modern_tls__tls12_policy_with_weak_ciphers_fails(ssl_policy):
+    assert check("lb-listener-modern-tls", f.T_LISTENER, edit(f.listener(), {"sslPolicy": ssl_policy})) == [
+        "Load balancer listener sslPolicy must be an ELB security policy that allows TLS 1.2 and later with "
+        f"forward-secret ciphers only (e.g. ELBSecurityPolicy-TLS13-1-2-2021-06), not {ssl_policy}."
     ]
