@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import encryption, identity, kubernetes, logging, network, residency, resilience, transit
+from . import edge, encryption, identity, kubernetes, logging, network, residency, resilience, transit
 
 PACK_NAME = "finstack"
 PACK_DISPLAY_NAME = "finstack compliance as code"
@@ -23,6 +23,7 @@ PACK_TAGS = ["aws", "kubernetes", "pci-dss", "soc2", "gdpr", "finstack"]
 ALL_POLICIES: list[Policy] = [
     *encryption.POLICIES,
     *transit.POLICIES,
+    *edge.POLICIES,
     *network.POLICIES,
     *logging.POLICIES,
     *resilience.POLICIES,
