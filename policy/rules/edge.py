@@ -219,6 +219,8 @@ def _lb_internal_unless_public_entry(args: StackValidationArgs, report: Report) 
     view = StackView(args.resources)
     for lb in view.of_type(*LOAD_BALANCERS):
         props = view.props(lb)
+        if _lb_type(props) == "gateway":
+            continue  # No scheme: CreateLoadBalancer refuses one for a GWLB; it is reached through endpoints.
         internal = props.get("internal")
         if is_unknown(internal):
             report(unknown_message(f"Load balancer {lb.name} internal", "true or false"), lb.urn)

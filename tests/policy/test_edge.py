@@ -323,6 +323,11 @@ def test_lb_internal__internal_load_balancer_needs_no_role():
     assert check_stack("lb-internal-unless-public-entry", with_lb(nlb())) == []
 
 
+def test_lb_internal__gateway_load_balancers_have_no_scheme():
+    props = edit(nlb(), {"loadBalancerType": "gateway", "internal": DELETE, "securityGroups": DELETE})
+    assert check_stack("lb-internal-unless-public-entry", with_lb(props)) == []
+
+
 def test_lb_internal__groups_unknown_at_preview_resolve_through_dependencies():
     props = edit(f.load_balancer(), {"securityGroups": UNKNOWN_ARRAY})
     assert check_stack("lb-internal-unless-public-entry", with_lb(props)) == []
