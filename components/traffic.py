@@ -63,6 +63,9 @@ from components.naming import cell_tags, short_region
 # Modern TLS only: TLS 1.3 and TLS 1.2 with forward-secret AEAD ciphers (PCI DSS 4.2.1).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HTTPS_PORT = 443
+# The ALB's `finstack:role` tag: the same role as its security group (components/network.py).
+PUBLIC_ENTRY_ROLE = "lb"
+DESYNC_MITIGATION_MODE = "defensive"
 # Route 53 publishes HealthCheckStatus only in us-east-1, so alarms on it must live there.
 ROUTE53_METRICS_REGION = "us-east-1"
 # Checkers on both US coasts and in Europe (Route 53 needs at least three regions): one
@@ -359,10 +362,20 @@ class GlobalTraffic(pulumi.ComponentResource):
             security_groups=[cell.lb_sg_id],
             # Requests with malformed headers never reach a workload (request smuggling).
             drop_invalid_header_fields=True,
-            enable_deletion_protection=self._args.environment == "prod",
+            # HTTP Desync Guardian drops requests it classifies as a severe smuggling risk. AWS's
+            # default, written out so that the policy pack (and a reader) sees it ("Desync
+            # mitigation mode", ALB user guide); `monitor` would let them through.
+            desync_mitigation_mode=DESYNC_MITIGATION_MODE,
+            # In every environment: it costs nothing and a mistaken replacement or `destroy` must not
+            # take the cell's only entry down. To remove an ALB on purpose, turn it off in the change
+            # that removes it (or `aws elbv2 modify-load-balancer-attributes --attributes
+            # Key=deletion_protection.enabled,Value=false` before `finstack destroy`).
+            enable_deletion_protection=True,
             access_logs=access_logs,
             region=region,
-            tags=cell_tags(region),
+            # The public entry of the cell: the only load balancer the policy pack lets face the
+            # internet (lb-internal-unless-public-entry), and only behind the lb security group.
+            tags=cell_tags(region, role=PUBLIC_ENTRY_ROLE),
             opts=self._child(),
         )
         if certificate_arn is None:

@@ -189,9 +189,9 @@ def test_global_traffic__https_listener_uses_tls13_policy_validated_certificate_
         assert action["type"] == "fixed-response" and action["fixedResponse"]["statusCode"] == "503", listener.urn
 
 
-@pytest.mark.parametrize(("stack", "deletion_protection"), [("dev", False), ("prod", True)])
+@pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_global_traffic__alb_is_internet_facing_in_public_subnets_and_drops_invalid_headers(
-    stack: str, deletion_protection: bool, request: Any
+    stack: str, request: Any
 ) -> None:
     plan: Plan = request.getfixturevalue(stack)
     cells = {c.region: c for c in _cells(plan.run.config)}
@@ -201,7 +201,11 @@ def test_global_traffic__alb_is_internet_facing_in_public_subnets_and_drops_inva
         assert alb.inputs["subnets"] == list(cell.public_subnet_ids), alb.urn
         assert alb.inputs["securityGroups"] == [cell.lb_sg_id], alb.urn
         assert alb.inputs["dropInvalidHeaderFields"] is True, alb.urn
-        assert alb.inputs["enableDeletionProtection"] is deletion_protection, alb.urn
+        # Deletion protection costs nothing: on in every environment (lb-deletion-protection-enabled).
+        assert alb.inputs["enableDeletionProtection"] is True, alb.urn
+        assert alb.inputs["desyncMitigationMode"] == "defensive", alb.urn
+        # The public entry: tagged with its security group's role (lb-internal-unless-public-entry).
+        assert alb.inputs["tags"]["finstack:role"] == "lb", alb.urn
         assert len(alb.inputs["name"]) <= 32, f"{alb.urn}: ALB names are at most 32 characters"
 
 

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import encryption, governance, identity, kubernetes, logging, network, residency, resilience, transit
+from . import edge, encryption, governance, identity, kubernetes, logging, network, residency, resilience, transit
 
 PACK_NAME = "finstack"
 PACK_DISPLAY_NAME = "finstack compliance as code"
 PACK_DESCRIPTION = (
     "Security posture of the finstack multi-region AWS platform: encryption at rest and in transit, "
-    "segmentation, logging, resilience, identity, Kubernetes and data residency, mapped to PCI DSS v4.0, "
-    "SOC 2 and GDPR."
+    "segmentation, logging, resilience, identity, Kubernetes and data residency, mapped to PCI DSS v4.0.1, "
+    "SOC 2, GDPR and DORA."
 )
-PACK_TAGS = ["aws", "kubernetes", "pci-dss", "soc2", "gdpr", "finstack"]
+PACK_TAGS = ["aws", "kubernetes", "pci-dss", "soc2", "gdpr", "dora", "finstack"]
 
 ALL_POLICIES: list[Policy] = [
     *encryption.POLICIES,
     *transit.POLICIES,
+    *edge.POLICIES,
     *network.POLICIES,
     *logging.POLICIES,
     *resilience.POLICIES,

@@ -295,6 +295,36 @@ def add_nacl_ingress(entry: dict[str, Any]) -> Edit:
     return edit
 
 
+def drop_tag(key: str) -> Edit:
+    """Remove one tag from `tags` and from the provider's merged `tagsAll`."""
+
+    def edit(resource: Resource) -> None:
+        for props in _in_state(resource):
+            del props["tags"][key]
+            props.get("tagsAll", {}).pop(key, None)
+
+    return edit
+
+
+def add_security_group(group_id: str) -> Edit:
+    """Attach one more security group, by a literal id, next to the ones the resource already uses."""
+
+    def edit(resource: Resource) -> None:
+        for props in _in_state(resource):
+            props["securityGroups"] = [*props["securityGroups"], group_id]
+
+    return edit
+
+
+def keep_first_subnet(resource: Resource) -> None:
+    """Leave a load balancer in its first subnet only (value and property dependency alike)."""
+    for props in _in_state(resource):
+        props["subnets"] = props["subnets"][:1]
+    dependencies = resource.get("propertyDependencies", {})
+    if dependencies.get("subnets"):
+        dependencies["subnets"] = dependencies["subnets"][:1]
+
+
 def _all(*edits: Edit) -> Edit:
     def edit(resource: Resource) -> None:
         for one in edits:
@@ -368,6 +398,7 @@ LAUNCH_TEMPLATE = Select("aws:ec2/launchTemplate:LaunchTemplate", r"eks-us-east-
 DATA_KEY = Select("aws:kms/key:Key", r"keys-data")
 LOG_GROUP = Select("aws:cloudwatch/logGroup:LogGroup", r"eks-us-east-1-control-plane-logs")
 LISTENER = Select("aws:lb/listener:Listener", r"traffic-https-us-east-1")
+LOAD_BALANCER = Select("aws:lb/loadBalancer:LoadBalancer", r"traffic-alb-us-east-1")
 VPC = Select("aws:ec2/vpc:Vpc", r"cell-us-east-1-vpc")
 BUCKET = Select("aws:s3/bucket:Bucket", r"dr-reports")
 
@@ -621,6 +652,20 @@ MUTATIONS: tuple[Mutation, ...] = (
             set_input("protocol", "HTTP"), set_input("port", 80), drop_input("sslPolicy"), drop_input("certificateArn")
         ),
     ),
+    Mutation(
+        "lb-keeps-invalid-headers",
+        "encryption-in-transit",
+        "API load balancer forwards header fields that are not valid HTTP",
+        LOAD_BALANCER,
+        set_input("dropInvalidHeaderFields", False),
+    ),
+    Mutation(
+        "lb-desync-monitor-only",
+        "encryption-in-transit",
+        "API load balancer only monitors HTTP desync (request smuggling) instead of blocking it",
+        LOAD_BALANCER,
+        set_input("desyncMitigationMode", "monitor"),
+    ),
     # -- segmentation ----------------------------------------------------------------------------
     Mutation(
         "app-sg-ssh-from-internet",
@@ -747,6 +792,20 @@ MUTATIONS: tuple[Mutation, ...] = (
         Select("aws:ec2/vpcEndpoint:VpcEndpoint", r"cell-us-east-1-kms-endpoint"),
         reported_on=(VPC,),
     ),
+    Mutation(
+        "lb-public-without-entry-role",
+        "segmentation",
+        "an internet-facing load balancer that is not tagged as the cell's public entry",
+        LOAD_BALANCER,
+        drop_tag("finstack:role"),
+    ),
+    Mutation(
+        "lb-public-extra-security-group",
+        "segmentation",
+        "the public entry also in a security group the stack does not declare (pasted id)",
+        LOAD_BALANCER,
+        add_security_group("sg-0123456789abcdef0"),
+    ),
     # -- logging ---------------------------------------------------------------------------------
     Mutation(
         "flow-log-accepted-only",
@@ -848,6 +907,20 @@ MUTATIONS: tuple[Mutation, ...] = (
         "resilience",
         "us-west-2 runs no MSK cluster (active-active parity)",
         Select("aws:msk/cluster:Cluster", r"msk-us-west-2-cluster"),
+    ),
+    Mutation(
+        "lb-deletion-unprotected",
+        "resilience",
+        "API load balancer deletion protection off",
+        LOAD_BALANCER,
+        set_input("enableDeletionProtection", False),
+    ),
+    Mutation(
+        "lb-single-az",
+        "resilience",
+        "API load balancer left in one public subnet (one AZ)",
+        LOAD_BALANCER,
+        keep_first_subnet,
     ),
     # -- identity --------------------------------------------------------------------------------
     Mutation(

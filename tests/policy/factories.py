@@ -920,3 +920,90 @@ def msk_connector(region: str = PRIMARY) -> dict[str, Any]:
         "kafkaClusterEncryptionInTransit": {"encryptionType": "TLS"},
         "kafkaClusterClientAuthentication": {"authenticationType": "IAM"},
     }
+
+
+# --- edge: load balancers and public hosted zones (policy/rules/edge.py) ---------------------------
+
+T_LB = "aws:lb/loadBalancer:LoadBalancer"
+T_ZONE = "aws:route53/zone:Zone"
+T_ZONE_DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
+T_KSK = "aws:route53/keySigningKey:KeySigningKey"
+T_QUERY_LOG = "aws:route53/queryLog:QueryLog"
+ZONE_ID = "Z0123456789ABCDEFGHIJ"
+
+
+def load_balancer(region: str = PRIMARY) -> dict[str, Any]:
+    """The cell's internet-facing ALB as components/traffic.py declares it, with access logs on."""
+    s = SHORT[region]
+    return {
+        "region": region,
+        "name": f"finstack-prod-{s}-api",
+        "internal": False,
+        "loadBalancerType": "application",
+        "subnets": [f"subnet-public{s}a", f"subnet-public{s}b", f"subnet-public{s}c"],
+        "securityGroups": [f"sg-lb{s}"],
+        "dropInvalidHeaderFields": True,
+        "desyncMitigationMode": "defensive",
+        "enableDeletionProtection": True,
+        "accessLogs": {"bucket": f"finstack-prod-alb-logs-{s}", "prefix": f"alb/{region}", "enabled": True},
+        "tags": cell_tags(region, role="lb"),
+        "arn": f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:loadbalancer/app/finstack-prod-{s}-api/1",
+    }
+
+
+def hosted_zone() -> dict[str, Any]:
+    """The public zone GlobalTraffic creates (no VPC association)."""
+    return {"name": "pay.example.com", "forceDestroy": False, "zoneId": ZONE_ID, "id": ZONE_ID}
+
+
+def edge_stack(region: str = PRIMARY) -> Stack:
+    """One cell's edge: public subnets in three AZs, lb and app groups, the ALB, the signed and logged zone."""
+    stack = Stack()
+    s = SHORT[region]
+    subnets = [
+        stack.add(
+            T_SUBNET,
+            f"cell-{region}-public-{zone}",
+            {
+                "region": region,
+                "id": f"subnet-public{s}{zone}",
+                "availabilityZone": f"{region}{zone}",
+                "tags": cell_tags(region, tier="public"),
+            },
+        )
+        for zone in "abc"
+    ]
+    groups = {
+        role: stack.add(
+            T_SG,
+            f"cell-{region}-{role}-sg",
+            {"region": region, "id": f"sg-{role}{s}", "tags": cell_tags(region, role=role)},
+        )
+        for role in ("lb", "app")
+    }
+    stack.add(T_LB, f"traffic-alb-{region}", load_balancer(region), subnets=subnets, securityGroups=groups["lb"])
+    zone = stack.add(T_ZONE, "traffic-zone", hosted_zone())
+    stack.add(
+        T_KSK, "traffic-ksk", {"hostedZoneId": ZONE_ID, "name": "finstack", "status": "ACTIVE"}, hostedZoneId=zone
+    )
+    stack.add(T_ZONE_DNSSEC, "traffic-dnssec", {"hostedZoneId": ZONE_ID, "signingStatus": "SIGNING"}, hostedZoneId=zone)
+    group = stack.add(
+        T_LOG_GROUP,
+        "traffic-query-logs",
+        {
+            **log_group(PRIMARY),
+            "name": "/aws/route53/pay.example.com",
+            "arn": f"arn:aws:logs:{PRIMARY}:{ACCOUNT}:log-group:/aws/route53/pay.example.com",
+        },
+    )
+    stack.add(
+        T_QUERY_LOG,
+        "traffic-query-log",
+        {
+            "zoneId": ZONE_ID,
+            "cloudwatchLogGroupArn": f"arn:aws:logs:{PRIMARY}:{ACCOUNT}:log-group:/aws/route53/pay.example.com",
+        },
+        zoneId=zone,
+        cloudwatchLogGroupArn=group,
+    )
+    return stack
