@@ -781,4 +781,3 @@ def node_group(region: str = PRIMARY) -> dict[str, Any]:
         "scalingConfig": {"minSize": 3, "maxSize": 12, "desiredSize": 6},
         "tags": cell_tags(region),
     }
-
