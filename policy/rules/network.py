@@ -154,6 +154,18 @@ def _rule_type_matches(value: Any, direction: str) -> bool:
     return value == direction or is_unknown(value)
 
 
+def _provider_computed(resource: PolicyResource, prop: str, value: Any) -> bool:
+    """An inline rule list the program left unset, that the provider reports unknown at preview.
+
+    SecurityGroup `ingress`/`egress`, NetworkAcl `ingress`/`egress` and RouteTable `routes` are
+    optional and computed (terraform-provider-aws: Optional + Computed, ConfigMode attr): left unset,
+    the plan shows them unknown and the provider fills them in at `up` from what standalone rule and
+    route resources added. A list the program built from other resources' outputs is unknown too,
+    but then the engine records property dependencies for it; unknown without any is the provider's.
+    """
+    return is_unknown(value) and not (resource.property_dependencies or {}).get(prop)
+
+
 def sg_rules(view: StackView, direction: str) -> list[SgRule]:
     """Every `direction` ("ingress"/"egress") permission of the stack: inline and standalone.
 
@@ -166,8 +178,10 @@ def sg_rules(view: StackView, direction: str) -> list[SgRule]:
     for group in groups:
         props = view.props(group)
         entries = props.get(direction)
+        if _provider_computed(group, direction, entries):
+            continue
         if is_unknown(entries):
-            rules.append(SgRule(group, direction, [group], [entries], None, None, None))
+            rules.append(SgRule(group, f"{group.name} {direction}", [group], [entries], None, None, None))
             continue
         for index, entry in enumerate(as_list(entries)):
             source_ids = as_list(get(entry, "securityGroups"))
@@ -636,6 +650,8 @@ def _nacl_entries(
     entries: dict[PolicyResource | None, list[NaclEntry]] = {}
     for acl in view.of_type(*NETWORK_ACLS):
         inline = view.props(acl).get(direction)
+        if _provider_computed(acl, direction, inline):
+            inline = []
         if is_unknown(inline):
             report(unknown_message(f"Network ACL {acl.name} {direction}", "a list of rules"), acl.urn)
             continue
@@ -868,6 +884,8 @@ def _routes(view: StackView) -> list[RouteEntry]:
     for table in view.of_type(ROUTE_TABLE):
         routes = view.props(table).get("routes")
         gateways = view.references(table, "routes", (INTERNET_GATEWAY, EGRESS_ONLY_GATEWAY))
+        if _provider_computed(table, "routes", routes):
+            continue
         if is_unknown(routes):
             entries.append(RouteEntry(table, f"{table.name} routes", [table], routes, gateways))
             continue

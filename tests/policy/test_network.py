@@ -697,9 +697,11 @@ def test_data_route_table_no_default_route__unresolvable_default_route_fails():
 
 
 def test_data_route_table_no_default_route__unknown_inline_routes_fail():
+    # Routes the program computed from another resource's output (the engine records the dependency).
     stack = f.compliant_stack()
     table = f"{CELL}-data-rt"
-    resources = stack.replace(table, edit(stack.props(table), {"routes": UNKNOWN_ARRAY}))
+    stack.replace(table, edit(stack.props(table), {"routes": UNKNOWN_ARRAY}))
+    resources = depends(stack.named(table), "routes", stack.named(f"{CELL}-vpc")) and stack.resources
     assert messages(check_stack("data-route-table-no-default-route", resources)) == [
         f"Data-tier route table {table} route destination is unknown at preview; it must be a CIDR as a literal so "
         "the policy can prove it."
@@ -1780,3 +1782,48 @@ def test_rds_cluster_non_default_port__shipped_waiver_applies():
     config = json.loads((Path(__file__).parents[2] / "policy" / "config.prod.json").read_text())[PORT]
     assert check(PORT, f.T_CLUSTER, props, name=AURORA, config=config) == []
     assert check(PORT, f.T_CLUSTER, props, name="aurora-eu-west-1-cluster", config=config) != []
+
+
+# --- inline rule lists the provider computes ------------------------------------------------------
+# SecurityGroup ingress/egress, NetworkAcl ingress/egress and RouteTable routes are optional and
+# computed: left unset (the components declare rules and routes as standalone resources), a real
+# preview shows them unknown, without a property dependency.
+
+
+def test_provider_computed_inline_lists__unknown_without_dependency_passes():
+    stack = f.compliant_stack()
+    for name in (f"{CELL}-db-sg", f"{CELL}-app-sg"):
+        stack.replace(name, edit(stack.props(name), {"ingress": UNKNOWN_ARRAY, "egress": UNKNOWN_ARRAY}))
+    stack.replace(f"{CELL}-data-rt", edit(stack.props(f"{CELL}-data-rt"), {"routes": UNKNOWN_ARRAY}))
+    stack.add(
+        f.T_NACL,
+        "data-nacl",
+        {"region": PRIMARY, "subnetIds": [UNKNOWN], "ingress": UNKNOWN_ARRAY, "egress": UNKNOWN_ARRAY}
+        | {"tags": f.cell_tags(PRIMARY, tier="data")},
+    )
+    for name in (
+        "security-group-no-public-ingress",
+        EGRESS_POLICY,
+        "data-security-group-app-ingress-only",
+        "data-route-table-no-default-route",
+        NAT_POLICY,
+        PEERING_POLICY,
+        NACL_POLICY,
+        ALL_PORTS,
+        EXCLUSIVE,
+    ):
+        assert check_stack(name, stack.resources) == [], name
+
+
+def test_provider_computed_inline_lists__program_computed_security_group_list_fails():
+    stack = f.compliant_stack()
+    group = f"{CELL}-db-sg"
+    stack.replace(group, edit(stack.props(group), {"egress": UNKNOWN_ARRAY}))
+    depends(stack.named(group), "egress", stack.named(f"{CELL}-vpc"))
+    assert check_stack(EGRESS_POLICY, stack.resources) == [
+        (
+            f"Security group rule {group} egress cidr is unknown at preview; it must be a CIDR block as a literal so "
+            "the policy can prove it.",
+            urn(f.T_SG, group),
+        )
+    ]
