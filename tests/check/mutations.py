@@ -303,6 +303,14 @@ def drop_tag(key: str) -> Edit:
             del props["tags"][key]
             props.get("tagsAll", {}).pop(key, None)
 
+
+def add_nacl_egress(entry: dict[str, Any]) -> Edit:
+    """Add one egress entry to a network ACL."""
+
+    def edit(resource: Resource) -> None:
+        for props in _in_state(resource):
+            props["egress"] = [*props["egress"], copy.deepcopy(entry)]
+
     return edit
 
 
@@ -312,6 +320,22 @@ def add_security_group(group_id: str) -> Edit:
     def edit(resource: Resource) -> None:
         for props in _in_state(resource):
             props["securityGroups"] = [*props["securityGroups"], group_id]
+
+
+def redirect_dependency(prop: str, old: str, new: str) -> Edit:
+    """Point `prop` at another resource of the plan: its dependency URNs ending `old` now end `new`.
+
+    What the engine records when the program passes another resource's output (e.g. the app
+    group's id instead of the db group's): the value stays an id, the dependency names the new
+    resource, and stack policies resolve the reference through it.
+    """
+
+    def edit(resource: Resource) -> None:
+        dependencies = resource["propertyDependencies"][prop]
+        assert any(urn.endswith(old) for urn in dependencies), f"{prop} does not depend on *{old}"
+        swapped = [urn[: -len(old)] + new if urn.endswith(old) else urn for urn in dependencies]
+        resource["propertyDependencies"][prop] = swapped
+        resource["dependencies"] = list(dict.fromkeys([*resource.get("dependencies", []), *swapped]))
 
     return edit
 
@@ -805,6 +829,109 @@ MUTATIONS: tuple[Mutation, ...] = (
         "the public entry also in a security group the stack does not declare (pasted id)",
         LOAD_BALANCER,
         add_security_group("sg-0123456789abcdef0"),
+        "kafka-sg-egress-to-internet",
+        "segmentation",
+        "broker group may send to 0.0.0.0/0 (the data tier gets no public egress)",
+        Select("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", r"cell-us-east-1-kafka-out-kafka-9098"),
+        _all(drop_input("referencedSecurityGroupId"), set_input("cidrIpv4", "0.0.0.0/0")),
+    ),
+    Mutation(
+        "app-sg-all-egress-to-internet",
+        "segmentation",
+        "app group's NAT egress widened from tcp 443 to all traffic",
+        Select("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", r"cell-us-east-1-app-out-internet-443"),
+        _all(set_input("ipProtocol", "-1"), drop_input("fromPort"), drop_input("toPort")),
+    ),
+    Mutation(
+        "aurora-in-app-sg",
+        "segmentation",
+        "Aurora cluster attached to the app security group instead of the db group",
+        AURORA,
+        redirect_dependency("vpcSecurityGroupIds", "::cell-us-east-1-db-sg", "::cell-us-east-1-app-sg"),
+    ),
+    Mutation(
+        "msk-in-lb-sg",
+        "segmentation",
+        "MSK brokers attached to the load balancer group instead of the kafka group",
+        MSK,
+        redirect_dependency("brokerNodeGroupInfo", "::cell-us-east-1-kafka-sg", "::cell-us-east-1-lb-sg"),
+    ),
+    Mutation(
+        "data-subnet-on-app-route-table",
+        "segmentation",
+        "data subnet associated with the app route table (default route through NAT)",
+        Select("aws:ec2/routeTableAssociation:RouteTableAssociation", r"cell-us-east-1-data-rta-a"),
+        redirect_dependency("routeTableId", "::cell-us-east-1-data-rt", "::cell-us-east-1-app-rt-a"),
+        reported_on=(Select("aws:ec2/route:Route", r"cell-us-east-1-app-rt-a-internet"),),
+    ),
+    Mutation(
+        "app-default-route-via-igw",
+        "segmentation",
+        "app-tier default route through the internet gateway instead of NAT",
+        Select("aws:ec2/route:Route", r"cell-us-east-1-app-rt-a-internet"),
+        _all(drop_input("natGatewayId"), set_input("gatewayId", "igw-0123456789abcdef0")),
+    ),
+    Mutation(
+        "peering-route-to-internet",
+        "segmentation",
+        "route through the inter-region peering connection widened to 0.0.0.0/0",
+        Select("aws:ec2/route:Route", r"peering-us-east-1-app-a-to-us-west-2-app-a"),
+        set_input("destinationCidrBlock", "0.0.0.0/0"),
+    ),
+    Mutation(
+        "data-nacl-all-ports-to-internet",
+        "segmentation",
+        "data-tier NACL allows all traffic out to 0.0.0.0/0",
+        Select("aws:ec2/networkAcl:NetworkAcl", r"cell-us-east-1-data-nacl"),
+        add_nacl_egress(
+            {"ruleNo": 90, "action": "allow", "protocol": "-1", "cidrBlock": "0.0.0.0/0", "fromPort": 0, "toPort": 0}
+        ),
+    ),
+    Mutation(
+        "app-nacl-detached",
+        "segmentation",
+        "app-tier NACL associated with no subnet (the subnets fall back to the default ACL)",
+        Select("aws:ec2/networkAcl:NetworkAcl", r"cell-us-east-1-app-nacl"),
+        set_input("subnetIds", []),
+    ),
+    Mutation(
+        "node-template-public-ip",
+        "segmentation",
+        "EKS node launch template asks for public IPs",
+        LAUNCH_TEMPLATE,
+        set_input("networkInterfaces", [{"deviceIndex": 0, "associatePublicIpAddress": "true"}]),
+    ),
+    Mutation(
+        "node-group-ssh-key",
+        "segmentation",
+        "EKS node group with an SSH key and no source groups (port 22 open to the internet)",
+        Select("aws:eks/nodeGroup:NodeGroup", r"eks-us-east-1-nodes"),
+        set_input("remoteAccess", {"ec2SshKey": "ops"}),
+    ),
+    Mutation(
+        "db-rule-undescribed",
+        "segmentation",
+        "database ingress rule without a description",
+        Select("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", r"cell-us-east-1-db-in-app-5432"),
+        drop_input("description"),
+    ),
+    Mutation(
+        "lb-sg-inline-and-standalone-rules",
+        "segmentation",
+        "lb group declares an inline ingress rule next to its standalone rules",
+        Select("aws:ec2/securityGroup:SecurityGroup", r"cell-us-east-1-lb-sg"),
+        set_input(
+            "ingress",
+            [
+                {
+                    "protocol": "tcp",
+                    "fromPort": 8080,
+                    "toPort": 8080,
+                    "cidrBlocks": ["10.10.0.0/16"],
+                    "description": "internal health checks",
+                }
+            ],
+        ),
     ),
     # -- logging ---------------------------------------------------------------------------------
     Mutation(

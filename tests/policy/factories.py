@@ -82,6 +82,8 @@ def aurora_cluster(region: str = PRIMARY, *, primary: bool = True) -> dict[str, 
         "clusterIdentifier": f"finstack-prod-{SHORT[region]}",
         "engine": "aurora-postgresql",
         "engineVersion": "16.6",
+        # Not the engine default (rds-cluster-non-default-port); the shipped stack keeps 5432 under a waiver.
+        "port": 6432,
         "globalClusterIdentifier": "finstack-prod",
         "storageEncrypted": True,
         "kmsKeyId": key_arn(region, "data"),
@@ -1006,4 +1008,45 @@ def edge_stack(region: str = PRIMARY) -> Stack:
         zoneId=zone,
         cloudwatchLogGroupArn=group,
     )
+    stack.add(T_NAMESPACE, "kube-system-ns", {"metadata": {"name": "kube-system"}})
+    describe_and_attach_groups(stack)
     return stack
+
+
+# --- network (segmentation and exposure) ------------------------------------------------------
+
+T_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+T_RTA = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+T_NACL_ASSOCIATION = "aws:ec2/networkAclAssociation:NetworkAclAssociation"
+T_IGW = "aws:ec2/internetGateway:InternetGateway"
+T_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+T_EC2_INSTANCE = "aws:ec2/instance:Instance"
+
+
+def describe_and_attach_groups(stack: Stack) -> None:
+    """What components/network.py does for every group: descriptions, and the endpoints group on the endpoints.
+
+    security-group-described wants a description on every group and rule; security-group-attached
+    wants every group used (lb, app, db and kafka are by their rules, EKS, Aurora and MSK).
+    """
+    for r in stack.resources:
+        if r.resource_type in (T_SG, T_INGRESS):
+            stack.replace(r.name, {**stack.props(r.name), "description": f"finstack {r.name}"})
+    for r in stack.resources:
+        props = stack.props(r.name)
+        if r.resource_type == T_ENDPOINT and props.get("vpcEndpointType") == "Interface":
+            region = props["region"]
+            stack.replace(r.name, {**props, "securityGroupIds": [f"sg-endpoints{SHORT[region]}"]})
+            depends(r, "securityGroupIds", stack.named(f"cell-{region}-endpoints-sg"))
+
+
+def node_group(region: str = PRIMARY) -> dict[str, Any]:
+    """An EKS managed node group on the cell's launch template, without remote access."""
+    return {
+        "region": region,
+        "clusterName": f"finstack-prod-{SHORT[region]}",
+        "subnetIds": [f"subnet-app{SHORT[region]}{z}" for z in "abc"],
+        "launchTemplate": {"id": "lt-0123456789abcdef0", "version": "1"},
+        "scalingConfig": {"minSize": 3, "maxSize": 12, "desiredSize": 6},
+        "tags": cell_tags(region),
+    }

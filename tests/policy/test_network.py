@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tests.policy import factories as f
@@ -24,6 +27,7 @@ from tests.policy.helpers import (
 
 CELL = f"cell-{PRIMARY}"
 DEFAULT_NACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+T_CODEBUILD = "aws:codebuild/project:Project"
 T_NACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
 
 
@@ -693,9 +697,11 @@ def test_data_route_table_no_default_route__unresolvable_default_route_fails():
 
 
 def test_data_route_table_no_default_route__unknown_inline_routes_fail():
+    # Routes the program computed from another resource's output (the engine records the dependency).
     stack = f.compliant_stack()
     table = f"{CELL}-data-rt"
-    resources = stack.replace(table, edit(stack.props(table), {"routes": UNKNOWN_ARRAY}))
+    stack.replace(table, edit(stack.props(table), {"routes": UNKNOWN_ARRAY}))
+    resources = depends(stack.named(table), "routes", stack.named(f"{CELL}-vpc")) and stack.resources
     assert messages(check_stack("data-route-table-no-default-route", resources)) == [
         f"Data-tier route table {table} route destination is unknown at preview; it must be a CIDR as a literal so "
         "the policy can prove it."
@@ -965,3 +971,859 @@ def test_vpc_private_endpoints_present__unknown_vpc_id_resolved_through_dependen
     name = f"{CELL}-logs-endpoint"
     resources = stack.replace(name, edit(stack.props(name), {"vpcId": UNKNOWN}))
     assert check_stack("vpc-private-endpoints-present", resources) == []
+
+
+# --- security-group-no-public-egress ------------------------------------------------------------
+
+EGRESS_POLICY = "security-group-no-public-egress"
+
+
+def _egress_stack(*extra):
+    """The compliant stack plus the shipped egress shape: app tcp 443 to anywhere (NAT), app to db by group."""
+    stack = f.compliant_stack()
+    rules = [
+        ("app-https-out", "app", {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443}),
+        ("app-to-db", "app", {"referencedSecurityGroupId": "sg-dbuse1", "ipProtocol": "tcp", "fromPort": 5432}),
+        *extra,
+    ]
+    for label, role, props in rules:
+        stack.add(
+            f.T_EGRESS,
+            label,
+            {"region": PRIMARY, "securityGroupId": f"sg-{role}use1", "description": label, **props},
+            securityGroupId=stack.named(f"{CELL}-{role}-sg"),
+        )
+    return stack
+
+
+def _egress_violation(role, destination, traffic, owner):
+    return (
+        f"Security group {CELL}-{role}-sg must not allow egress to {destination} ({traffic}); "
+        "only the app group may send tcp 443 to the internet.",
+        owner,
+    )
+
+
+def test_security_group_no_public_egress__shipped_shape_passes():
+    assert check_stack(EGRESS_POLICY, _egress_stack().resources) == []
+
+
+@pytest.mark.parametrize("role", ["db", "kafka", "lb", "endpoints"])
+def test_security_group_no_public_egress__other_groups_https_to_internet_fails(role):
+    # Data groups get no public egress at all; lb and endpoints groups answer, they do not call out.
+    stack = _egress_stack(("out", role, {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443}))
+    assert check_stack(EGRESS_POLICY, stack.resources) == [
+        _egress_violation(role, "0.0.0.0/0", "tcp 443-443", urn(f.T_EGRESS, "out"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("props", "destination", "traffic"),
+    [
+        ({"cidrIpv4": "0.0.0.0/0", "ipProtocol": "-1"}, "0.0.0.0/0", "all traffic"),
+        ({"cidrIpv6": "::/0", "ipProtocol": "tcp", "fromPort": 80, "toPort": 80}, "::/0", "tcp 80-80"),
+        ({"cidrIpv4": "8.0.0.0/7", "ipProtocol": "tcp", "fromPort": 0, "toPort": 65535}, "8.0.0.0/7", "tcp 0-65535"),
+    ],
+)
+def test_security_group_no_public_egress__app_group_beyond_https_fails(props, destination, traffic):
+    stack = _egress_stack(("out", "app", props))
+    assert check_stack(EGRESS_POLICY, stack.resources) == [
+        _egress_violation("app", destination, traffic, urn(f.T_EGRESS, "out"))
+    ]
+
+
+def test_security_group_no_public_egress__inline_rule_fails():
+    stack = _egress_stack()
+    group = f"{CELL}-kafka-sg"
+    props = edit(
+        stack.props(group), {"egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]}
+    )
+    assert check_stack(EGRESS_POLICY, stack.replace(group, props)) == [
+        _egress_violation("kafka", "0.0.0.0/0", "all traffic", urn(f.T_SG, group))
+    ]
+
+
+def test_security_group_no_public_egress__legacy_rule_fails_and_ingress_rule_is_ignored():
+    stack = _egress_stack()
+    for kind in ("egress", "ingress"):
+        stack.add(
+            f.T_SG_RULE,
+            f"db-{kind}",
+            {
+                "region": PRIMARY,
+                "type": kind,
+                "securityGroupId": "sg-dbuse1",
+                "protocol": "tcp",
+                "fromPort": 443,
+                "toPort": 443,
+                "cidrBlocks": ["0.0.0.0/0"],
+            },
+        )
+    assert check_stack(EGRESS_POLICY, stack.resources) == [
+        _egress_violation("db", "0.0.0.0/0", "tcp 443-443", urn(f.T_SG_RULE, "db-egress"))
+    ]
+
+
+def test_security_group_no_public_egress__rule_type_unknown_at_preview_counts_for_both_directions():
+    stack = _egress_stack()
+    stack.add(
+        f.T_SG_RULE,
+        "db-any",
+        {
+            "region": PRIMARY,
+            "type": UNKNOWN,
+            "securityGroupId": "sg-dbuse1",
+            "protocol": "tcp",
+            "fromPort": 22,
+            "toPort": 22,
+            "cidrBlocks": ["0.0.0.0/0"],
+        },
+    )
+    assert check_stack(EGRESS_POLICY, stack.resources) == [
+        _egress_violation("db", "0.0.0.0/0", "tcp 22-22", urn(f.T_SG_RULE, "db-any"))
+    ]
+    assert messages(check_stack("security-group-no-public-ingress", stack.resources)) == [
+        f"Security group {CELL}-db-sg must not allow ingress from 0.0.0.0/0 (tcp 22-22); "
+        "only the lb group may accept tcp 443 from the internet."
+    ]
+
+
+def test_security_group_no_public_egress__prefix_list_outside_the_stack_fails():
+    stack = _egress_stack(
+        ("out", "db", {"prefixListId": "pl-0123456789abcdef0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443})
+    )
+    assert messages(check_stack(EGRESS_POLICY, stack.resources)) == [
+        f"Security group {CELL}-db-sg must not allow egress to pl-0123456789abcdef0 (a prefix list outside this "
+        "stack) (tcp 443-443); only the app group may send tcp 443 to the internet."
+    ]
+
+
+def test_security_group_no_public_egress__private_destination_passes():
+    stack = _egress_stack(("out", "db", {"cidrIpv4": "10.10.0.0/16", "ipProtocol": "-1"}))
+    assert check_stack(EGRESS_POLICY, stack.resources) == []
+
+
+def test_security_group_no_public_egress__unknown_cidr_fails():
+    stack = _egress_stack(("out", "db", {"cidrIpv4": UNKNOWN, "ipProtocol": "tcp", "fromPort": 443, "toPort": 443}))
+    assert messages(check_stack(EGRESS_POLICY, stack.resources)) == [
+        "Security group rule out cidr is unknown at preview; it must be a CIDR block as a literal so the policy "
+        "can prove it."
+    ]
+
+
+def test_security_group_no_public_egress__unknown_port_on_public_rule_fails():
+    stack = _egress_stack(("out", "app", {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "toPort": UNKNOWN_NUMBER}))
+    assert messages(check_stack(EGRESS_POLICY, stack.resources)) == [
+        "Security group rule out port range is unknown at preview; it must be tcp 443 as a literal so the policy "
+        "can prove it."
+    ]
+
+
+def test_security_group_no_public_egress__unresolvable_public_rule_fails():
+    stack = _egress_stack()
+    stack.add(
+        f.T_EGRESS,
+        "orphan",
+        {"region": PRIMARY, "securityGroupId": UNKNOWN, "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443},
+    )
+    assert check_stack(EGRESS_POLICY, stack.resources) == [
+        (
+            "Security group rule orphan securityGroupId must resolve to a security group of this stack; "
+            "it allows egress to 0.0.0.0/0.",
+            urn(f.T_EGRESS, "orphan"),
+        )
+    ]
+
+
+# --- data-store-security-group-isolated ---------------------------------------------------------
+
+ISOLATED = "data-store-security-group-isolated"
+AURORA = "aurora-us-east-1-cluster"
+MSK = "msk-us-east-1-cluster"
+
+
+def test_data_store_security_group_isolated__compliant_stack_passes():
+    assert check_stack(ISOLATED, f.compliant_stack().resources) == []
+
+
+@pytest.mark.parametrize("role", ["app", "lb", "endpoints", "kafka"])
+def test_data_store_security_group_isolated__aurora_in_other_group_fails(role):
+    stack = f.compliant_stack()
+    resources = stack.replace(AURORA, edit(stack.props(AURORA), {"vpcSecurityGroupIds": [f"sg-{role}use1"]}))
+    assert check_stack(ISOLATED, resources) == [
+        (
+            f"Aurora cluster {AURORA} must be attached only to security groups of role db; "
+            f"{CELL}-{role}-sg has role {role}.",
+            urn(f.T_CLUSTER, AURORA),
+        )
+    ]
+
+
+def test_data_store_security_group_isolated__msk_with_an_extra_lb_group_fails():
+    stack = f.compliant_stack()
+    props = edit(stack.props(MSK), {"brokerNodeGroupInfo.securityGroups": ["sg-kafkause1", "sg-lbuse1"]})
+    assert check_stack(ISOLATED, stack.replace(MSK, props)) == [
+        (
+            f"MSK cluster {MSK} must be attached only to security groups of role kafka; {CELL}-lb-sg has role lb.",
+            urn(f.T_MSK, MSK),
+        )
+    ]
+
+
+def test_data_store_security_group_isolated__unknown_ids_resolve_through_dependencies():
+    # Preview: the ids are unknown, the engine's property dependencies name the groups.
+    stack = f.compliant_stack()
+    props = edit(stack.props(MSK), {"brokerNodeGroupInfo.securityGroups": [UNKNOWN]})
+    stack.replace(MSK, props)
+    depends(stack.named(MSK), "brokerNodeGroupInfo", stack.named(f"{CELL}-app-sg"))
+    assert messages(check_stack(ISOLATED, stack.resources)) == [
+        f"MSK cluster {MSK} must be attached only to security groups of role kafka; {CELL}-app-sg has role app."
+    ]
+
+
+def test_data_store_security_group_isolated__unknown_id_resolved_to_own_group_passes():
+    stack = f.compliant_stack()
+    stack.replace(AURORA, edit(stack.props(AURORA), {"vpcSecurityGroupIds": [UNKNOWN]}))
+    depends(stack.named(AURORA), "vpcSecurityGroupIds", stack.named(f"{CELL}-db-sg"))
+    assert check_stack(ISOLATED, stack.resources) == []
+
+
+def test_data_store_security_group_isolated__unresolvable_unknown_id_fails():
+    stack = f.compliant_stack()
+    resources = stack.replace(AURORA, edit(stack.props(AURORA), {"vpcSecurityGroupIds": UNKNOWN_ARRAY}))
+    assert messages(check_stack(ISOLATED, resources)) == [
+        f"Aurora cluster {AURORA} vpcSecurityGroupIds is unknown at preview; it must be security groups of role db "
+        "of this stack as a literal so the policy can prove it."
+    ]
+
+
+def test_data_store_security_group_isolated__group_outside_the_stack_fails():
+    stack = f.compliant_stack()
+    resources = stack.replace(AURORA, edit(stack.props(AURORA), {"vpcSecurityGroupIds": ["sg-dbuse1", "sg-shared"]}))
+    assert messages(check_stack(ISOLATED, resources)) == [
+        f"Aurora cluster {AURORA} vpcSecurityGroupIds must name security groups of this stack; sg-shared is not one."
+    ]
+
+
+# --- data-route-table-no-default-route: association and internet gateway ----------------------
+
+
+def _associate(stack, subnet, table, name="rta"):
+    stack.add(
+        f.T_RTA,
+        name,
+        {"region": PRIMARY, "subnetId": UNKNOWN, "routeTableId": UNKNOWN},
+        subnetId=stack.named(subnet),
+        routeTableId=stack.named(table),
+    )
+
+
+def test_data_route_table_no_default_route__data_subnet_on_app_table_fails():
+    # The app table's own tag says app; the data subnet associated with it makes it data-tier.
+    stack = f.compliant_stack()
+    _associate(stack, f"{CELL}-data-a", f"{CELL}-app-rt-a")
+    assert check_stack("data-route-table-no-default-route", stack.resources) == [
+        (
+            f"Route table {CELL}-app-rt-a (associated with data-tier subnet {CELL}-data-a) must not route 0.0.0.0/0 "
+            f"(route {CELL}-app-default-a).",
+            urn(f.T_ROUTE, f"{CELL}-app-default-a"),
+        )
+    ]
+
+
+def test_data_route_table_no_default_route__data_subnet_on_its_own_table_passes():
+    stack = f.compliant_stack()
+    _associate(stack, f"{CELL}-data-a", f"{CELL}-data-rt")
+    _associate(stack, f"{CELL}-app-a", f"{CELL}-app-rt-a", name="rta-app")
+    assert check_stack("data-route-table-no-default-route", stack.resources) == []
+
+
+def test_data_route_table_no_default_route__internet_gateway_route_to_private_range_fails():
+    stack = f.compliant_stack()
+    igw = stack.add(f.T_IGW, "igw", {"region": PRIMARY, "vpcId": "vpc-use1"})
+    stack.add(
+        f.T_ROUTE,
+        "data-igw",
+        {"region": PRIMARY, "routeTableId": UNKNOWN, "destinationCidrBlock": "10.99.0.0/16", "gatewayId": UNKNOWN},
+        routeTableId=stack.named(f"{CELL}-data-rt"),
+        gatewayId=igw,
+    )
+    assert check_stack("data-route-table-no-default-route", stack.resources) == [
+        (
+            f"Data-tier route table {CELL}-data-rt must not route through internet gateway igw (route data-igw).",
+            urn(f.T_ROUTE, "data-igw"),
+        )
+    ]
+
+
+def test_data_route_table_no_default_route__inline_igw_id_fails():
+    stack = f.compliant_stack()
+    table = f"{CELL}-data-rt"
+    resources = stack.replace(
+        table, edit(stack.props(table), {"routes": [{"cidrBlock": "10.99.0.0/16", "gatewayId": "igw-0abc"}]})
+    )
+    assert check_stack("data-route-table-no-default-route", resources) == [
+        (
+            f"Data-tier route table {table} must not route through internet gateway igw-0abc.",
+            urn(f.T_ROUTE_TABLE, table),
+        )
+    ]
+
+
+def test_data_route_table_no_default_route__unresolvable_table_of_data_subnet_fails():
+    stack = f.compliant_stack()
+    stack.add(
+        f.T_RTA,
+        "rta-lost",
+        {"region": PRIMARY, "subnetId": UNKNOWN, "routeTableId": "rtb-elsewhere"},
+        subnetId=stack.named(f"{CELL}-data-b"),
+    )
+    assert check_stack("data-route-table-no-default-route", stack.resources) == [
+        (
+            f"Route table association rta-lost of data-tier subnet {CELL}-data-b routeTableId must resolve to a "
+            "route table of this stack.",
+            urn(f.T_RTA, "rta-lost"),
+        )
+    ]
+
+
+# --- private-route-table-default-via-nat ------------------------------------------------------
+
+NAT_POLICY = "private-route-table-default-via-nat"
+
+
+def test_private_route_table_default_via_nat__compliant_stack_passes():
+    assert check_stack(NAT_POLICY, f.compliant_stack().resources) == []
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        ({"gatewayId": "igw-use1"}, "gatewayId igw-use1"),
+        ({"transitGatewayId": "tgw-1"}, "transitGatewayId tgw-1"),
+        ({"gatewayId": UNKNOWN}, "gatewayId (unknown at preview)"),
+    ],
+)
+def test_private_route_table_default_via_nat__app_default_route_elsewhere_fails(target, shown):
+    stack = f.compliant_stack()
+    route = f"{CELL}-app-default-a"
+    props = edit(stack.props(route), {"natGatewayId": DELETE, **target})
+    assert check_stack(NAT_POLICY, stack.replace(route, props)) == [
+        (
+            f"Route table {CELL}-app-rt-a (app tier) must send 0.0.0.0/0 only through a NAT gateway; "
+            f"route {route} uses {shown}.",
+            urn(f.T_ROUTE, route),
+        )
+    ]
+
+
+def test_private_route_table_default_via_nat__app_subnet_on_public_table_fails():
+    stack = f.compliant_stack()
+    public = stack.add(
+        f.T_ROUTE_TABLE,
+        "public-rt",
+        {"region": PRIMARY, "id": "rtb-public", "routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-use1"}]}
+        | {"tags": f.cell_tags(PRIMARY, tier="public")},
+    )
+    assert check_stack(NAT_POLICY, stack.resources) == []
+    _associate(stack, f"{CELL}-app-b", public.name)
+    assert check_stack(NAT_POLICY, stack.resources) == [
+        (
+            "Route table public-rt (app tier) must send 0.0.0.0/0 only through a NAT gateway; "
+            "route public-rt routes[0] uses gatewayId igw-use1.",
+            urn(f.T_ROUTE_TABLE, "public-rt"),
+        )
+    ]
+
+
+def test_private_route_table_default_via_nat__unknown_destination_fails():
+    stack = f.compliant_stack()
+    route = f"{CELL}-app-default-a"
+    resources = stack.replace(route, edit(stack.props(route), {"destinationCidrBlock": UNKNOWN}))
+    assert messages(check_stack(NAT_POLICY, resources)) == [
+        f"Route table {CELL}-app-rt-a (app tier) route {route} destination is unknown at preview; it must be a "
+        "CIDR as a literal so the policy can prove it."
+    ]
+
+
+# --- vpc-peering-routes-private ---------------------------------------------------------------
+
+PEERING_POLICY = "vpc-peering-routes-private"
+
+
+def _peering_route(stack, destination, name="to-peer"):
+    key = "destinationIpv6CidrBlock" if ":" in destination else "destinationCidrBlock"
+    stack.add(
+        f.T_ROUTE,
+        name,
+        {"region": PRIMARY, "routeTableId": "rtb-appuse1a", key: destination, "vpcPeeringConnectionId": "pcx-1"},
+        routeTableId=stack.named(f"{CELL}-app-rt-a"),
+    )
+    return stack
+
+
+def test_vpc_peering_routes_private__peer_subnet_route_passes():
+    assert check_stack(PEERING_POLICY, _peering_route(f.compliant_stack(), "10.20.1.0/24").resources) == []
+
+
+@pytest.mark.parametrize("destination", ["0.0.0.0/0", "::/0", "8.0.0.0/7", "128.0.0.0/1"])
+def test_vpc_peering_routes_private__public_destination_fails(destination):
+    stack = _peering_route(f.compliant_stack(), destination)
+    assert check_stack(PEERING_POLICY, stack.resources) == [
+        (
+            f"Route to-peer through VPC peering must not route {destination}; only private ranges.",
+            urn(f.T_ROUTE, "to-peer"),
+        )
+    ]
+
+
+def test_vpc_peering_routes_private__inline_route_fails():
+    stack = f.compliant_stack()
+    table = f"{CELL}-data-rt"
+    props = edit(stack.props(table), {"routes": [{"cidrBlock": "0.0.0.0/0", "vpcPeeringConnectionId": UNKNOWN}]})
+    assert messages(check_stack(PEERING_POLICY, stack.replace(table, props))) == [
+        f"Route {table} routes[0] through VPC peering must not route 0.0.0.0/0; only private ranges."
+    ]
+
+
+def test_vpc_peering_routes_private__unknown_destination_fails():
+    stack = _peering_route(f.compliant_stack(), UNKNOWN)
+    assert messages(check_stack(PEERING_POLICY, stack.resources)) == [
+        "Peering route to-peer destination is unknown at preview; it must be a private CIDR as a literal so the "
+        "policy can prove it."
+    ]
+
+
+# --- network-acl-no-public-all-ports / network-acl-attached -----------------------------------
+
+ALL_PORTS = "network-acl-no-public-all-ports"
+
+
+def _acl_stack(ingress=(), egress=(), **props):
+    """The compliant stack plus one ACL with `ingress` and `egress`, attached to a public subnet."""
+    stack = f.compliant_stack()
+    stack.add(
+        f.T_NACL,
+        "public-nacl",
+        {
+            "region": PRIMARY,
+            "id": "acl-public",
+            "vpcId": "vpc-use1",
+            "subnetIds": ["subnet-publicuse1a"],
+            "ingress": list(ingress),
+            "egress": list(egress),
+            "tags": f.cell_tags(PRIMARY, tier="public"),
+        }
+        | props,
+    )
+    return stack
+
+
+def test_network_acl_no_public_all_ports__shipped_shape_passes():
+    # components.network public tier: 443 and ephemeral from anywhere, everything only within the VPC.
+    ingress = [_entry(90, ports=(3389, 3389), action="deny"), _entry(100, ports=(443, 443)), _entry(110)]
+    egress = [_entry(100, ports=(443, 443)), _entry(110)]
+    within_vpc = _entry(120, "10.10.0.0/16", (0, 0), "-1")
+    stack = _acl_stack([*ingress, within_vpc], [*egress, within_vpc])
+    assert check_stack(ALL_PORTS, stack.resources) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "shown"),
+    [
+        (_entry(100, ports=(0, 0), protocol="-1"), "0.0.0.0/0 (all traffic)"),
+        (_entry(100, "::/0", ports=(0, 65535)), "::/0 (tcp 0-65535)"),
+        (_entry(100, "8.0.0.0/7", ports=(0, 65535), protocol="udp"), "8.0.0.0/7 (udp 0-65535)"),
+    ],
+)
+def test_network_acl_no_public_all_ports__ingress_fails(entry, shown):
+    # A lower-numbered deny does not excuse an all-ports allow.
+    stack = _acl_stack([_entry(90, ports=(22, 22), action="deny"), entry])
+    assert check_stack(ALL_PORTS, stack.resources) == [
+        (
+            f"Network ACL public-nacl ingress rule 100 must not allow all ports from {shown}.",
+            urn(f.T_NACL, "public-nacl"),
+        )
+    ]
+
+
+def test_network_acl_no_public_all_ports__egress_fails():
+    stack = _acl_stack(egress=[_entry(100, ports=(0, 0), protocol="-1")])
+    assert check_stack(ALL_PORTS, stack.resources) == [
+        (
+            "Network ACL public-nacl egress rule 100 must not allow all ports to 0.0.0.0/0 (all traffic).",
+            urn(f.T_NACL, "public-nacl"),
+        )
+    ]
+
+
+def test_network_acl_no_public_all_ports__standalone_rule_fails():
+    stack = _acl_stack()
+    stack.add(
+        T_NACL_RULE,
+        "all-out",
+        {"region": PRIMARY, "networkAclId": "acl-public", "ruleNumber": 100, "egress": True, "ruleAction": "allow"}
+        | {"protocol": "-1", "cidrBlock": "0.0.0.0/0", "fromPort": 0, "toPort": 0},
+    )
+    assert check_stack(ALL_PORTS, stack.resources) == [
+        (
+            "Network ACL public-nacl egress rule 100 must not allow all ports to 0.0.0.0/0 (all traffic).",
+            urn(T_NACL_RULE, "all-out"),
+        )
+    ]
+
+
+def test_network_acl_no_public_all_ports__unknown_cidr_fails():
+    stack = _acl_stack([edit(_entry(100, ports=(0, 0), protocol="-1"), {"cidrBlock": UNKNOWN})])
+    assert messages(check_stack(ALL_PORTS, stack.resources)) == [
+        "Network ACL rule public-nacl ingress[0] cidrBlock is unknown at preview; it must be a CIDR block as a "
+        "literal so the policy can prove it."
+    ]
+
+
+def test_network_acl_no_public_all_ports__unknown_protocol_on_public_allow_fails():
+    stack = _acl_stack(egress=[_entry(100, protocol=UNKNOWN)])
+    assert messages(check_stack(ALL_PORTS, stack.resources)) == [
+        "Network ACL rule public-nacl egress[0] action, protocol and ports is unknown at preview; it must be set as "
+        "a literal so the policy can prove it."
+    ]
+
+
+def test_network_acl_attached__acl_with_subnets_passes():
+    assert check_stack("network-acl-attached", _acl_stack().resources) == []
+
+
+@pytest.mark.parametrize("subnets", [[], None])
+def test_network_acl_attached__acl_without_subnets_fails(subnets):
+    stack = _acl_stack(subnetIds=subnets)
+    assert check_stack("network-acl-attached", stack.resources) == [
+        (
+            "Network ACL public-nacl must be associated with at least one subnet (subnetIds or a "
+            "NetworkAclAssociation).",
+            urn(f.T_NACL, "public-nacl"),
+        )
+    ]
+
+
+def test_network_acl_attached__association_resource_or_unknown_subnets_pass():
+    stack = _acl_stack(subnetIds=[])
+    stack.add(
+        f.T_NACL_ASSOCIATION,
+        "assoc",
+        {"region": PRIMARY, "networkAclId": UNKNOWN, "subnetId": "subnet-publicuse1a"},
+        networkAclId=stack.named("public-nacl"),
+    )
+    assert check_stack("network-acl-attached", stack.resources) == []
+    assert check_stack("network-acl-attached", _acl_stack(subnetIds=UNKNOWN_ARRAY).resources) == []
+
+
+def test_network_acl_attached__default_acl_exempt():
+    stack = f.compliant_stack()
+    stack.add(DEFAULT_NACL, "default-nacl", {"region": PRIMARY, "ingress": [], "egress": []})
+    assert check_stack("network-acl-attached", stack.resources) == []
+
+
+# --- ec2-no-public-ip / eks-node-no-ssh-key ----------------------------------------------------
+
+
+def test_ec2_no_public_ip__shipped_launch_template_passes():
+    assert check("ec2-no-public-ip", f.T_LAUNCH_TEMPLATE, f.launch_template()) == []
+    private = edit(f.launch_template(), {"networkInterfaces": [{"associatePublicIpAddress": "false"}]})
+    assert check("ec2-no-public-ip", f.T_LAUNCH_TEMPLATE, private) == []
+
+
+@pytest.mark.parametrize("value", ["true", True])
+def test_ec2_no_public_ip__launch_template_public_ip_fails(value):
+    props = edit(f.launch_template(), {"networkInterfaces": [{"deviceIndex": 0}, {"associatePublicIpAddress": value}]})
+    assert check("ec2-no-public-ip", f.T_LAUNCH_TEMPLATE, props) == [
+        "Launch template networkInterfaces[1].associatePublicIpAddress must be false."
+    ]
+
+
+def test_ec2_no_public_ip__launch_template_unknown_fails():
+    props = edit(f.launch_template(), {"networkInterfaces": [{"associatePublicIpAddress": UNKNOWN}]})
+    assert check("ec2-no-public-ip", f.T_LAUNCH_TEMPLATE, props) == [
+        "Launch template networkInterfaces[0].associatePublicIpAddress is unknown at preview; it must be false as a "
+        "literal so the policy can prove it."
+    ]
+
+
+def test_ec2_no_public_ip__instance():
+    assert check("ec2-no-public-ip", f.T_EC2_INSTANCE, {"associatePublicIpAddress": False}) == []
+    assert check("ec2-no-public-ip", f.T_EC2_INSTANCE, {"associatePublicIpAddress": True}) == [
+        "EC2 instance associatePublicIpAddress must be false."
+    ]
+    assert check("ec2-no-public-ip", f.T_EC2_INSTANCE, {"associatePublicIpAddress": UNKNOWN_BOOL}) == [
+        "EC2 instance associatePublicIpAddress is unknown at preview; it must be false as a literal so the policy "
+        "can prove it."
+    ]
+
+
+def test_eks_node_no_ssh_key__node_group_without_remote_access_passes():
+    assert check("eks-node-no-ssh-key", f.T_NODE_GROUP, f.node_group()) == []
+    assert check("eks-node-no-ssh-key", f.T_LAUNCH_TEMPLATE, f.launch_template()) == []
+
+
+def test_eks_node_no_ssh_key__key_without_source_groups_fails_twice():
+    props = edit(f.node_group(), {"remoteAccess": {"ec2SshKey": "ops"}})
+    assert check("eks-node-no-ssh-key", f.T_NODE_GROUP, props) == [
+        "EKS node group remoteAccess must not set ec2SshKey without sourceSecurityGroupIds (EKS then opens port 22 "
+        "to 0.0.0.0/0).",
+        "EKS node group remoteAccess.ec2SshKey must be unset (use SSM Session Manager), not ops.",
+    ]
+
+
+def test_eks_node_no_ssh_key__key_with_source_groups_still_fails():
+    props = edit(f.node_group(), {"remoteAccess": {"ec2SshKey": "ops", "sourceSecurityGroupIds": ["sg-bastion"]}})
+    assert check("eks-node-no-ssh-key", f.T_NODE_GROUP, props) == [
+        "EKS node group remoteAccess.ec2SshKey must be unset (use SSM Session Manager), not ops."
+    ]
+
+
+def test_eks_node_no_ssh_key__unknown_key_fails():
+    props = edit(f.node_group(), {"remoteAccess": {"ec2SshKey": UNKNOWN}})
+    assert check("eks-node-no-ssh-key", f.T_NODE_GROUP, props) == [
+        "EKS node group remoteAccess.ec2SshKey is unknown at preview; it must be unset as a literal so the policy "
+        "can prove it."
+    ]
+
+
+def test_eks_node_no_ssh_key__launch_template_key_name_fails():
+    props = edit(f.launch_template(), {"keyName": "ops"})
+    assert check("eks-node-no-ssh-key", f.T_LAUNCH_TEMPLATE, props) == [
+        "Launch template keyName must be unset (use SSM Session Manager), not ops."
+    ]
+
+
+# --- security-group-described ------------------------------------------------------------------
+
+DESCRIBED = "security-group-described"
+
+
+def _group(**changes):
+    props = {"region": PRIMARY, "description": "finstack app tier", "tags": f.cell_tags(PRIMARY, role="app")}
+    return edit(props, changes)
+
+
+def test_security_group_described__described_group_and_rules_pass():
+    inline = {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/8"], "description": "api"}
+    assert check(DESCRIBED, f.T_SG, _group(ingress=[inline], egress=UNKNOWN_ARRAY)) == []
+    assert check(DESCRIBED, f.T_EGRESS, {"description": "to Aurora", "ipProtocol": "tcp"}) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(DELETE, "unset"), ("Managed by Pulumi", "Managed by Pulumi"), (" ", " ")]
+)
+def test_security_group_described__group_without_description_fails(value, shown):
+    assert check(DESCRIBED, f.T_SG, _group(description=value)) == [
+        f"Security group description must say what it allows, not {shown}."
+    ]
+
+
+@pytest.mark.parametrize("type_", [f.T_INGRESS, f.T_EGRESS, f.T_SG_RULE])
+def test_security_group_described__standalone_rule_without_description_fails(type_):
+    assert check(DESCRIBED, type_, {"ipProtocol": "tcp", "fromPort": 443}) == [
+        "Security group rule description must say what it allows, not unset."
+    ]
+
+
+def test_security_group_described__inline_rule_without_description_fails():
+    inline = {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["10.0.0.0/8"]}
+    assert check(DESCRIBED, f.T_SG, _group(egress=[inline])) == [
+        "Security group egress[0] description must say what it allows, not unset."
+    ]
+
+
+def test_security_group_described__unknown_fails():
+    assert check(DESCRIBED, f.T_SG, _group(description=UNKNOWN)) == [
+        "Security group description is unknown at preview; it must be a description as a literal so the policy can "
+        "prove it."
+    ]
+
+
+# --- security-group-rule-management-exclusive --------------------------------------------------
+
+EXCLUSIVE = "security-group-rule-management-exclusive"
+
+
+def test_security_group_rule_management_exclusive__compliant_stack_passes():
+    assert check_stack(EXCLUSIVE, f.compliant_stack().resources) == []
+
+
+def test_security_group_rule_management_exclusive__inline_and_standalone_fails():
+    stack = f.compliant_stack()
+    group = f"{CELL}-lb-sg"
+    inline = {"protocol": "tcp", "fromPort": 80, "toPort": 80, "cidrBlocks": ["10.0.0.0/8"], "description": "x"}
+    resources = stack.replace(group, edit(stack.props(group), {"ingress": [inline]}))
+    assert check_stack(EXCLUSIVE, resources) == [
+        (
+            f"Security group {group} must not mix inline ingress rules ({group} ingress[0]) with standalone rule "
+            f"resources ({CELL}-lb-https).",
+            urn(f.T_SG, group),
+        )
+    ]
+
+
+def test_security_group_rule_management_exclusive__provider_echo_of_standalone_rules_passes():
+    # After `up` the provider reports a group's standalone rules in its ingress output too.
+    stack = f.compliant_stack()
+    group = f"{CELL}-lb-sg"
+    echo = {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"], "description": "x"}
+    assert check_stack(EXCLUSIVE, stack.replace(group, edit(stack.props(group), {"ingress": [echo]}))) == []
+    db = f"{CELL}-db-sg"
+    echo = {"protocol": "6", "fromPort": 5432, "toPort": 5432, "securityGroups": ["sg-appuse1"], "description": "x"}
+    assert check_stack(EXCLUSIVE, stack.replace(db, edit(stack.props(db), {"ingress": [echo]}))) == []
+
+
+def test_security_group_rule_management_exclusive__inline_only_group_passes():
+    stack = f.compliant_stack()
+    group = stack.add(
+        f.T_SG,
+        "inline-only",
+        {"region": PRIMARY, "id": "sg-inline", "ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443}]},
+    )
+    assert group and check_stack(EXCLUSIVE, stack.resources) == []
+
+
+# --- security-group-attached --------------------------------------------------------------------
+
+ATTACHED = "security-group-attached"
+
+
+def _spare_group(stack, name="spare-sg"):
+    return stack.add(
+        f.T_SG,
+        name,
+        {"region": PRIMARY, "id": "sg-spare", "description": "spare", "tags": f.cell_tags(PRIMARY, role="app")},
+    )
+
+
+def test_security_group_attached__compliant_stack_passes():
+    assert check_stack(ATTACHED, f.compliant_stack().resources) == []
+
+
+def test_security_group_attached__unused_group_fails():
+    stack = f.compliant_stack()
+    _spare_group(stack)
+    stack.add(
+        f.T_INGRESS,
+        "spare-self",
+        {"region": PRIMARY, "securityGroupId": "sg-spare", "referencedSecurityGroupId": "sg-spare", "ipProtocol": "-1"},
+    )
+    assert check_stack(ATTACHED, stack.resources) == [
+        (
+            "Security group spare-sg must be attached to a resource or referenced by another group's rule; nothing "
+            "in this stack uses it.",
+            urn(f.T_SG, "spare-sg"),
+        )
+    ]
+
+
+def test_security_group_attached__endpoints_group_removed_from_endpoints_fails():
+    stack = f.compliant_stack()
+    for r in stack.resources:
+        if r.resource_type == f.T_ENDPOINT and r.name.startswith(CELL):
+            stack.replace(r.name, edit(stack.props(r.name), {"securityGroupIds": DELETE}))
+            r.property_dependencies.pop("securityGroupIds", None)
+    assert messages(check_stack(ATTACHED, stack.resources)) == [
+        f"Security group {CELL}-endpoints-sg must be attached to a resource or referenced by another group's rule; "
+        "nothing in this stack uses it."
+    ]
+
+
+def test_security_group_attached__used_by_dependency_or_another_groups_rule_passes():
+    stack = f.compliant_stack()
+    spare = _spare_group(stack)
+    stack.add(T_CODEBUILD, "runner", {"region": PRIMARY, "vpcConfig": {"securityGroupIds": [UNKNOWN]}}, vpcConfig=spare)
+    assert check_stack(ATTACHED, stack.resources) == []
+    stack = f.compliant_stack()
+    _spare_group(stack)
+    stack.add(
+        f.T_EGRESS,
+        "app-to-spare",
+        {"region": PRIMARY, "securityGroupId": "sg-appuse1", "referencedSecurityGroupId": "sg-spare"},
+    )
+    assert check_stack(ATTACHED, stack.resources) == []
+
+
+# --- rds-cluster-non-default-port ---------------------------------------------------------------
+
+PORT = "rds-cluster-non-default-port"
+
+
+def test_rds_cluster_non_default_port__other_port_passes():
+    assert check(PORT, f.T_CLUSTER, f.aurora_cluster()) == []
+
+
+@pytest.mark.parametrize(
+    ("engine", "port", "default", "shown"),
+    [
+        ("aurora-postgresql", 5432, 5432, "5432"),
+        ("aurora-postgresql", DELETE, 5432, "unset"),
+        ("aurora-mysql", 3306.0, 3306, "3306"),
+    ],
+)
+def test_rds_cluster_non_default_port__default_port_fails(engine, port, default, shown):
+    props = edit(f.aurora_cluster(), {"engine": engine, "port": port})
+    assert check(PORT, f.T_CLUSTER, props) == [
+        f"Aurora cluster port must not be the {engine} default {default} (it is {shown})."
+    ]
+
+
+def test_rds_cluster_non_default_port__unknown_fails():
+    props = edit(f.aurora_cluster(), {"port": UNKNOWN_NUMBER})
+    assert check(PORT, f.T_CLUSTER, props) == [
+        "Aurora cluster engine and port is unknown at preview; it must be set as a literal so the policy can prove it."
+    ]
+
+
+def test_rds_cluster_non_default_port__shipped_waiver_applies():
+    props = edit(f.aurora_cluster(), {"port": 5432})
+    config = json.loads((Path(__file__).parents[2] / "policy" / "config.prod.json").read_text())[PORT]
+    assert check(PORT, f.T_CLUSTER, props, name=AURORA, config=config) == []
+    assert check(PORT, f.T_CLUSTER, props, name="aurora-eu-west-1-cluster", config=config) != []
+
+
+# --- inline rule lists the provider computes ------------------------------------------------------
+# SecurityGroup ingress/egress, NetworkAcl ingress/egress and RouteTable routes are optional and
+# computed: left unset (the components declare rules and routes as standalone resources), a real
+# preview shows them unknown, without a property dependency.
+
+
+def test_provider_computed_inline_lists__unknown_without_dependency_passes():
+    stack = f.compliant_stack()
+    for name in (f"{CELL}-db-sg", f"{CELL}-app-sg"):
+        stack.replace(name, edit(stack.props(name), {"ingress": UNKNOWN_ARRAY, "egress": UNKNOWN_ARRAY}))
+    stack.replace(f"{CELL}-data-rt", edit(stack.props(f"{CELL}-data-rt"), {"routes": UNKNOWN_ARRAY}))
+    stack.add(
+        f.T_NACL,
+        "data-nacl",
+        {"region": PRIMARY, "subnetIds": [UNKNOWN], "ingress": UNKNOWN_ARRAY, "egress": UNKNOWN_ARRAY}
+        | {"tags": f.cell_tags(PRIMARY, tier="data")},
+    )
+    for name in (
+        "security-group-no-public-ingress",
+        EGRESS_POLICY,
+        "data-security-group-app-ingress-only",
+        "data-route-table-no-default-route",
+        NAT_POLICY,
+        PEERING_POLICY,
+        NACL_POLICY,
+        ALL_PORTS,
+        EXCLUSIVE,
+    ):
+        assert check_stack(name, stack.resources) == [], name
+
+
+def test_provider_computed_inline_lists__program_computed_security_group_list_fails():
+    stack = f.compliant_stack()
+    group = f"{CELL}-db-sg"
+    stack.replace(group, edit(stack.props(group), {"egress": UNKNOWN_ARRAY}))
+    depends(stack.named(group), "egress", stack.named(f"{CELL}-vpc"))
+    assert check_stack(EGRESS_POLICY, stack.resources) == [
+        (
+            f"Security group rule {group} egress cidr is unknown at preview; it must be a CIDR block as a literal so "
+            "the policy can prove it.",
+            urn(f.T_SG, group),
+        )
+    ]
