@@ -829,6 +829,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "the public entry also in a security group the stack does not declare (pasted id)",
         LOAD_BALANCER,
         add_security_group("sg-0123456789abcdef0"),
+    ),
+    Mutation(
         "kafka-sg-egress-to-internet",
         "segmentation",
         "broker group may send to 0.0.0.0/0 (the data tier gets no public egress)",
