@@ -743,6 +743,7 @@ def compliant_stack() -> Stack:
     stack.add(T_NETPOL, "kube-ledger-default-deny", default_deny("ledger"), metadata=namespace_)
     # The stack never creates kube-system; it may patch it (a patch that leaves the PSA label alone).
     stack.add(T_NAMESPACE_PATCH, "kube-system-ns", {"metadata": {"name": "kube-system"}})
+    describe_and_attach_groups(stack)
     return stack
 
 
@@ -1008,8 +1009,6 @@ def edge_stack(region: str = PRIMARY) -> Stack:
         zoneId=zone,
         cloudwatchLogGroupArn=group,
     )
-    stack.add(T_NAMESPACE, "kube-system-ns", {"metadata": {"name": "kube-system"}})
-    describe_and_attach_groups(stack)
     return stack
 
 
