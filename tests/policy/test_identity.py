@@ -894,7 +894,7 @@ def test_iam_role_policy_management_exclusive__read_back_outputs_pass():
     assert check_stack("iam-role-policy-management-exclusive", resources) == []
 
 
-# --- resource-policy-principals-restricted -----------------------------------------------------------------------------
+# --- resource-policy-principals-restricted ----------------------------------------------------------------------------
 
 OTHER = "444455556666"
 
@@ -973,7 +973,9 @@ def test_resource_policy_principals_restricted__foreign_account_fails(principal)
 def test_resource_policy_principals_restricted__bucket_grants_need_trusted_accounts():
     # A bucket policy carries no account of its own: grants to any account need trustedAccounts.
     props = _bucket_policy(_grant({"AWS": f"arn:aws:iam::{ACCOUNT}:role/reader"}))
-    message = f"S3 bucket policy statement Grant must not allow account {ACCOUNT}: it is not this resource's or a trusted one."
+    message = f"S3 bucket policy statement Grant must not allow account {ACCOUNT}: it is not this resource's or a " + (
+        "trusted one."
+    )
     assert check("resource-policy-principals-restricted", f.T_BUCKET_POLICY, props) == [message]
     assert (
         check("resource-policy-principals-restricted", f.T_BUCKET_POLICY, props, config={"trustedAccounts": [ACCOUNT]})
@@ -1091,7 +1093,7 @@ def test_s3_bucket_no_public_access__private_acl_passes():
     assert check("s3-bucket-no-public-access", f.T_BUCKET_ACL, {"bucket": "b", "acl": "private"}) == []
 
 
-# --- s3-bucket-public-access-block-attached ----------------------------------------------------------------------------
+# --- s3-bucket-public-access-block-attached ---------------------------------------------------------------------------
 
 
 def _bucket_stack(with_block=True, by_dependency=False):
@@ -1165,7 +1167,7 @@ def test_aurora_master_user_hardened__unknown_username_fails():
     ]
 
 
-# --- kms-key-policy-explicit + wildcard account principals ----------------------------------------------------------------
+# --- kms-key-policy-explicit + wildcard account principals ------------------------------------------------------------
 
 
 def test_kms_key_policy_explicit__compliant_stack_passes():
