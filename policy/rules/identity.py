@@ -702,42 +702,28 @@ def _role_trust(args: ResourceValidationArgs, report: Report) -> None:
 # --- one way to manage a role's policies ----------------------------------------------------
 
 
-def _role_policy_conflicts(args: StackValidationArgs, report: Report) -> None:
-    """A role's policies are managed either on the Role or by separate resources, never both.
+def _role_policy_management(args: ResourceValidationArgs, report: Report) -> None:
+    """A role's policies are managed by RolePolicy / RolePolicyAttachment resources, never on the Role.
 
-    pulumi-aws: a Role's `inlinePolicies` / `managedPolicyArns` take exclusive ownership of that
-    policy type, so a RolePolicy / RolePolicyAttachment / PolicyAttachment for the same role is
-    removed on the next `up` and re-added on the one after (the provider's notes on both
-    resources). After `up` the provider reads the role's actual policies back into these outputs,
-    so a listed policy that a separate resource of the stack manages is that read-back, not a
-    conflict: only a separate resource whose policy the role's list does not hold is reported.
+    A Role's `inlinePolicies` / `managedPolicyArns` take exclusive ownership of that policy type,
+    so any RolePolicy / RolePolicyAttachment / PolicyAttachment for the same role is removed on
+    one `up` and re-added on the next (pulumi-aws notes on both resources). AWSGuard's
+    iam-role-no-policy-management-conflicts looks for both on the stack's outputs, but the
+    provider reads a role's actual policies back into those two outputs whenever the program
+    sets none (terraform-provider-aws internal/service/iam/role.go, resourceRoleRead: it sets
+    `inline_policy` when it differs from the configuration and `managed_policy_arns` always),
+    so outputs cannot tell a declaration from the read-back. This policy reads the Role's
+    inputs instead and allows one way only, the one the provider recommends (both arguments
+    are deprecated in favour of the separate and `...Exclusive` resources). An empty list
+    declares nothing (the provider treats it as unset); an unknown one is declared.
     """
-    view = StackView(args.resources)
-    for role in view.of_type(ROLE):
-        props = view.props(role)
-        inline = [get(p, "name") for p in as_list(props.get("inlinePolicies")) if not is_unknown(p)]
-        inline = [n for n in inline if n]
-        managed = [a for a in as_list(props.get("managedPolicyArns")) if a and not is_unknown(a)]
-        if is_unknown(props.get("inlinePolicies")) or is_unknown(props.get("managedPolicyArns")):
-            continue
-        if inline:
-            for policy in view.of_type(ROLE_POLICY):
-                mine = role in view.references(policy, "role", (ROLE,), keys=("name", "id"))
-                if mine and view.props(policy).get("name") not in inline:
-                    report(
-                        f"IAM role {role.name} must not have both inlinePolicies and the RolePolicy {policy.name}.",
-                        role.urn,
-                    )
-        if managed:
-            for attachment in view.of_type(ROLE_POLICY_ATTACHMENT, POLICY_ATTACHMENT):
-                prop = "roles" if attachment.resource_type == POLICY_ATTACHMENT else "role"
-                mine = role in view.references(attachment, prop, (ROLE,), keys=("name", "id"))
-                if mine and view.props(attachment).get("policyArn") not in managed:
-                    report(
-                        f"IAM role {role.name} must not have both managedPolicyArns and the attachment "
-                        f"{attachment.name}.",
-                        role.urn,
-                    )
+    if args.resource_type != ROLE:
+        return
+    props = plain(args.props)
+    for prop, separate in (("inlinePolicies", "RolePolicy"), ("managedPolicyArns", "RolePolicyAttachment")):
+        value = props.get(prop)
+        if is_unknown(value) or as_list(value):
+            report(f"IAM role {prop} must be unset; manage the role's policies with {separate} resources.")
 
 
 # --- resource policies: buckets, topics, clusters -------------------------------------------
@@ -1078,17 +1064,20 @@ POLICIES = [
             "(sts.amazonaws.com) and <issuer>:sub (system:serviceaccount:<ns>:<sa>, repo:<org>/<repo>:...)."
         ),
     ),
-    stack_policy(
+    resource_policy(
         name="iam-role-policy-management-exclusive",
         description=(
-            "A role's inline and managed policies must be managed either on the Role or by separate "
-            "RolePolicy and attachment resources, not both."
+            "IAM roles must not declare inlinePolicies or managedPolicyArns, so that separate RolePolicy "
+            "and attachment resources are the only way their policies are managed."
         ),
-        validate=_role_policy_conflicts,
+        validate=_role_policy_management,
         domain=DOMAIN,
         severity=Severity.MEDIUM,
         compliance=LEAST_PRIVILEGE.with_controls("IAM-ROLE-POLICY-CONFLICT"),
-        remediation="Drop inlinePolicies/managedPolicyArns from the Role and keep the RolePolicy/attachment resources.",
+        remediation=(
+            "Move inlinePolicies into aws.iam.RolePolicy and managedPolicyArns into aws.iam.RolePolicyAttachment "
+            "(add RolePoliciesExclusive / RolePolicyAttachmentsExclusive for exclusive management)."
+        ),
     ),
     resource_policy(
         name="resource-policy-principals-restricted",

@@ -12,6 +12,7 @@ from tests.policy.helpers import (
     ACCOUNT,
     DELETE,
     UNKNOWN,
+    UNKNOWN_ARRAY,
     UNKNOWN_BOOL,
     check,
     check_stack,
@@ -847,51 +848,42 @@ def test_iam_role_trust_restricted__unknown_trust_policy_defers_to_sdk():
 # --- iam-role-policy-management-exclusive -------------------------------------------------------------------------
 
 
-def test_iam_role_policy_management_exclusive__compliant_stack_passes():
-    assert check_stack("iam-role-policy-management-exclusive", f.compliant_stack().resources) == []
+@pytest.mark.parametrize(
+    "props",
+    [f.node_role(), {**f.node_role(), "inlinePolicies": [], "managedPolicyArns": []}],
+    ids=["unset", "empty-lists"],
+)
+def test_iam_role_policy_management_exclusive__policies_managed_separately_pass(props):
+    assert check("iam-role-policy-management-exclusive", f.T_ROLE, props) == []
 
 
-def test_iam_role_policy_management_exclusive__managed_arns_and_attachment_fail():
-    stack = f.compliant_stack()
-    props = {**stack.props(NODE_ROLE), "managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]}
-    resources = stack.replace(NODE_ROLE, props)
-    found = check_stack("iam-role-policy-management-exclusive", resources)
-    assert found == [
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
         (
-            f"IAM role {NODE_ROLE} must not have both managedPolicyArns and the attachment eks-nodes-{name}.",
-            urn(f.T_ROLE, NODE_ROLE),
-        )
-        for name in ("AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy")
-    ]
-
-
-def test_iam_role_policy_management_exclusive__inline_policies_and_role_policy_fail():
-    stack = f.compliant_stack()
-    props = {
-        **stack.props(NODE_ROLE),
-        "inlinePolicies": [{"name": "nodes", "policy": f.document(_allow("ec2:DescribeTags", "*"))}],
-    }
-    stack.replace(NODE_ROLE, props)
-    stack.add(
-        f.T_ROLE_POLICY,
-        "eks-nodes-extra",
-        {"role": UNKNOWN, "name": UNKNOWN, "policy": f.document(_allow("ec2:DescribeInstances", "*"))},
-        role=stack.named(NODE_ROLE),
-    )
-    assert check_stack("iam-role-policy-management-exclusive", stack.resources) == [
+            {"managedPolicyArns": ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]},
+            [
+                "IAM role managedPolicyArns must be unset; manage the role's policies with RolePolicyAttachment "
+                "resources."
+            ],
+        ),
         (
-            f"IAM role {NODE_ROLE} must not have both inlinePolicies and the RolePolicy eks-nodes-extra.",
-            urn(f.T_ROLE, NODE_ROLE),
-        )
-    ]
-
-
-def test_iam_role_policy_management_exclusive__read_back_outputs_pass():
-    # After `up` the provider reads the role's attached policies into managedPolicyArns: no conflict.
-    stack = f.compliant_stack()
-    arns = [f"arn:aws:iam::aws:policy/{name}" for name in f.NODE_POLICIES]
-    resources = stack.replace(NODE_ROLE, {**stack.props(NODE_ROLE), "managedPolicyArns": arns, "inlinePolicies": []})
-    assert check_stack("iam-role-policy-management-exclusive", resources) == []
+            {"inlinePolicies": [{"name": "nodes", "policy": f.document(_allow("ec2:DescribeTags", "*"))}]},
+            ["IAM role inlinePolicies must be unset; manage the role's policies with RolePolicy resources."],
+        ),
+        (
+            {"inlinePolicies": UNKNOWN_ARRAY, "managedPolicyArns": [UNKNOWN]},
+            [
+                "IAM role inlinePolicies must be unset; manage the role's policies with RolePolicy resources.",
+                "IAM role managedPolicyArns must be unset; manage the role's policies with RolePolicyAttachment "
+                "resources.",
+            ],
+        ),
+    ],
+    ids=["managed-arns", "inline", "unknown"],
+)
+def test_iam_role_policy_management_exclusive__policies_declared_on_the_role_fail(changes, expected):
+    assert check("iam-role-policy-management-exclusive", f.T_ROLE, edit(f.node_role(), changes)) == expected
 
 
 # --- resource-policy-principals-restricted ----------------------------------------------------------------------------
