@@ -971,6 +971,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         set_input("masterUsername", "postgres"),
     ),
     Mutation(
+        "aurora-literal-master-password",
+        "identity",
+        "Aurora primary's master password written in the program instead of generated in Secrets Manager",
+        AURORA,
+        set_input("masterPassword", "Sup3rSecret!"),
+    ),
+    Mutation(
         "kms-replica-default-key-policy",
         "identity",
         "a replica key falls back to AWS's default key policy",

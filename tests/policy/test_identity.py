@@ -16,6 +16,7 @@ from tests.policy.helpers import (
     UNKNOWN_BOOL,
     check,
     check_stack,
+    depends,
     edit,
     urn,
 )
@@ -1120,19 +1121,10 @@ def test_s3_bucket_public_access_block_attached__bucket_without_block_fails():
 
 @pytest.mark.parametrize(
     "props",
-    [
-        f.aurora_cluster(),
-        f.aurora_cluster(f.SECONDARY, primary=False),
-        edit(f.aurora_cluster(), {"manageMasterUserPassword": DELETE, "masterPassword": "[secret]"}),
-        edit(f.aurora_cluster(), {"manageMasterUserPassword": DELETE, "masterPassword": UNKNOWN}),
-        edit(
-            f.aurora_cluster(),
-            {"manageMasterUserPassword": DELETE, "masterPasswordWo": "x", "masterPasswordWoVersion": 1},
-        ),
-    ],
-    ids=["managed", "global-secondary", "secret", "from-another-resource", "write-only"],
+    [f.aurora_cluster(), f.aurora_cluster(f.SECONDARY, primary=False)],
+    ids=["custom", "global-secondary"],
 )
-def test_aurora_master_user_hardened__custom_user_and_kept_password_pass(props):
+def test_aurora_master_user_hardened__custom_user_passes(props):
     assert check("aurora-master-user-hardened", f.T_CLUSTER, props) == []
 
 
@@ -1144,19 +1136,55 @@ def test_aurora_master_user_hardened__default_username_fails(username):
     ]
 
 
-def test_aurora_master_user_hardened__literal_password_fails():
-    props = edit(f.aurora_cluster(), {"manageMasterUserPassword": False, "masterPassword": "Sup3rSecret!"})
-    assert check("aurora-master-user-hardened", f.T_CLUSTER, props) == [
-        "Aurora cluster masterPassword must not be a literal; set manageMasterUserPassword or use a secret."
-    ]
-
-
 def test_aurora_master_user_hardened__unknown_username_fails():
     props = edit(f.aurora_cluster(), {"masterUsername": UNKNOWN})
     assert check("aurora-master-user-hardened", f.T_CLUSTER, props) == [
         "Aurora cluster masterUsername is unknown at preview; it must be a custom name as a literal so the policy "
         "can prove it."
     ]
+
+
+# --- aurora-master-password-generated ------------------------------------------------------------------------------
+
+PRIMARY_CLUSTER = "aurora-us-east-1-cluster"
+
+
+def test_aurora_master_password_generated__managed_password_passes():
+    assert check_stack("aurora-master-password-generated", f.compliant_stack().resources) == []
+
+
+def _with_password(password, source=None):
+    """The compliant stack with the primary's password set (computed from `source` when given)."""
+    stack = f.compliant_stack()
+    props = edit(stack.props(PRIMARY_CLUSTER), {"manageMasterUserPassword": DELETE, "masterPassword": password})
+    stack.replace(PRIMARY_CLUSTER, props)
+    if source is not None:
+        version = stack.add("aws:secretsmanager/secretVersion:SecretVersion", source, {})
+        depends(stack.named(PRIMARY_CLUSTER), "masterPassword", version)
+    return stack
+
+
+def test_aurora_master_password_generated__password_from_another_resource_passes():
+    # finstack's global database: Secrets Manager generates it; the cluster gets it through a secret version,
+    # and the SDK hands it to the policy as plaintext.
+    stack = _with_password("generated-Plaintext-As-The-SDK-Hands-It", source="aurora-master-secret-version")
+    assert check_stack("aurora-master-password-generated", stack.resources) == []
+
+
+@pytest.mark.parametrize("password", ["Sup3rSecret!", "[secret]"], ids=["literal", "config-secret"])
+def test_aurora_master_password_generated__password_in_the_program_fails(password):
+    # The SDK hands secrets to policies as plaintext: only the missing dependency tells a literal.
+    assert check_stack("aurora-master-password-generated", _with_password(password).resources) == [
+        (
+            f"Aurora cluster {PRIMARY_CLUSTER} masterPassword must not be written in the program; set "
+            "manageMasterUserPassword or generate it in Secrets Manager.",
+            urn(f.T_CLUSTER, PRIMARY_CLUSTER),
+        )
+    ]
+
+
+def test_aurora_master_password_generated__unknown_password_is_an_output_and_passes():
+    assert check_stack("aurora-master-password-generated", _with_password(UNKNOWN).resources) == []
 
 
 # --- kms-key-policy-explicit + wildcard account principals ------------------------------------------------------------
