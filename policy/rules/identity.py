@@ -62,6 +62,9 @@ BUCKET_ACLS = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
 SNS_TOPIC = "aws:sns/topic:Topic"
 SNS_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 MSK_CLUSTER_POLICY = "aws:msk/clusterPolicy:ClusterPolicy"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 DOCUMENT_TYPES = (IAM_POLICY, ROLE_POLICY, USER_POLICY, GROUP_POLICY)
 
 # Actions that read or write customer data. An Allow of any of them (or of a wildcard that
@@ -657,12 +660,20 @@ def _sub_is_specific(issuer: str, value: str) -> bool:
     return True
 
 
+# Amazon Cognito identity pools: the pool id is the audience; there is no per-workload subject
+# (IAM User Guide, "Available keys for AWS web identity federation": cognito-identity.amazonaws.com:aud).
+_COGNITO = "cognito-identity.amazonaws.com"
+_SAML = "sts:AssumeRoleWithSAML"
+
+
 def _web_identity_findings(where: str, statement: Mapping[str, Any], provider: str) -> list[str]:
     issuer = _oidc_issuer(provider)
     findings = []
     auds = _restricting_values(statement, f"{issuer}:aud", ("stringequals",))
     if not auds or any(_has_wildcard(v) for v in auds):
         findings.append(f"{where} must pin {issuer}:aud with StringEquals.")
+    if issuer == _COGNITO:
+        return findings
     subs = _restricting_values(statement, f"{issuer}:sub", ("stringequals", "stringlike"))
     if not subs or not all(_sub_is_specific(issuer, v) for v in subs):
         findings.append(f"{where} must pin {issuer}:sub to named workloads with StringEquals.")
@@ -695,8 +706,16 @@ def _role_trust(args: ResourceValidationArgs, report: Report) -> None:
         actions = strings(statement.get("Action"))
         if _covering(actions, (_WEB_IDENTITY,)):
             for provider in strings(get(principal, "Federated")):
+                if ":saml-provider/" in provider:
+                    continue
                 for finding in _web_identity_findings(where, statement, provider):
                     report(finding)
+        if _covering(actions, (_SAML,)) and strings(get(principal, "Federated")):
+            # IAM User Guide, "Configure SAML assertions for the authentication response": the trust
+            # policy pins SAML:aud to the sign-in endpoint the assertion is posted to.
+            auds = _restricting_values(statement, "SAML:aud", ("stringequals",))
+            if not auds or any(_has_wildcard(v) for v in auds):
+                report(f"{where} must pin SAML:aud with StringEquals.")
 
 
 # --- one way to manage a role's policies ----------------------------------------------------
@@ -761,11 +780,14 @@ _RESOURCE_POLICIES: dict[str, tuple[str, str, str | None]] = {
     SNS_TOPIC_POLICY: ("SNS topic policy", "policy", "arn"),
     SNS_TOPIC: ("SNS topic policy", "policy", "arn"),
     MSK_CLUSTER_POLICY: ("MSK cluster policy", "policy", "clusterArn"),
+    SECRET_POLICY: ("Secrets Manager secret policy", "policy", "secretArn"),
+    SECRET: ("Secrets Manager secret policy", "policy", "arn"),
+    QUEUE_POLICY: ("SQS queue policy", "policy", "queueUrl"),
 }
 
 
 def _resource_policy_principals(args: ResourceValidationArgs, report: Report) -> None:
-    """Bucket, topic and cluster policies allow no one anonymous or foreign, whatever their Deny statements say.
+    """Bucket, topic, cluster, secret and queue policies allow no one anonymous or foreign, whatever their Denies say.
 
     Allowed: principals of the resource's own account (from its ARN) or of `trustedAccounts`;
     `"*"` only pinned by conditions to those accounts or to an organization; service principals
@@ -780,9 +802,9 @@ def _resource_policy_principals(args: ResourceValidationArgs, report: Report) ->
         return
     config = settings(args, RESOURCE_POLICY_CONFIG)
     known = set(config["trustedAccounts"])
-    own = parse_arn(props.get(arn_prop)) if arn_prop else None
-    if own is not None and _ACCOUNT_ID.match(own.account):
-        known.add(own.account)
+    own = _resource_account(props.get(arn_prop)) if arn_prop else None
+    if own is not None:
+        known.add(own)
     unscoped = set(config["unscopedServicePrincipals"])
     document = policy_document(props.get(prop), [prop])
     for index, statement in enumerate(statements(document)):
@@ -791,6 +813,18 @@ def _resource_policy_principals(args: ResourceValidationArgs, report: Report) ->
         where = f"{subject} statement {_sid(statement, index)}"
         for finding in _statement_principal_findings(where, statement, known, unscoped):
             report(finding)
+
+
+_QUEUE_URL = re.compile(r"^https://[^/]+/(?P<account>\d{12})/")
+
+
+def _resource_account(value: Any) -> str | None:
+    """The account of a resource's own ARN, or of an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)."""
+    arn = parse_arn(value)
+    if arn is not None:
+        return arn.account if _ACCOUNT_ID.match(arn.account) else None
+    match = _QUEUE_URL.match(value) if isinstance(value, str) else None
+    return match["account"] if match else None
 
 
 def _statement_principal_findings(
@@ -1098,8 +1132,8 @@ POLICIES = [
     resource_policy(
         name="resource-policy-principals-restricted",
         description=(
-            "Bucket, topic and MSK cluster policies must not allow anonymous, wildcard or foreign-account "
-            "principals, or unscoped service principals."
+            "Bucket, topic, MSK cluster, secret and queue policies must not allow anonymous, wildcard or "
+            "foreign-account principals, or unscoped service principals."
         ),
         validate=_resource_policy_principals,
         domain=DOMAIN,

@@ -1223,3 +1223,71 @@ def test_kms_key_policy_no_wildcard_principal__wildcard_account_principal_fails(
         'KMS key policy statement Open must not allow the principal "*" unless kms:CallerAccount and kms:ViaService '
         "restrict it."
     ]
+
+
+# --- more federation and resource-policy forms -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:12345678-pool"}}, []),
+        (None, [f"{TRUST} Irsa must pin cognito-identity.amazonaws.com:aud with StringEquals."]),
+    ],
+    ids=["pool-pinned", "any-pool"],
+)
+def test_iam_role_trust_restricted__cognito_trust_needs_the_pool_as_audience(condition, expected):
+    props = _web_identity(condition, provider="cognito-identity.amazonaws.com")
+    assert check("iam-role-trust-restricted", f.T_ROLE, props) == expected
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}, []),
+        (None, [f"{TRUST} Sso must pin SAML:aud with StringEquals."]),
+        ({"StringLike": {"SAML:aud": "*"}}, [f"{TRUST} Sso must pin SAML:aud with StringEquals."]),
+    ],
+    ids=["pinned", "none", "any"],
+)
+def test_iam_role_trust_restricted__saml_trust_pins_the_audience(condition, expected):
+    statement = {
+        "Sid": "Sso",
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/corp-idp"},
+        "Action": "sts:AssumeRoleWithSAML",
+    }
+    if condition:
+        statement["Condition"] = condition
+    assert check("iam-role-trust-restricted", f.T_ROLE, _trust(statement)) == expected
+
+
+def test_resource_policy_principals_restricted__secret_policy_foreign_account_fails():
+    arn = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:finstack/prod/ledger/master-AbCdEf"
+    grant = {
+        **_grant({"AWS": f"arn:aws:iam::{OTHER}:root"}),
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": "*",
+    }
+    own = {
+        **_grant({"AWS": f"arn:aws:iam::{ACCOUNT}:role/dr"}),
+        "Sid": "Own",
+        "Action": "secretsmanager:GetSecretValue",
+    }
+    props = {"secretArn": arn, "policy": f.document(own, grant)}
+    assert check("resource-policy-principals-restricted", "aws:secretsmanager/secretPolicy:SecretPolicy", props) == [
+        f"Secrets Manager secret policy statement Grant must not allow account {OTHER}: it is not this resource's or "
+        "a trusted one."
+    ]
+
+
+def test_resource_policy_principals_restricted__queue_policy_account_comes_from_the_url():
+    url = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/finstack-prod-events"
+    own = {**_grant({"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}), "Action": "sqs:SendMessage", "Resource": "*"}
+    props = {"queueUrl": url, "policy": f.document(own)}
+    assert check("resource-policy-principals-restricted", "aws:sqs/queuePolicy:QueuePolicy", props) == []
+    props["policy"] = f.document({**own, "Principal": "*"})
+    assert check("resource-policy-principals-restricted", "aws:sqs/queuePolicy:QueuePolicy", props) == [
+        'SQS queue policy statement Grant must not allow the principal "*" unless aws:PrincipalAccount, '
+        "aws:PrincipalOrgID or aws:SourceAccount restricts it to this stack's accounts."
+    ]
