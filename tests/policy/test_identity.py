@@ -1291,3 +1291,25 @@ def test_resource_policy_principals_restricted__queue_policy_account_comes_from_
         'SQS queue policy statement Grant must not allow the principal "*" unless aws:PrincipalAccount, '
         "aws:PrincipalOrgID or aws:SourceAccount restricts it to this stack's accounts."
     ]
+
+
+def test_s3_bucket_no_public_access__bucket_inline_acl_and_grants_checked():
+    props = {
+        "bucket": "finstack-prod-audit",
+        "acl": "public-read",
+        "grants": [
+            {"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers", "permissions": ["READ"]}
+        ],
+    }
+    assert check("s3-bucket-no-public-access", f.T_BUCKET, props) == [
+        "S3 bucket acl must not be public-read.",
+        "S3 bucket must not grant AllUsers.",
+    ]
+
+
+def test_resource_policy_principals_restricted__bucket_inline_policy_checked():
+    props = {"bucket": "finstack-prod-audit", "policy": f.document(_grant({"AWS": "*"}))}
+    assert check("resource-policy-principals-restricted", f.T_BUCKET, props) == [
+        'S3 bucket policy statement Grant must not allow the principal "*" unless aws:PrincipalAccount, '
+        "aws:PrincipalOrgID or aws:SourceAccount restricts it to this stack's accounts."
+    ]
