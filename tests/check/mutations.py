@@ -255,6 +255,34 @@ def _tls_deny_on_bucket_only(document: dict[str, Any]) -> None:
             statement["Resource"] = [r for r in statement["Resource"] if not r.endswith("/*")]
 
 
+def _append_statement(statement: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """Append one statement to a policy document (the existing ones, Deny included, stay)."""
+
+    def change(document: dict[str, Any]) -> None:
+        document["Statement"] = [*document["Statement"], copy.deepcopy(statement)]
+
+    return change
+
+
+def _trust_anyone(document: dict[str, Any]) -> None:
+    """A trust policy whose first statement trusts every principal of every account."""
+    _statement(document)["Principal"] = {"AWS": "*"}
+
+
+def _drop_oidc_sub(document: dict[str, Any]) -> None:
+    """An IRSA trust policy that keeps the audience but no longer pins the service account."""
+    equals = _statement(document)["Condition"]["StringEquals"]
+    for key in [k for k in equals if k.endswith(":sub")]:
+        del equals[key]
+
+
+def _open_replicator_grant(document: dict[str, Any]) -> None:
+    """The cluster policy's replicator-role statements granted to "*" instead."""
+    for statement in document["Statement"]:
+        if statement.get("Sid") == "ReplicatorRolesConnectivity":
+            statement["Principal"] = {"AWS": "*"}
+
+
 def other_region_key(path: Path) -> Edit:
     """Point a key reference at the same key id in another region of the jurisdiction."""
 
@@ -1131,6 +1159,164 @@ MUTATIONS: tuple[Mutation, ...] = (
         edit_json("policy", _drop_s3_use),
         # The stack policy names the bucket that can no longer use its key.
         reported_on=(Select("aws:s3/bucket:Bucket", r"dr-reports"),),
+    ),
+    Mutation(
+        "iam-data-actions-on-wildcard-arn",
+        "identity",
+        "workload role reads every topic of every cluster (topic/*/*/*, not Resource *)",
+        Select("aws:iam/rolePolicy:RolePolicy", r"kube-us-east-1-ledger-role-policy"),
+        edit_json(
+            "policy",
+            lambda d: next(s for s in d["Statement"] if s.get("Sid") == "KafkaOwnTopics").update(
+                Resource="arn:aws:kafka:us-east-1:111122223333:topic/*/*/*"
+            ),
+        ),
+    ),
+    Mutation(
+        "iam-pass-role-any",
+        "identity",
+        "DR automation may pass any role to any service",
+        Select("aws:iam/rolePolicy:RolePolicy", r"dr-roles-automation-policy"),
+        edit_json(
+            "policy",
+            _append_statement({"Sid": "PassAny", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}),
+        ),
+    ),
+    Mutation(
+        "iam-attach-policy-any-role",
+        "identity",
+        "DR automation may attach any policy to any role of the account (iam:Attach* on role/*)",
+        Select("aws:iam/rolePolicy:RolePolicy", r"dr-roles-automation-policy"),
+        edit_json(
+            "policy",
+            _append_statement(
+                {
+                    "Sid": "AttachAny",
+                    "Effect": "Allow",
+                    "Action": "iam:Attach*",
+                    "Resource": "arn:aws:iam::111122223333:role/*",
+                }
+            ),
+        ),
+    ),
+    Mutation(
+        "workload-role-admin",
+        "identity",
+        "EBS CSI driver role (not a node role) with AdministratorAccess",
+        Select("aws:iam/rolePolicyAttachment:RolePolicyAttachment", r"eks-us-east-1-ebs-csi-role-driver"),
+        set_input("policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
+    ),
+    Mutation(
+        "role-trust-anyone",
+        "identity",
+        "DR approver role trusts every principal of every account",
+        Select("aws:iam/role:Role", r"dr-roles-approver"),
+        edit_json("assumeRolePolicy", _trust_anyone),
+    ),
+    Mutation(
+        "irsa-trust-any-service-account",
+        "identity",
+        "ledger IRSA role assumable by any service account of the cluster (no :sub condition)",
+        Select("aws:iam/role:Role", r"kube-us-east-1-ledger-role"),
+        edit_json("assumeRolePolicy", _drop_oidc_sub),
+    ),
+    Mutation(
+        "role-inline-and-separate-policies",
+        "identity",
+        "runner role declares inlinePolicies while a RolePolicy manages its inline policy",
+        Select("aws:iam/role:Role", r"runner-us-east-1-role"),
+        set_input(
+            "inlinePolicies",
+            [
+                {
+                    "name": "describe",
+                    "policy": json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [{"Effect": "Allow", "Action": "eks:ListClusters", "Resource": "*"}],
+                        }
+                    ),
+                }
+            ],
+        ),
+    ),
+    Mutation(
+        "bucket-policy-public-read",
+        "identity",
+        "DR report bucket policy lets anyone read objects (its TLS deny stays)",
+        Select("aws:s3/bucketPolicy:BucketPolicy", r"dr-reports-policy"),
+        edit_json(
+            "policy",
+            _append_statement(
+                {
+                    "Sid": "PublicRead",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::finstack-prod-arc-reports-111122223333-use1/*",
+                }
+            ),
+        ),
+    ),
+    Mutation(
+        "topic-policy-foreign-account",
+        "identity",
+        "alert topic lets another account subscribe",
+        Select("aws:sns/topicPolicy:TopicPolicy", r"alerts-us-east-1-policy"),
+        edit_json(
+            "policy",
+            _append_statement(
+                {
+                    "Sid": "Partner",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                    "Action": "sns:Subscribe",
+                    "Resource": "*",
+                }
+            ),
+        ),
+    ),
+    Mutation(
+        "msk-cluster-policy-anyone",
+        "identity",
+        "MSK source cluster policy grants its connectivity to any principal",
+        Select("aws:msk/clusterPolicy:ClusterPolicy", r"msk-us-east-1-cluster-policy"),
+        edit_json("policy", _open_replicator_grant),
+    ),
+    Mutation(
+        "bucket-public-policy-allowed",
+        "identity",
+        "bundle bucket's public access block no longer blocks public policies",
+        Select("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", r"runner-us-east-1-bundles-public-access"),
+        set_input("blockPublicPolicy", False),
+    ),
+    Mutation(
+        "bucket-public-access-block-removed",
+        "identity",
+        "DR report bucket without its public access block",
+        Select("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", r"dr-reports-public-access"),
+        reported_on=(BUCKET,),
+    ),
+    Mutation(
+        "aurora-default-master-user",
+        "identity",
+        "Aurora primary keeps the engine's default master user",
+        AURORA,
+        set_input("masterUsername", "postgres"),
+    ),
+    Mutation(
+        "aurora-literal-master-password",
+        "identity",
+        "Aurora primary's master password written in the program instead of generated in Secrets Manager",
+        AURORA,
+        set_input("masterPassword", "Sup3rSecret!"),
+    ),
+    Mutation(
+        "kms-replica-default-key-policy",
+        "identity",
+        "a replica key falls back to AWS's default key policy",
+        Select("aws:kms/replicaKey:ReplicaKey", r"keys-backup-replica-us-west-2"),
+        drop_input("policy"),
     ),
     # -- kubernetes ------------------------------------------------------------------------------
     Mutation(

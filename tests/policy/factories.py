@@ -1049,3 +1049,100 @@ def node_group(region: str = PRIMARY) -> dict[str, Any]:
         "scalingConfig": {"minSize": 3, "maxSize": 12, "desiredSize": 6},
         "tags": cell_tags(region),
     }
+
+
+# --- identity: trust, resource policies, S3 public access (issue 18) -----------------------
+
+T_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+T_BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
+T_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+T_MSK_POLICY = "aws:msk/clusterPolicy:ClusterPolicy"
+T_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+OIDC_ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/D942D28FC292A4B545BCB0F063DB50D1"
+
+
+def irsa_role(namespace_name: str = "ledger") -> dict[str, Any]:
+    """A workload role trusted through the cluster's OIDC issuer (IRSA), pinned to one service account."""
+    return {
+        "name": f"kube-{namespace_name}",
+        "assumeRolePolicy": document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC_ISSUER}"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{OIDC_ISSUER}:aud": "sts.amazonaws.com",
+                        f"{OIDC_ISSUER}:sub": f"system:serviceaccount:{namespace_name}:{namespace_name}",
+                    }
+                },
+            }
+        ),
+    }
+
+
+def public_access_block(bucket: str = "finstack-prod-audit") -> dict[str, Any]:
+    """A bucket's public access block with all four flags on."""
+    return {
+        "region": PRIMARY,
+        "bucket": bucket,
+        "blockPublicAcls": True,
+        "blockPublicPolicy": True,
+        "ignorePublicAcls": True,
+        "restrictPublicBuckets": True,
+    }
+
+
+def topic_policy(region: str = PRIMARY) -> dict[str, Any]:
+    """The alert topic's policy: CloudWatch alarms of this account publish; non-TLS is denied."""
+    arn = f"arn:aws:sns:{region}:{ACCOUNT}:finstack-prod-alerts-{region}"
+    return {
+        "region": region,
+        "arn": arn,
+        "policy": document(
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": arn,
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:*"},
+                    "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                },
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "sns:Publish",
+                "Resource": arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ),
+    }
+
+
+def msk_cluster_policy(region: str = PRIMARY) -> dict[str, Any]:
+    """A source cluster's policy: the MSK service connects, the replicator role reads."""
+    arn = f"arn:aws:kafka:{region}:{ACCOUNT}:cluster/finstack-prod-{SHORT[region]}/abc-1"
+    return {
+        "region": region,
+        "clusterArn": arn,
+        "policy": document(
+            {
+                "Sid": "ReplicatorServiceConnectivity",
+                "Effect": "Allow",
+                "Principal": {"Service": "kafka.amazonaws.com"},
+                "Action": ["kafka:CreateVpcConnection", "kafka:GetBootstrapBrokers", "kafka:DescribeClusterV2"],
+                "Resource": arn,
+            },
+            {
+                "Sid": "ReplicatorRolesConnectivity",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/finstack-prod-replicator"},
+                "Action": ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+                "Resource": arn,
+            },
+        ),
+    }

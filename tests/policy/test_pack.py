@@ -248,6 +248,8 @@ def test_servicer__deferred_document_is_advisory_at_preview():
     assert {(d.policyName, d.enforcementLevel) for d in diagnostics} == {
         ("iam-no-wildcard-actions", proto.ADVISORY),
         ("iam-data-actions-scoped", proto.ADVISORY),
+        ("iam-no-privilege-escalation", proto.ADVISORY),
+        ("iam-no-admin-policies", proto.ADVISORY),
     }
     assert all("can't be known during preview" in d.message for d in diagnostics)
 
