@@ -884,7 +884,7 @@ POLICIES = [
         validate=_sns_topic_cmk,
         domain=DOMAIN,
         severity=Severity.MEDIUM,
-        compliance=ENCRYPTION,  # no peer table row checks SNS topic encryption.
+        compliance=ENCRYPTION.with_controls("FIN-SNS-CMK"),  # no peer table row checks SNS topic encryption
         remediation=f"Set kmsMasterKeyId to the region's secrets key. {_CMK}",
     ),
     resource_policy(

@@ -1329,7 +1329,7 @@ POLICIES = [
         validate=_segmentation_tags,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=Compliance(pci=("1.2.1", "2.2.1"), soc2=("CC6.6",)),
+        compliance=Compliance(pci=("1.2.1", "2.2.1"), soc2=("CC6.6",), controls=("FIN-SEGMENTATION-TAGS",)),
         remediation="Tag with components.naming.cell_tags(region, tier=...) or cell_tags(region, role=...).",
     ),
     stack_policy(
@@ -1371,7 +1371,7 @@ POLICIES = [
         validate=_data_ingress_from_app_only,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=DATA_ISOLATION,
+        compliance=DATA_ISOLATION.with_controls("FIN-DATA-SG-INGRESS"),
         remediation="Use aws.vpc.SecurityGroupIngressRule(referenced_security_group_id=<app sg>) instead of CIDRs.",
     ),
     stack_policy(
@@ -1518,7 +1518,7 @@ POLICIES = [
         validate=_data_store_groups,
         domain=DOMAIN,
         severity=Severity.CRITICAL,
-        compliance=DATA_ISOLATION,
+        compliance=DATA_ISOLATION.with_controls("FIN-DATA-SG-ATTACHMENT"),
         remediation="Attach the cluster to the cell's db (Aurora) or kafka (MSK) group only.",
     ),
     stack_policy(
