@@ -150,7 +150,7 @@ def _parameter_group_audit(args: ResourceValidationArgs, report: Report) -> None
     parameters = props.get("parameters")
     values = _parameters(props)
     if is_unknown(parameters) or any(is_unknown(v) for v in values.values()):
-        report(unknown_message("Aurora cluster parameter group parameters", "a literal list"))
+        report(unknown_message("Aurora cluster parameter group parameters", "a list of names and values"))
         return
     if family.startswith("aurora-postgresql"):
         missing = _pg_audit_missing(values)

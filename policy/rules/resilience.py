@@ -203,7 +203,14 @@ def _eks_deletion_protection(args: ResourceValidationArgs, report: Report) -> No
 
 
 def _bucket_versioning(args: StackValidationArgs, report: Report) -> None:
-    """Every S3 bucket keeps prior versions of its objects (recovery from overwrite and delete)."""
+    """Every S3 bucket keeps prior versions of its objects (recovery from overwrite and delete).
+
+    Cross-region replication (the other half of RES-S3-VERSIONING-CRR) is not required: the
+    design (/work/shared/design.md) names no bucket a failover depends on. The runner bundles are
+    one bucket per cell, re-uploaded by the program; the ARC execution reports
+    (components/dr_control.py) are evidence in one primary-region bucket. Whether that evidence
+    must survive the loss of its region is a design question, raised with issue 18, not a rule.
+    """
     view = StackView(args.resources)
     enabled: set[str] = set()
     for versioning in view.of_type(*VERSIONING_TYPES):

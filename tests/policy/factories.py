@@ -91,6 +91,7 @@ def aurora_cluster(region: str = PRIMARY, *, primary: bool = True) -> dict[str, 
         "backupRetentionPeriod": 35,
         "preferredBackupWindow": "03:00-04:00",
         "enabledCloudwatchLogsExports": ["postgresql"],
+        "copyTagsToSnapshot": True,
         "dbClusterParameterGroupName": f"aurora-{region}-params",
         "dbSubnetGroupName": f"aurora-{region}-subnets",
         "vpcSecurityGroupIds": [f"sg-db{SHORT[region]}"],
@@ -119,6 +120,8 @@ def aurora_instance(region: str = PRIMARY, index: int = 1) -> dict[str, Any]:
         "publiclyAccessible": False,
         "performanceInsightsEnabled": True,
         "performanceInsightsKmsKeyId": key_arn(region, "data"),
+        "monitoringInterval": 15,
+        "monitoringRoleArn": f"arn:aws:iam::{ACCOUNT}:role/finstack-prod-ledger-rds-monitoring",
         "tags": cell_tags(region),
     }
 
@@ -145,6 +148,13 @@ def parameter_group(region: str = PRIMARY) -> dict[str, Any]:
         "parameters": [
             {"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"},
             {"name": "log_connections", "value": "1", "applyMethod": "immediate"},
+            {"name": "log_disconnections", "value": "1", "applyMethod": "immediate"},
+            {
+                "name": "shared_preload_libraries",
+                "value": "pg_stat_statements,pgaudit",
+                "applyMethod": "pending-reboot",
+            },
+            {"name": "pgaudit.log", "value": "ddl,role", "applyMethod": "immediate"},
         ],
         "tags": cell_tags(region),
     }
@@ -155,7 +165,8 @@ def eks_cluster(region: str = PRIMARY) -> dict[str, Any]:
     return {
         "region": region,
         "name": f"finstack-prod-{SHORT[region]}",
-        "version": "1.33",
+        "version": "1.35",
+        "deletionProtection": True,
         "roleArn": f"arn:aws:iam::{ACCOUNT}:role/eks-{region}-cluster",
         "vpcConfig": {
             "subnetIds": [f"subnet-app{SHORT[region]}{z}" for z in "abc"],
@@ -738,4 +749,72 @@ def compliant_stack() -> Stack:
     namespace_ = stack.add(T_NAMESPACE, "kube-ledger-ns", namespace("ledger"))
     stack.add(T_NETPOL, "kube-ledger-default-deny", default_deny("ledger"), metadata=namespace_)
     stack.add(T_NAMESPACE, "kube-system-ns", {"metadata": {"name": "kube-system"}})
+    return stack
+
+
+# --- logging and resilience (issue 18) -------------------------------------------------------------
+
+T_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+T_BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+T_BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+
+
+def monitored_instance(region: str = PRIMARY, index: int = 1) -> dict[str, Any]:
+    """aurora_instance() pinned to an AZ (instance n in zone n mod 3), as components/aurora_global.py does."""
+    return {
+        **aurora_instance(region, index),
+        "availabilityZone": f"{region}{'abc'[(index - 1) % 3]}",
+        "autoMinorVersionUpgrade": True,
+    }
+
+
+def resilient_stack() -> Stack:
+    """compliant_stack() plus what the multi-AZ rule resolves: DB subnet groups over the data subnets,
+    instances pinned to distinct AZs."""
+    stack = compliant_stack()
+    for region in (PRIMARY, SECONDARY):
+        s = SHORT[region]
+        data = [stack.named(f"cell-{region}-data-{z}") for z in "abc"]
+        group = stack.add(
+            T_SUBNET_GROUP,
+            f"aurora-{region}-subnets",
+            {"region": region, "name": f"aurora-{region}-subnets", "subnetIds": [f"subnet-data{s}{z}" for z in "abc"]},
+            subnetIds=data,
+        )
+        cluster = stack.named(f"aurora-{region}-cluster")
+        depends(cluster, "dbSubnetGroupName", group)
+        for index in (1, 2):
+            name = f"aurora-{region}-instance-{index}"
+            stack.replace(name, monitored_instance(region, index))
+    return stack
+
+
+def add_bucket(stack: Stack, name: str, *, versioning: str | None = "Enabled", log_to: str | None = None) -> None:
+    """A bucket (+ its BucketVersioning when `versioning`, + a BucketLogging to bucket `log_to`)."""
+    bucket_name = f"finstack-prod-{name}"
+    bucket = stack.add(T_BUCKET, name, {"region": PRIMARY, "bucket": bucket_name, "id": bucket_name})
+    if versioning is not None:
+        stack.add(
+            T_BUCKET_VERSIONING,
+            f"{name}-versioning",
+            {"region": PRIMARY, "bucket": bucket_name, "versioningConfiguration": {"status": versioning}},
+            bucket=bucket,
+        )
+    if log_to is not None:
+        target = stack.named(log_to)
+        stack.add(
+            T_BUCKET_LOGGING,
+            f"{name}-logging",
+            {"region": PRIMARY, "bucket": bucket_name, "targetBucket": f"finstack-prod-{log_to}", "targetPrefix": name},
+            bucket=bucket,
+            targetBucket=target,
+        )
+
+
+def bucket_stack() -> Stack:
+    """A log bucket (versioned, not logged itself) and an evidence bucket logging to it."""
+    stack = Stack()
+    stack.add(T_AWS_PROVIDER, "aws", {"region": PRIMARY})
+    add_bucket(stack, "access-logs")
+    add_bucket(stack, "evidence", log_to="access-logs")
     return stack
