@@ -296,6 +296,16 @@ def _all(*edits: Edit) -> Edit:
     return edit
 
 
+def renamed(name: str) -> Edit:
+    """Give the resource another logical name (and URN): a new resource, which no waiver names yet."""
+
+    def edit(resource: Resource) -> None:
+        resource["name"] = name
+        resource["urn"] = f"{resource['urn'].rsplit('::', 1)[0]}::{name}"
+
+    return edit
+
+
 # -- the table -----------------------------------------------------------------------------------
 
 AURORA = Select("aws:rds/cluster:Cluster", r"aurora-us-east-1-cluster")
@@ -659,6 +669,34 @@ MUTATIONS: tuple[Mutation, ...] = (
         LOG_GROUP,
         set_input("retentionInDays", 30),
     ),
+    Mutation(
+        "aurora-pgaudit-off",
+        "logging",
+        "Aurora parameter group logs no pgAudit classes",
+        Select("aws:rds/clusterParameterGroup:ClusterParameterGroup", r"aurora-us-east-1-params"),
+        change_parameter("pgaudit.log", "none"),
+    ),
+    Mutation(
+        "aurora-disconnections-unlogged",
+        "logging",
+        "Aurora parameter group stops logging disconnections",
+        Select("aws:rds/clusterParameterGroup:ClusterParameterGroup", r"aurora-us-west-2-params"),
+        change_parameter("log_disconnections", "0"),
+    ),
+    Mutation(
+        "aurora-enhanced-monitoring-off",
+        "logging",
+        "Aurora instance without Enhanced Monitoring",
+        AURORA_INSTANCE,
+        set_input("monitoringInterval", 0),
+    ),
+    Mutation(
+        "s3-new-bucket-without-access-logs",
+        "logging",
+        "a new bucket (no waiver names it) without server access logging",
+        BUCKET,
+        renamed("dr-reports-archive"),
+    ),
     # -- resilience ------------------------------------------------------------------------------
     Mutation(
         "aurora-deletion-unprotected",
@@ -716,6 +754,57 @@ MUTATIONS: tuple[Mutation, ...] = (
         "resilience",
         "us-west-2 runs no MSK cluster (active-active parity)",
         Select("aws:msk/cluster:Cluster", r"msk-us-west-2-cluster"),
+    ),
+    Mutation(
+        "aurora-global-force-destroy",
+        "resilience",
+        "Aurora global cluster forceDestroy true",
+        Select("aws:rds/globalCluster:GlobalCluster", r"aurora-global"),
+        set_input("forceDestroy", True),
+    ),
+    Mutation(
+        "aurora-copy-tags-off",
+        "resilience",
+        "Aurora snapshots lose the cluster's tags",
+        AURORA,
+        set_input("copyTagsToSnapshot", False),
+    ),
+    Mutation(
+        "aurora-instances-one-az",
+        "resilience",
+        "both us-east-1 Aurora instances pinned to one AZ",
+        Select("aws:rds/clusterInstance:ClusterInstance", r"aurora-us-east-1-instance-2"),
+        set_input("availabilityZone", "us-east-1f"),
+        reported_on=(AURORA,),
+    ),
+    Mutation(
+        "aurora-cluster-minor-upgrades-off",
+        "resilience",
+        "Aurora cluster never applies minor engine upgrades",
+        AURORA,
+        set_input("autoMinorVersionUpgrade", False),
+    ),
+    Mutation(
+        "eks-new-cluster-old-version",
+        "resilience",
+        "a new EKS cluster (no waiver names it) on Kubernetes 1.31",
+        EKS,
+        _all(renamed("eks-us-east-1-cluster-next"), set_input("version", "1.31")),
+    ),
+    Mutation(
+        "eks-deletion-unprotected",
+        "resilience",
+        "EKS cluster deletionProtection false",
+        EKS,
+        set_input("deletionProtection", False),
+    ),
+    Mutation(
+        "bucket-versioning-suspended",
+        "resilience",
+        "ARC report bucket versioning suspended",
+        Select("aws:s3/bucketVersioning:BucketVersioning", r"dr-reports-versioning"),
+        set_input("versioningConfiguration.status", "Suspended"),
+        reported_on=(BUCKET,),
     ),
     # -- identity --------------------------------------------------------------------------------
     Mutation(
