@@ -44,6 +44,9 @@ MSK_CLUSTER = "aws:msk/cluster:Cluster"
 MSK_REPLICATOR = "aws:msk/replicator:Replicator"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+KMS_KEY = "aws:kms/key:Key"
+KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+HOSTED_ZONE = "aws:route53/zone:Zone"
 VERSIONING_TYPES = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -224,6 +227,46 @@ def _bucket_versioning(args: StackValidationArgs, report: Report) -> None:
                 f"S3 bucket {bucket.name} must have versioning Enabled (an aws.s3.BucketVersioning with status "
                 "Enabled).",
                 bucket.urn,
+            )
+
+
+PROTECT_CONFIG = {
+    "resourceTypes": Setting(
+        {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "default": [GLOBAL_CLUSTER, AURORA_CLUSTER, KMS_KEY, KMS_REPLICA_KEY, MSK_CLUSTER, HOSTED_ZONE],
+            "description": "Stateful resource types whose every resource must carry the Pulumi protect option.",
+        }
+    ),
+    "resourceNames": Setting(
+        {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            # The ARC execution reports (components/dr_control.py): the evidence of every drill.
+            "default": ["dr-reports"],
+            "description": "Further resources (logical names) that must be protected, e.g. evidence buckets.",
+        }
+    ),
+}
+
+
+def _pulumi_protect(args: StackValidationArgs, report: Report) -> None:
+    """Stateful resources carry the Pulumi `protect` option: no `destroy`, replace or removal from the program.
+
+    Pulumi refuses to delete a protected resource until the option is removed in a separate `up`
+    ("Resource options: protect", Pulumi docs), so a replace-triggering change or a deleted line
+    stops at preview instead of destroying the ledger, a key or the DNS zone. CrossGuard passes the
+    options of every resource (`PolicyResource.opts.protect`; the finstack check export carries
+    them); children inherit `protect` from their parent in the SDK, so the value is the effective one.
+    """
+    config = settings(args, PROTECT_CONFIG)
+    for resource in args.resources:
+        if resource.resource_type not in config["resourceTypes"] and resource.name not in config["resourceNames"]:
+            continue
+        if not getattr(resource.opts, "protect", False):
+            report(
+                f"{resource.resource_type} {resource.name} must carry the Pulumi protect resource option.", resource.urn
             )
 
 
@@ -525,5 +568,15 @@ POLICIES = [
         compliance=RECOVERY.with_controls("RES-S3-VERSIONING-CRR"),
         remediation="Add aws.s3.BucketVersioning(bucket=<bucket>.id, versioning_configuration={'status': 'Enabled'}) "
         "(components/private_bucket.py does).",
+    ),
+    stack_policy(
+        name="stateful-resources-protected",
+        description="Stateful resources (databases, keys, brokers, zones, evidence buckets) must carry Pulumi protect.",
+        validate=_pulumi_protect,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=RECOVERY.with_controls("RES-PULUMI-PROTECT"),
+        remediation="Pass pulumi.ResourceOptions(protect=True) (prod) to the resource or its parent component.",
+        config=PROTECT_CONFIG,
     ),
 ]

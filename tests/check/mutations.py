@@ -306,6 +306,11 @@ def renamed(name: str) -> Edit:
     return edit
 
 
+def unprotected(resource: Resource) -> None:
+    """Drop the Pulumi `protect` resource option (the export's `options.protect`)."""
+    resource["options"]["protect"] = False
+
+
 # -- the table -----------------------------------------------------------------------------------
 
 AURORA = Select("aws:rds/cluster:Cluster", r"aurora-us-east-1-cluster")
@@ -805,6 +810,20 @@ MUTATIONS: tuple[Mutation, ...] = (
         Select("aws:s3/bucketVersioning:BucketVersioning", r"dr-reports-versioning"),
         set_input("versioningConfiguration.status", "Suspended"),
         reported_on=(BUCKET,),
+    ),
+    Mutation(
+        "aurora-cluster-unprotected",
+        "resilience",
+        "Aurora member cluster without the Pulumi protect option",
+        AURORA,
+        unprotected,
+    ),
+    Mutation(
+        "route53-zone-unprotected",
+        "resilience",
+        "public hosted zone without the Pulumi protect option",
+        Select("aws:route53/zone:Zone", r"traffic-zone"),
+        unprotected,
     ),
     # -- identity --------------------------------------------------------------------------------
     Mutation(

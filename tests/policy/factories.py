@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_policy import PolicyResource
+from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy.rules._util import plain
@@ -749,6 +749,7 @@ def compliant_stack() -> Stack:
     namespace_ = stack.add(T_NAMESPACE, "kube-ledger-ns", namespace("ledger"))
     stack.add(T_NETPOL, "kube-ledger-default-deny", default_deny("ledger"), metadata=namespace_)
     stack.add(T_NAMESPACE, "kube-system-ns", {"metadata": {"name": "kube-system"}})
+    protect_stateful(stack)
     return stack
 
 
@@ -818,3 +819,13 @@ def bucket_stack() -> Stack:
     add_bucket(stack, "access-logs")
     add_bucket(stack, "evidence", log_to="access-logs")
     return stack
+
+
+STATEFUL_TYPES = (T_GLOBAL, T_CLUSTER, T_KEY, T_REPLICA_KEY, T_MSK, "aws:route53/zone:Zone")
+
+
+def protect_stateful(stack: Stack) -> None:
+    """Set the Pulumi `protect` option on the stack's stateful resources, as the prod components do."""
+    for r in stack.resources:
+        if r.resource_type in STATEFUL_TYPES:
+            r.opts = PolicyResourceOptions(True, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)

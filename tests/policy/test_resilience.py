@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions
 
 from tests.policy import factories as f
 from tests.policy.helpers import (
@@ -16,6 +17,7 @@ from tests.policy.helpers import (
     check_stack,
     edit,
     messages,
+    resource,
     urn,
 )
 
@@ -577,3 +579,70 @@ def test_s3_bucket_versioning_enabled__inline_versioning_counts():
     stack = f.bucket_stack()
     resources = stack.replace("evidence", edit(stack.props("evidence"), {"versioning": {"enabled": True}}))
     assert check_stack("s3-bucket-versioning-enabled", [r for r in resources if r.name != "evidence-versioning"]) == []
+
+
+# --- stateful-resources-protected ---------------------------------------------------------------------------------
+
+
+def _check_protect(type_, name, *, protect, config=None):
+    """Run stateful-resources-protected on a one-resource stack with the given `protect` option."""
+    subject = resource(type_, name, {"region": PRIMARY})
+    subject.opts = PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    found = check_stack("stateful-resources-protected", [subject], config=config)
+    assert all(u == urn(type_, name) for _, u in found)
+    return messages(found)
+
+
+STATEFUL = [
+    (f.T_GLOBAL, "aurora-global"),
+    (f.T_CLUSTER, "aurora-us-east-1-cluster"),
+    (f.T_KEY, "keys-data"),
+    (f.T_REPLICA_KEY, "keys-data-replica-us-west-2"),
+    (f.T_MSK, "msk-us-east-1-cluster"),
+    ("aws:route53/zone:Zone", "traffic-zone"),
+    (f.T_BUCKET, "dr-reports"),
+]
+
+
+@pytest.mark.parametrize(("type_", "name"), STATEFUL)
+def test_stateful_resources_protected__protected_passes(type_, name):
+    assert _check_protect(type_, name, protect=True) == []
+
+
+@pytest.mark.parametrize(("type_", "name"), STATEFUL)
+def test_stateful_resources_protected__unprotected_fails(type_, name):
+    assert _check_protect(type_, name, protect=False) == [
+        f"{type_} {name} must carry the Pulumi protect resource option."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("type_", "name"), [(f.T_INSTANCE, "aurora-us-east-1-instance-1"), (f.T_BUCKET, "runner-us-east-1-bundles")]
+)
+def test_stateful_resources_protected__replaceable_resources_ignored(type_, name):
+    # An instance is replaceable (data lives in the cluster volume); bundles are rebuilt by the program.
+    assert _check_protect(type_, name, protect=False) == []
+
+
+def test_stateful_resources_protected__configured_types_and_names_apply():
+    config = {"resourceTypes": [f.T_SECRET], "resourceNames": ["audit-archive"]}
+    assert _check_protect(f.T_SECRET, "aurora-master-secret", protect=False, config=config) == [
+        f"{f.T_SECRET} aurora-master-secret must carry the Pulumi protect resource option."
+    ]
+    assert _check_protect(f.T_BUCKET, "audit-archive", protect=False, config=config) == [
+        f"{f.T_BUCKET} audit-archive must carry the Pulumi protect resource option."
+    ]
+    assert _check_protect(f.T_CLUSTER, "aurora-us-east-1-cluster", protect=False, config=config) == []
+
+
+def test_stateful_resources_protected__compliant_stack_passes():
+    assert check_stack("stateful-resources-protected", f.compliant_stack().resources) == []
+
+
+def test_stateful_resources_protected__unprotected_cluster_in_stack_fails():
+    stack = f.compliant_stack()
+    name = f"aurora-{SECONDARY}-cluster"
+    stack.named(name).opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    assert check_stack("stateful-resources-protected", stack.resources) == [
+        (f"{f.T_CLUSTER} {name} must carry the Pulumi protect resource option.", urn(f.T_CLUSTER, name))
+    ]
