@@ -47,6 +47,7 @@ BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 KMS_KEY = "aws:kms/key:Key"
 KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 HOSTED_ZONE = "aws:route53/zone:Zone"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 VERSIONING_TYPES = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -203,6 +204,21 @@ def _eks_deletion_protection(args: ResourceValidationArgs, report: Report) -> No
         report(unknown_message("EKS cluster deletionProtection", "true"))
     elif not is_true(value):  # the EKS default is false
         report("EKS cluster deletionProtection must be true.")
+
+
+def _log_group_deletion_protection(args: ResourceValidationArgs, report: Report) -> None:
+    """A log group (an audit trail) cannot be deleted while its deletion protection is on.
+
+    CloudWatch Logs refuses DeleteLogGroup on a protected group ("Protecting log groups from
+    deletion", CloudWatch Logs User Guide); pulumi-aws exposes it as deletionProtectionEnabled.
+    """
+    if args.resource_type != LOG_GROUP:
+        return
+    value = plain(args.props).get("deletionProtectionEnabled")
+    if is_unknown(value):
+        report(unknown_message("CloudWatch log group deletionProtectionEnabled", "true"))
+    elif not is_true(value):  # the CloudWatch Logs default is off
+        report("CloudWatch log group deletionProtectionEnabled must be true.")
 
 
 def _bucket_versioning(args: StackValidationArgs, report: Report) -> None:
@@ -558,6 +574,17 @@ POLICIES = [
         severity=Severity.MEDIUM,
         compliance=RECOVERY.with_controls("RES-OTHER-DELPROT"),
         remediation="Set deletionProtection=True on the aws.eks.Cluster (components/eks.py: prod).",
+    ),
+    resource_policy(
+        name="cloudwatch-log-group-deletion-protection",
+        description="CloudWatch log groups must have deletion protection on.",
+        validate=_log_group_deletion_protection,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=Compliance(
+            pci=("10.5.1",), soc2=("A1.2", "CC7.2"), gdpr=("art32",), controls=("RES-OTHER-DELPROT",)
+        ),
+        remediation="Set deletionProtectionEnabled=True on the aws.cloudwatch.LogGroup (prod).",
     ),
     stack_policy(
         name="s3-bucket-versioning-enabled",

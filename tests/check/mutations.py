@@ -825,6 +825,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         Select("aws:route53/zone:Zone", r"traffic-zone"),
         unprotected,
     ),
+    Mutation(
+        "aurora-log-group-deletable",
+        "resilience",
+        "the ledger's log group loses its deletion protection",
+        Select("aws:cloudwatch/logGroup:LogGroup", r"aurora-us-east-1-logs"),
+        set_input("deletionProtectionEnabled", False),
+    ),
     # -- identity --------------------------------------------------------------------------------
     Mutation(
         "iam-wildcard-action",

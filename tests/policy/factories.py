@@ -236,6 +236,7 @@ def log_group(region: str = PRIMARY) -> dict[str, Any]:
         "name": f"/finstack/prod/{region}/vpc-flow-logs",
         "kmsKeyId": key_arn(region, "logs"),
         "retentionInDays": 400,
+        "deletionProtectionEnabled": True,
         "tags": cell_tags(region),
     }
 

@@ -646,3 +646,30 @@ def test_stateful_resources_protected__unprotected_cluster_in_stack_fails():
     assert check_stack("stateful-resources-protected", stack.resources) == [
         (f"{f.T_CLUSTER} {name} must carry the Pulumi protect resource option.", urn(f.T_CLUSTER, name))
     ]
+
+
+# --- cloudwatch-log-group-deletion-protection ---------------------------------------------------------------------
+
+
+def test_cloudwatch_log_group_deletion_protection__on_passes():
+    assert check("cloudwatch-log-group-deletion-protection", f.T_LOG_GROUP, f.log_group()) == []
+
+
+@pytest.mark.parametrize("value", [False, "false", DELETE])
+def test_cloudwatch_log_group_deletion_protection__off_or_default_fails(value):
+    props = edit(f.log_group(), {"deletionProtectionEnabled": value})
+    assert check("cloudwatch-log-group-deletion-protection", f.T_LOG_GROUP, props) == [
+        "CloudWatch log group deletionProtectionEnabled must be true."
+    ]
+
+
+def test_cloudwatch_log_group_deletion_protection__unknown_fails():
+    props = edit(f.log_group(), {"deletionProtectionEnabled": UNKNOWN_BOOL})
+    assert check("cloudwatch-log-group-deletion-protection", f.T_LOG_GROUP, props) == [
+        "CloudWatch log group deletionProtectionEnabled is unknown at preview; it must be true as a literal so the "
+        "policy can prove it."
+    ]
+
+
+def test_cloudwatch_log_group_deletion_protection__other_types_ignored():
+    assert check("cloudwatch-log-group-deletion-protection", f.T_EKS, f.eks_cluster()) == []
