@@ -408,6 +408,10 @@ class AuroraGlobal(pulumi.ComponentResource):
             name=log_group_name(cluster_id),
             kms_key_id=cell.logs_key_arn,
             retention_in_days=args.log_retention_days,
+            # The ledger's audit trail (pgAudit, connections): CloudWatch Logs refuses DeleteLogGroup
+            # while deletion protection is on ("Protecting log groups from deletion", CloudWatch Logs
+            # User Guide). Follows the cluster's own deletion protection (off in dev, rebuilt daily).
+            deletion_protection_enabled=args.deletion_protection,
             region=region,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),

@@ -236,6 +236,10 @@ class MskPlatform(pulumi.ComponentResource):
             name=f"/finstack/msk/{physical}/brokers",
             kms_key_id=cell.logs_key_arn,
             retention_in_days=args.log_retention_days,
+            # Broker logs are the audit trail of the brokers: CloudWatch Logs refuses DeleteLogGroup
+            # while deletion protection is on ("Protecting log groups from deletion", CloudWatch Logs
+            # User Guide). Prod only, like the cluster's `protect`: dev is rebuilt daily.
+            deletion_protection_enabled=args.environment == "prod",
             region=region,
             tags=cell_tags(region),
             opts=pulumi.ResourceOptions(parent=self),
@@ -463,6 +467,7 @@ class MskPlatform(pulumi.ComponentResource):
             name=f"/finstack/msk/{physical}",
             kms_key_id=target.args.logs_key_arn,
             retention_in_days=args.log_retention_days,
+            deletion_protection_enabled=args.environment == "prod",  # as the broker logs
             region=flow.target,
             tags=cell_tags(flow.target),
             opts=pulumi.ResourceOptions(parent=self),

@@ -321,6 +321,8 @@ def test_aurora__prod_keeps_every_protection() -> None:
         assert c.inputs["backupRetentionPeriod"] == 35, c.urn
         assert c.inputs["preferredBackupWindow"] == "03:00-04:00", c.urn
         assert c.inputs["copyTagsToSnapshot"] is True, c.urn
+        logs = prod().named(f"aurora-{c.region}-logs")
+        assert logs.inputs["deletionProtectionEnabled"] is True, logs.urn
 
 
 def test_aurora__instances_are_private_monitored_and_never_upgrade_alone() -> None:
@@ -416,6 +418,7 @@ def test_aurora_dev__is_cheap_but_still_encrypted() -> None:
     for c in plan.of_type(CLUSTER):
         assert c.inputs["storageEncrypted"] is True and c.inputs["kmsKeyId"] == kms_arn(c.region, "data"), c.urn
         assert c.inputs["deletionProtection"] is False and not c.protect, c.urn
+        assert plan.named(f"aurora-{c.region}-logs").inputs["deletionProtectionEnabled"] is False, c.urn
         assert c.inputs["skipFinalSnapshot"] is True and "finalSnapshotIdentifier" not in c.inputs, c.urn
         assert c.inputs["backupRetentionPeriod"] == 1, c.urn
         assert c.inputs["iamDatabaseAuthenticationEnabled"] is True, c.urn

@@ -38,12 +38,32 @@ EKS_CLUSTER = "aws:eks/cluster:Cluster"
 AURORA_CLUSTER = "aws:rds/cluster:Cluster"
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+AURORA_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+BUCKET_LOGGING_TYPES = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 # Engine -> the log export that carries its audit trail.
 AURORA_LOG_EXPORTS = {"aurora-postgresql": "postgresql", "aurora-mysql": "audit"}
 
 AUDIT = Compliance(pci=("10.2.1",), soc2=("CC7.2",), gdpr=("art32", "art33"))
+
+# Aurora PostgreSQL audit trail (Aurora User Guide, "Aurora PostgreSQL database log files" and
+# "Using pgAudit to log database activity"): who connected and for how long (log_connections,
+# log_disconnections: PCI DSS 10.2.1.1/10.2.1.2 user access and authentication attempts), and
+# pgAudit for schema and privilege changes (10.2.1.5 changes to identification and privileges).
+# pgAudit only logs once the library is preloaded (a static parameter) *and* pgaudit.log names
+# classes; `ddl` and `role` are the minimum, `none` logs nothing.
+PG_AUDIT_PARAMETERS: dict[str, str] = {"log_connections": "1", "log_disconnections": "1"}
+PG_AUDIT_CLASSES = ("ddl", "role")
+# Aurora MySQL: the Advanced Auditing switch (Aurora User Guide, "Using Advanced Auditing with an
+# Amazon Aurora MySQL DB cluster"); Security Hub RDS.34 reads the audit log export beside it.
+MYSQL_AUDIT_PARAMETERS: dict[str, str] = {"server_audit_logging": "1"}
+
+# Enhanced Monitoring granularities RDS accepts (CreateDBInstance MonitoringInterval: 0, 1, 5, 10,
+# 15, 30, 60; 0 turns it off). Security Hub RDS.6 and Checkov CKV_AWS_118 require a non-zero one.
+MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
 
 
 def _vpc_flow_logs(args: StackValidationArgs, report: Report) -> None:
@@ -95,6 +115,105 @@ def _msk_broker_logs(args: ResourceValidationArgs, report: Report) -> None:
         report("MSK cluster loggingInfo.brokerLogs.cloudwatchLogs.enabled must be true.")
 
 
+def _parameters(props: dict[str, Any]) -> dict[str, Any]:
+    """Map name -> value of a parameter group's `parameters` list (unknown sentinels kept)."""
+    return {get(p, "name"): get(p, "value") for p in as_list(props.get("parameters")) if isinstance(p, dict)}
+
+
+def _pg_audit_missing(values: dict[str, Any]) -> list[str]:
+    missing = [f"{name}={want}" for name, want in PG_AUDIT_PARAMETERS.items() if str(values.get(name)) != want]
+    libraries = [lib.strip() for lib in str(values.get("shared_preload_libraries") or "").split(",")]
+    if "pgaudit" not in libraries:
+        missing.append("pgaudit in shared_preload_libraries")
+    classes = [c.strip().lower() for c in str(values.get("pgaudit.log") or "").split(",")]
+    absent = [c for c in PG_AUDIT_CLASSES if c not in classes and "all" not in classes]
+    if absent or any(c.startswith("-") for c in classes):
+        missing.append(f"pgaudit.log with {', '.join(PG_AUDIT_CLASSES)}")
+    return missing
+
+
+def _parameter_group_audit(args: ResourceValidationArgs, report: Report) -> None:
+    """Aurora cluster parameter groups log connections, disconnections and (PostgreSQL) pgAudit classes.
+
+    A cluster on the engine's default group is aurora-cluster-tls-parameter-group's finding: every
+    group this stack declares is checked here, so a cluster can only dodge this via that rule.
+    """
+    if args.resource_type != CLUSTER_PARAMETER_GROUP:
+        return
+    props = plain(args.props)
+    family = props.get("family")
+    if is_unknown(family):
+        report(unknown_message("Aurora cluster parameter group family", "an aurora-postgresql or aurora-mysql family"))
+        return
+    if not isinstance(family, str) or not family.startswith(("aurora-postgresql", "aurora-mysql")):
+        return
+    parameters = props.get("parameters")
+    values = _parameters(props)
+    if is_unknown(parameters) or any(is_unknown(v) for v in values.values()):
+        report(unknown_message("Aurora cluster parameter group parameters", "a list of names and values"))
+        return
+    if family.startswith("aurora-postgresql"):
+        missing = _pg_audit_missing(values)
+    else:
+        missing = [f"{n}={w}" for n, w in MYSQL_AUDIT_PARAMETERS.items() if str(values.get(n)) != w]
+    if missing:
+        report(f"Aurora cluster parameter group must set {'; '.join(missing)}.")
+
+
+def _enhanced_monitoring(args: ResourceValidationArgs, report: Report) -> None:
+    """Aurora instances send OS metrics (Enhanced Monitoring) and run Performance Insights."""
+    if args.resource_type != AURORA_INSTANCE:
+        return
+    props = plain(args.props)
+    interval = props.get("monitoringInterval")
+    shown = ", ".join(str(i) for i in MONITORING_INTERVALS)
+    if is_unknown(interval):
+        report(unknown_message("Aurora instance monitoringInterval", f"one of {shown}"))
+    elif not isinstance(interval, (int, float)) or int(interval) not in MONITORING_INTERVALS:
+        report(f"Aurora instance monitoringInterval must be one of {shown}, not {_shown(interval)}.")
+    # `present`: the role is normally an output of the stack's monitoring role (unknown at preview).
+    role = props.get("monitoringRoleArn")
+    if not is_unknown(role) and not (isinstance(role, str) and role.strip()):
+        report("Aurora instance monitoringRoleArn must name the Enhanced Monitoring role.")
+    insights = props.get("performanceInsightsEnabled")
+    if is_unknown(insights):
+        report(unknown_message("Aurora instance performanceInsightsEnabled", "true"))
+    elif not is_true(insights):
+        report("Aurora instance performanceInsightsEnabled must be true.")
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _bucket_access_logging(args: StackValidationArgs, report: Report) -> None:
+    """Every S3 bucket writes server access logs to another bucket; log target buckets are exempt."""
+    view = StackView(args.resources)
+    logged: set[str] = set()
+    targets: set[str] = set()
+    for setting in view.of_type(*BUCKET_LOGGING_TYPES):
+        props = view.props(setting)
+        # targetBucket is normally the log bucket's id, unknown at preview: `present`.
+        if props.get("targetBucket") is None:
+            continue
+        logged |= {b.urn for b in view.references(setting, "bucket", BUCKET_TYPES, keys=("id", "bucket"))}
+        targets |= {b.urn for b in view.references(setting, "targetBucket", BUCKET_TYPES, keys=("id", "bucket"))}
+    for bucket in view.of_type(*BUCKET_TYPES):
+        inline = [get(entry, "targetBucket") for entry in as_list(view.props(bucket).get("loggings"))]
+        inline += [get(view.props(bucket), "logging.targetBucket")]
+        if bucket.urn in logged or bucket.urn in targets or any(t is not None for t in inline):
+            continue
+        report(
+            f"S3 bucket {bucket.name} must have server access logging to a log bucket "
+            "(an aws.s3.BucketLogging with targetBucket).",
+            bucket.urn,
+        )
+
+
 RETENTION_CONFIG = {
     "minimumRetentionDays": Setting(
         {
@@ -128,7 +247,7 @@ POLICIES = [
         validate=_vpc_flow_logs,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=Compliance(pci=("10.2.1",), soc2=("CC7.2",), gdpr=("art32", "art33")),
+        compliance=AUDIT.with_controls("LOG-VPC-FLOW", security_hub=("EC2.6",), cis=("3.7",)),
         remediation="Add aws.ec2.FlowLog(vpc_id=<vpc>.id, traffic_type='ALL', log_destination=<CMK log group>).",
     ),
     resource_policy(
@@ -137,7 +256,7 @@ POLICIES = [
         validate=_eks_control_plane_logs,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=AUDIT,
+        compliance=AUDIT.with_controls("LOG-EKS-CONTROL-PLANE", security_hub=("EKS.8",)),
         remediation=f"Set enabledClusterLogTypes={list(EKS_LOG_TYPES)}.",
     ),
     resource_policy(
@@ -146,7 +265,7 @@ POLICIES = [
         validate=_aurora_log_exports,
         domain=DOMAIN,
         severity=Severity.MEDIUM,
-        compliance=AUDIT,
+        compliance=AUDIT.with_controls("LOG-RDS-CLUSTER", security_hub=("RDS.34", "RDS.37")),
         remediation='Set enabledCloudwatchLogsExports=["postgresql"] (aurora-postgresql).',
     ),
     resource_policy(
@@ -155,7 +274,7 @@ POLICIES = [
         validate=_msk_broker_logs,
         domain=DOMAIN,
         severity=Severity.MEDIUM,
-        compliance=AUDIT,
+        compliance=AUDIT.with_controls("LOG-MSK-BROKER"),
         remediation="Set loggingInfo.brokerLogs.cloudwatchLogs={'enabled': True, 'logGroup': <CMK log group>}.",
     ),
     resource_policy(
@@ -164,8 +283,38 @@ POLICIES = [
         validate=_log_retention,
         domain=DOMAIN,
         severity=Severity.MEDIUM,
-        compliance=Compliance(pci=("10.5.1",), soc2=("CC7.2", "C1.2"), gdpr=("art5",)),
+        compliance=Compliance(pci=("10.5.1",), soc2=("CC7.2", "C1.2"), gdpr=("art5",), controls=("LOG-CWL-RETENTION",)),
         remediation="Set retentionInDays to the stack's logRetentionDays (365 or more in prod).",
         config=RETENTION_CONFIG,
+    ),
+    resource_policy(
+        name="aurora-parameter-group-audit-logging",
+        description="Aurora cluster parameter groups must log connections, disconnections and pgAudit ddl and role.",
+        validate=_parameter_group_audit,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=AUDIT.with_controls("LOG-RDS-CLUSTER", security_hub=("RDS.37",)),
+        remediation="Set log_connections=1, log_disconnections=1, shared_preload_libraries with pgaudit and "
+        "pgaudit.log=ddl,role (aurora-mysql: server_audit_logging=1); components/aurora_plan.cluster_parameters().",
+    ),
+    resource_policy(
+        name="rds-enhanced-monitoring-enabled",
+        description="Aurora instances must have Enhanced Monitoring (with its role) and Performance Insights on.",
+        validate=_enhanced_monitoring,
+        domain=DOMAIN,
+        severity=Severity.LOW,
+        compliance=AUDIT.with_controls("LOG-RDS-MONITORING", security_hub=("RDS.6",)),
+        remediation="Set monitoringInterval (15 in prod), monitoringRoleArn=<role trusted by "
+        "monitoring.rds.amazonaws.com with AmazonRDSEnhancedMonitoringRole> and performanceInsightsEnabled=True.",
+    ),
+    stack_policy(
+        name="s3-bucket-access-logging",
+        description="S3 buckets must write server access logs to a log bucket.",
+        validate=_bucket_access_logging,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=AUDIT.with_controls("LOG-S3-ACCESS", security_hub=("S3.9",)),
+        remediation="Add aws.s3.BucketLogging(bucket=<bucket>.id, target_bucket=<regional log bucket>.id, "
+        "target_prefix='<bucket>/'); the log bucket's policy lets logging.s3.amazonaws.com PutObject.",
     ),
 ]

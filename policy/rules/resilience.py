@@ -42,6 +42,13 @@ AURORA_CLUSTER = "aws:rds/cluster:Cluster"
 AURORA_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
 MSK_REPLICATOR = "aws:msk/replicator:Replicator"
+SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+KMS_KEY = "aws:kms/key:Key"
+KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
+HOSTED_ZONE = "aws:route53/zone:Zone"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+VERSIONING_TYPES = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
@@ -61,11 +68,21 @@ def _deletion_protection(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type not in (AURORA_CLUSTER, GLOBAL_CLUSTER):
         return
     subject = "Aurora cluster" if args.resource_type == AURORA_CLUSTER else "Aurora global cluster"
-    value = plain(args.props).get("deletionProtection")
+    props = plain(args.props)
+    value = props.get("deletionProtection")
     if is_unknown(value):
         report(unknown_message(f"{subject} deletionProtection", "true"))
     elif not is_true(value):
         report(f"{subject} deletionProtection must be true.")
+    if args.resource_type == GLOBAL_CLUSTER:
+        # forceDestroy makes the provider remove every member from the global cluster before
+        # deleting it (Terraform AWS provider, aws_rds_global_cluster `force_destroy`): one
+        # `destroy` then reaches the member clusters, whose own deletionProtection is all that is left.
+        force = props.get("forceDestroy")
+        if is_unknown(force):
+            report(unknown_message("Aurora global cluster forceDestroy", "false"))
+        elif is_true(force):
+            report("Aurora global cluster forceDestroy must not be true.")
 
 
 def _final_snapshot(args: ResourceValidationArgs, report: Report) -> None:
@@ -77,6 +94,196 @@ def _final_snapshot(args: ResourceValidationArgs, report: Report) -> None:
         report(unknown_message("Aurora cluster skipFinalSnapshot", "false"))
     elif is_true(value):
         report("Aurora cluster skipFinalSnapshot must be false.")
+
+
+def _copy_tags_to_snapshot(args: ResourceValidationArgs, report: Report) -> None:
+    """Aurora snapshots carry the cluster's tags (owner, cell, data classification)."""
+    if args.resource_type != AURORA_CLUSTER:
+        return
+    value = plain(args.props).get("copyTagsToSnapshot")
+    if is_unknown(value):
+        report(unknown_message("Aurora cluster copyTagsToSnapshot", "true"))
+    elif not is_true(value):  # the provider's default is false
+        report("Aurora cluster copyTagsToSnapshot must be true.")
+
+
+def _zones_of_subnet_group(view: StackView, group: PolicyResource) -> set[str] | None:
+    """The AZs of a DB subnet group's subnets, when every subnet resolves to one of the stack."""
+    ids = as_list(view.props(group).get("subnetIds"))
+    subnets = view.references(group, "subnetIds", (SUBNET,), keys=("id",))
+    if not ids or is_unknown(view.props(group).get("subnetIds")) or len(subnets) < len(ids):
+        return None
+    zones = {view.props(s).get("availabilityZone") for s in subnets}
+    if any(not isinstance(z, str) or is_unknown(z) for z in zones):
+        return None
+    return {str(z) for z in zones}
+
+
+def _aurora_multi_az(args: StackValidationArgs, report: Report) -> None:
+    """Each Aurora cluster can lose an AZ: its subnet group spans two or more, and so do its instances."""
+    view = StackView(args.resources)
+    instances = view.of_type(AURORA_INSTANCE)
+    for cluster in view.of_type(AURORA_CLUSTER):
+        for group in view.references(cluster, "dbSubnetGroupName", (SUBNET_GROUP,), keys=("name", "id")):
+            zones = _zones_of_subnet_group(view, group)
+            if zones is not None and len(zones) < 2:
+                report(
+                    f"Aurora cluster {cluster.name} DB subnet group {group.name} must span at least 2 availability "
+                    f"zones, not {len(zones)}.",
+                    cluster.urn,
+                )
+        mine = [
+            i
+            for i in instances
+            if cluster in view.references(i, "clusterIdentifier", (AURORA_CLUSTER,), keys=("id", "clusterIdentifier"))
+        ]
+        # A single instance is aurora-cluster-min-instances' finding (cost-driven, advisory in dev).
+        if len(mine) < 2:
+            continue
+        zones_of = [view.props(i).get("availabilityZone") for i in mine]
+        # An instance without availabilityZone is placed by RDS in one of the subnet group's AZs;
+        # an unknown one is an output (e.g. of the network's AZ list) only `up` can read.
+        if any(z is None or is_unknown(z) for z in zones_of):
+            continue
+        if len(set(zones_of)) < 2:
+            report(
+                f"Aurora cluster {cluster.name} must have instances in at least 2 availability zones; all "
+                f"{len(mine)} are in {zones_of[0]}.",
+                cluster.urn,
+            )
+
+
+def _minor_version_upgrade(args: ResourceValidationArgs, report: Report) -> None:
+    """RDS applies minor engine upgrades (security fixes) in the maintenance window."""
+    if args.resource_type not in (AURORA_CLUSTER, AURORA_INSTANCE):
+        return
+    subject = "Aurora cluster" if args.resource_type == AURORA_CLUSTER else "Aurora instance"
+    value = plain(args.props).get("autoMinorVersionUpgrade")
+    if is_unknown(value):
+        report(unknown_message(f"{subject} autoMinorVersionUpgrade", "true"))
+    elif value is not None and not is_true(value):  # unset: the provider (and RDS) default is true
+        report(f"{subject} autoMinorVersionUpgrade must be true.")
+
+
+EKS_VERSION_CONFIG = {
+    "supportedVersions": Setting(
+        {
+            "type": "array",
+            "items": {"type": "string", "pattern": r"^1\.\d+$"},
+            "minItems": 1,
+            # Amazon EKS standard support lasts 14 months per minor ("Understand the Kubernetes version
+            # lifecycle on EKS", EKS User Guide): in December 2026 that is 1.35 (until 2027-03-27) and
+            # 1.36; 1.34 left standard support on 2026-12-02 and 1.33 on 2026-07-29 (extended support
+            # costs six times as much and ends with a forced upgrade). Review with every EKS release.
+            "default": ["1.35", "1.36"],
+            "description": "Kubernetes minor versions in Amazon EKS standard support.",
+        }
+    ),
+}
+
+
+def _eks_version(args: ResourceValidationArgs, report: Report) -> None:
+    """EKS clusters run a Kubernetes minor version in Amazon EKS standard support."""
+    if args.resource_type != EKS_CLUSTER:
+        return
+    supported = [str(v) for v in settings(args, EKS_VERSION_CONFIG)["supportedVersions"]]
+    version = plain(args.props).get("version")
+    if is_unknown(version):
+        report(unknown_message("EKS cluster version", f"one of {', '.join(supported)}"))
+    # Unset: EKS creates the cluster at its current default version, which is in standard support.
+    elif version is not None and str(version) not in supported:
+        report(f"EKS cluster version must be one of {', '.join(supported)}, not {version}.")
+
+
+def _eks_deletion_protection(args: ResourceValidationArgs, report: Report) -> None:
+    """An EKS cluster cannot be deleted while its deletion protection is on."""
+    if args.resource_type != EKS_CLUSTER:
+        return
+    value = plain(args.props).get("deletionProtection")
+    if is_unknown(value):
+        report(unknown_message("EKS cluster deletionProtection", "true"))
+    elif not is_true(value):  # the EKS default is false
+        report("EKS cluster deletionProtection must be true.")
+
+
+def _log_group_deletion_protection(args: ResourceValidationArgs, report: Report) -> None:
+    """A log group (an audit trail) cannot be deleted while its deletion protection is on.
+
+    CloudWatch Logs refuses DeleteLogGroup on a protected group ("Protecting log groups from
+    deletion", CloudWatch Logs User Guide); pulumi-aws exposes it as deletionProtectionEnabled.
+    """
+    if args.resource_type != LOG_GROUP:
+        return
+    value = plain(args.props).get("deletionProtectionEnabled")
+    if is_unknown(value):
+        report(unknown_message("CloudWatch log group deletionProtectionEnabled", "true"))
+    elif not is_true(value):  # the CloudWatch Logs default is off
+        report("CloudWatch log group deletionProtectionEnabled must be true.")
+
+
+def _bucket_versioning(args: StackValidationArgs, report: Report) -> None:
+    """Every S3 bucket keeps prior versions of its objects (recovery from overwrite and delete).
+
+    Cross-region replication (the other half of RES-S3-VERSIONING-CRR) is not required: the
+    design (/work/shared/design.md) names no bucket a failover depends on. The runner bundles are
+    one bucket per cell, re-uploaded by the program; the ARC execution reports
+    (components/dr_control.py) are evidence in one primary-region bucket. Whether that evidence
+    must survive the loss of its region is a design question, raised with issue 18, not a rule.
+    """
+    view = StackView(args.resources)
+    enabled: set[str] = set()
+    for versioning in view.of_type(*VERSIONING_TYPES):
+        status = get(view.props(versioning), "versioningConfiguration.status")
+        if status == "Enabled":
+            enabled |= {b.urn for b in view.references(versioning, "bucket", BUCKET_TYPES, keys=("id", "bucket"))}
+    for bucket in view.of_type(*BUCKET_TYPES):
+        inline = get(view.props(bucket), "versioning.enabled")  # the deprecated inline block
+        if bucket.urn not in enabled and not is_true(inline):
+            report(
+                f"S3 bucket {bucket.name} must have versioning Enabled (an aws.s3.BucketVersioning with status "
+                "Enabled).",
+                bucket.urn,
+            )
+
+
+PROTECT_CONFIG = {
+    "resourceTypes": Setting(
+        {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "default": [GLOBAL_CLUSTER, AURORA_CLUSTER, KMS_KEY, KMS_REPLICA_KEY, MSK_CLUSTER, HOSTED_ZONE],
+            "description": "Stateful resource types whose every resource must carry the Pulumi protect option.",
+        }
+    ),
+    "resourceNames": Setting(
+        {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            # The ARC execution reports (components/dr_control.py): the evidence of every drill.
+            "default": ["dr-reports"],
+            "description": "Further resources (logical names) that must be protected, e.g. evidence buckets.",
+        }
+    ),
+}
+
+
+def _pulumi_protect(args: StackValidationArgs, report: Report) -> None:
+    """Stateful resources carry the Pulumi `protect` option: no `destroy`, replace or removal from the program.
+
+    Pulumi refuses to delete a protected resource until the option is removed in a separate `up`
+    ("Resource options: protect", Pulumi docs), so a replace-triggering change or a deleted line
+    stops at preview instead of destroying the ledger, a key or the DNS zone. CrossGuard passes the
+    options of every resource (`PolicyResource.opts.protect`; the finstack check export carries
+    them); children inherit `protect` from their parent in the SDK, so the value is the effective one.
+    """
+    config = settings(args, PROTECT_CONFIG)
+    for resource in args.resources:
+        if resource.resource_type not in config["resourceTypes"] and resource.name not in config["resourceNames"]:
+            continue
+        if not getattr(resource.opts, "protect", False):
+            report(
+                f"{resource.resource_type} {resource.name} must carry the Pulumi protect resource option.", resource.urn
+            )
 
 
 BACKUP_CONFIG = {
@@ -250,8 +457,8 @@ POLICIES = [
         validate=_deletion_protection,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=RECOVERY,
-        remediation="Set deletionProtection=True (finstack:aurora.deletionProtection).",
+        compliance=RECOVERY.with_controls("RES-RDS-CLUSTER-DELPROT", "RES-RDS-GLOBAL-DELPROT", security_hub=("RDS.7",)),
+        remediation="Set deletionProtection=True (finstack:aurora.deletionProtection); leave forceDestroy unset.",
     ),
     resource_policy(
         name="aurora-final-snapshot-kept",
@@ -259,7 +466,7 @@ POLICIES = [
         validate=_final_snapshot,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=RECOVERY,
+        compliance=RECOVERY.with_controls("RES-RDS-FINAL-SNAPSHOT"),
         remediation="Set skipFinalSnapshot=False and a finalSnapshotIdentifier.",
     ),
     resource_policy(
@@ -268,7 +475,7 @@ POLICIES = [
         validate=_backup_retention,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=RECOVERY,
+        compliance=RECOVERY.with_controls("RES-RDS-BACKUP-RETENTION", security_hub=("RDS.11",)),
         remediation="Set backupRetentionPeriod (finstack:aurora.backupRetentionDays; 35 in prod).",
         config=BACKUP_CONFIG,
     ),
@@ -278,7 +485,7 @@ POLICIES = [
         validate=_min_instances,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=AVAILABILITY,
+        compliance=AVAILABILITY.with_controls("RES-RDS-MULTI-AZ", security_hub=("RDS.15",)),
         remediation="Raise finstack:aurora.instancesPerRegion to 2 or more.",
         config=INSTANCES_CONFIG,
     ),
@@ -288,7 +495,7 @@ POLICIES = [
         validate=_msk_multi_az,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=AVAILABILITY,
+        compliance=AVAILABILITY.with_controls("RES-MSK-AZ-SPREAD"),
         remediation="Use one data subnet per AZ (3 AZs) and numberOfBrokerNodes = brokersPerAz x AZs.",
         config=BROKER_CONFIG,
     ),
@@ -318,5 +525,85 @@ POLICIES = [
         severity=Severity.MEDIUM,
         compliance=Compliance(pci=("12.10.1",), soc2=("A1.2", "CC7.2"), gdpr=("art32",)),
         remediation="Add an aws.cloudwatch.MetricAlarm on the lag metric in the region with alarmActions=[<topic>].",
+    ),
+    resource_policy(
+        name="aurora-copy-tags-to-snapshot",
+        description="Aurora clusters must copy their tags to snapshots.",
+        validate=_copy_tags_to_snapshot,
+        domain=DOMAIN,
+        severity=Severity.LOW,
+        compliance=RECOVERY.with_controls("RES-RDS-COPY-TAGS", security_hub=("RDS.16",)),
+        remediation="Set copyTagsToSnapshot=True.",
+    ),
+    stack_policy(
+        name="aurora-instances-multi-az",
+        description="Aurora clusters must have a subnet group and instances spanning at least two availability zones.",
+        validate=_aurora_multi_az,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=AVAILABILITY.with_controls("RES-RDS-MULTI-AZ", security_hub=("RDS.15",)),
+        remediation="Use one data subnet per AZ; pin instance n to AZ n mod len (AuroraCellArgs.availability_zones).",
+    ),
+    resource_policy(
+        name="rds-auto-minor-version-upgrade",
+        description="Aurora clusters and instances must apply minor engine upgrades automatically.",
+        validate=_minor_version_upgrade,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        # CIS AWS Foundations v3.0.0 2.3.2 is the requirement Security Hub names for RDS.13.
+        compliance=AVAILABILITY.with_controls(
+            "RES-RDS-MINOR-UPGRADE", security_hub=("RDS.13", "RDS.35"), cis=("2.3.2",)
+        ),
+        remediation="Set autoMinorVersionUpgrade=True, or waive it for global database members (upgraded together).",
+    ),
+    resource_policy(
+        name="eks-supported-version",
+        description="EKS clusters must run a Kubernetes version in Amazon EKS standard support.",
+        validate=_eks_version,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=AVAILABILITY.with_controls("RES-EKS-VERSION", security_hub=("EKS.2",)),
+        remediation="Upgrade finstack:eks.version one minor at a time to a version in supportedVersions.",
+        config=EKS_VERSION_CONFIG,
+    ),
+    resource_policy(
+        name="eks-deletion-protection-enabled",
+        description="EKS clusters must have deletion protection on.",
+        validate=_eks_deletion_protection,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=RECOVERY.with_controls("RES-OTHER-DELPROT"),
+        remediation="Set deletionProtection=True on the aws.eks.Cluster (components/eks.py: prod).",
+    ),
+    resource_policy(
+        name="cloudwatch-log-group-deletion-protection",
+        description="CloudWatch log groups must have deletion protection on.",
+        validate=_log_group_deletion_protection,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=Compliance(
+            pci=("10.5.1",), soc2=("A1.2", "CC7.2"), gdpr=("art32",), controls=("RES-OTHER-DELPROT",)
+        ),
+        remediation="Set deletionProtectionEnabled=True on the aws.cloudwatch.LogGroup (prod).",
+    ),
+    stack_policy(
+        name="s3-bucket-versioning-enabled",
+        description="S3 buckets must have versioning enabled.",
+        validate=_bucket_versioning,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=RECOVERY.with_controls("RES-S3-VERSIONING-CRR"),
+        remediation="Add aws.s3.BucketVersioning(bucket=<bucket>.id, versioning_configuration={'status': 'Enabled'}) "
+        "(components/private_bucket.py does).",
+    ),
+    stack_policy(
+        name="stateful-resources-protected",
+        description="Stateful resources (databases, keys, brokers, zones, evidence buckets) must carry Pulumi protect.",
+        validate=_pulumi_protect,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=RECOVERY.with_controls("RES-PULUMI-PROTECT"),
+        remediation="Pass pulumi.ResourceOptions(protect=True) (prod) to the resource or its parent component.",
+        config=PROTECT_CONFIG,
     ),
 ]

@@ -426,6 +426,16 @@ def become(type_: str, name: str, inputs: dict[str, Any]) -> Edit:
     return edit
 
 
+def renamed(name: str) -> Edit:
+    """Give the resource another logical name (and URN): a new resource, which no waiver names yet."""
+
+    def edit(resource: Resource) -> None:
+        resource["name"] = name
+        resource["urn"] = f"{resource['urn'].rsplit('::', 1)[0]}::{name}"
+
+    return edit
+
+
 def workload(kind: str, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A hardened `kind` (Deployment, DaemonSet, Job) in the ledger namespace, then `changes` (dotted paths)."""
     spec: dict[str, Any] = {"selector": {"matchLabels": {"app": "api"}}, "template": {"spec": hardened_pod_spec()}}
@@ -438,6 +448,11 @@ def workload(kind: str, changes: Mapping[str, Any] | None = None) -> dict[str, A
         node, key = _walk(document, path)
         node[key] = value
     return document
+
+
+def unprotected(resource: Resource) -> None:
+    """Drop the Pulumi `protect` resource option (the export's `options.protect`)."""
+    resource["options"]["protect"] = False
 
 
 # -- the table -----------------------------------------------------------------------------------
@@ -1007,6 +1022,34 @@ MUTATIONS: tuple[Mutation, ...] = (
         LOG_GROUP,
         set_input("retentionInDays", 30),
     ),
+    Mutation(
+        "aurora-pgaudit-off",
+        "logging",
+        "Aurora parameter group logs no pgAudit classes",
+        Select("aws:rds/clusterParameterGroup:ClusterParameterGroup", r"aurora-us-east-1-params"),
+        change_parameter("pgaudit.log", "none"),
+    ),
+    Mutation(
+        "aurora-disconnections-unlogged",
+        "logging",
+        "Aurora parameter group stops logging disconnections",
+        Select("aws:rds/clusterParameterGroup:ClusterParameterGroup", r"aurora-us-west-2-params"),
+        change_parameter("log_disconnections", "0"),
+    ),
+    Mutation(
+        "aurora-enhanced-monitoring-off",
+        "logging",
+        "Aurora instance without Enhanced Monitoring",
+        AURORA_INSTANCE,
+        set_input("monitoringInterval", 0),
+    ),
+    Mutation(
+        "s3-new-bucket-without-access-logs",
+        "logging",
+        "a new bucket (no waiver names it) without server access logging",
+        BUCKET,
+        renamed("dr-reports-archive"),
+    ),
     # -- resilience ------------------------------------------------------------------------------
     Mutation(
         "aurora-deletion-unprotected",
@@ -1078,6 +1121,78 @@ MUTATIONS: tuple[Mutation, ...] = (
         "API load balancer left in one public subnet (one AZ)",
         LOAD_BALANCER,
         keep_first_subnet,
+    ),
+    Mutation(
+        "aurora-global-force-destroy",
+        "resilience",
+        "Aurora global cluster forceDestroy true",
+        Select("aws:rds/globalCluster:GlobalCluster", r"aurora-global"),
+        set_input("forceDestroy", True),
+    ),
+    Mutation(
+        "aurora-copy-tags-off",
+        "resilience",
+        "Aurora snapshots lose the cluster's tags",
+        AURORA,
+        set_input("copyTagsToSnapshot", False),
+    ),
+    Mutation(
+        "aurora-instances-one-az",
+        "resilience",
+        "both us-east-1 Aurora instances pinned to one AZ",
+        Select("aws:rds/clusterInstance:ClusterInstance", r"aurora-us-east-1-instance-2"),
+        set_input("availabilityZone", "us-east-1f"),
+        reported_on=(AURORA,),
+    ),
+    Mutation(
+        "aurora-cluster-minor-upgrades-off",
+        "resilience",
+        "Aurora cluster never applies minor engine upgrades",
+        AURORA,
+        set_input("autoMinorVersionUpgrade", False),
+    ),
+    Mutation(
+        "eks-new-cluster-old-version",
+        "resilience",
+        "a new EKS cluster (no waiver names it) on Kubernetes 1.31",
+        EKS,
+        _all(renamed("eks-us-east-1-cluster-next"), set_input("version", "1.31")),
+    ),
+    Mutation(
+        "eks-deletion-unprotected",
+        "resilience",
+        "EKS cluster deletionProtection false",
+        EKS,
+        set_input("deletionProtection", False),
+    ),
+    Mutation(
+        "bucket-versioning-suspended",
+        "resilience",
+        "ARC report bucket versioning suspended",
+        Select("aws:s3/bucketVersioning:BucketVersioning", r"dr-reports-versioning"),
+        set_input("versioningConfiguration.status", "Suspended"),
+        reported_on=(BUCKET,),
+    ),
+    Mutation(
+        "aurora-cluster-unprotected",
+        "resilience",
+        "Aurora member cluster without the Pulumi protect option",
+        AURORA,
+        unprotected,
+    ),
+    Mutation(
+        "route53-zone-unprotected",
+        "resilience",
+        "public hosted zone without the Pulumi protect option",
+        Select("aws:route53/zone:Zone", r"traffic-zone"),
+        unprotected,
+    ),
+    Mutation(
+        "aurora-log-group-deletable",
+        "resilience",
+        "the ledger's log group loses its deletion protection",
+        Select("aws:cloudwatch/logGroup:LogGroup", r"aurora-us-east-1-logs"),
+        set_input("deletionProtectionEnabled", False),
     ),
     # -- identity --------------------------------------------------------------------------------
     Mutation(

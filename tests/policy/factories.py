@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_policy import PolicyResource
+from pulumi_policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy.rules._util import plain
@@ -94,6 +94,7 @@ def aurora_cluster(region: str = PRIMARY, *, primary: bool = True) -> dict[str, 
         "backupRetentionPeriod": 35,
         "preferredBackupWindow": "03:00-04:00",
         "enabledCloudwatchLogsExports": ["postgresql"],
+        "copyTagsToSnapshot": True,
         "dbClusterParameterGroupName": f"aurora-{region}-params",
         "dbSubnetGroupName": f"aurora-{region}-subnets",
         "vpcSecurityGroupIds": [f"sg-db{SHORT[region]}"],
@@ -123,6 +124,8 @@ def aurora_instance(region: str = PRIMARY, index: int = 1) -> dict[str, Any]:
         "performanceInsightsEnabled": True,
         "performanceInsightsKmsKeyId": key_arn(region, "data"),
         "caCertIdentifier": "rds-ca-rsa2048-g1",
+        "monitoringInterval": 15,
+        "monitoringRoleArn": f"arn:aws:iam::{ACCOUNT}:role/finstack-prod-ledger-rds-monitoring",
         "tags": cell_tags(region),
     }
 
@@ -149,6 +152,13 @@ def parameter_group(region: str = PRIMARY) -> dict[str, Any]:
         "parameters": [
             {"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"},
             {"name": "log_connections", "value": "1", "applyMethod": "immediate"},
+            {"name": "log_disconnections", "value": "1", "applyMethod": "immediate"},
+            {
+                "name": "shared_preload_libraries",
+                "value": "pg_stat_statements,pgaudit",
+                "applyMethod": "pending-reboot",
+            },
+            {"name": "pgaudit.log", "value": "ddl,role", "applyMethod": "immediate"},
         ],
         "tags": cell_tags(region),
     }
@@ -159,7 +169,8 @@ def eks_cluster(region: str = PRIMARY) -> dict[str, Any]:
     return {
         "region": region,
         "name": f"finstack-prod-{SHORT[region]}",
-        "version": "1.33",
+        "version": "1.35",
+        "deletionProtection": True,
         "roleArn": f"arn:aws:iam::{ACCOUNT}:role/eks-{region}-cluster",
         "vpcConfig": {
             "subnetIds": [f"subnet-app{SHORT[region]}{z}" for z in "abc"],
@@ -229,6 +240,7 @@ def log_group(region: str = PRIMARY) -> dict[str, Any]:
         "name": f"/finstack/prod/{region}/vpc-flow-logs",
         "kmsKeyId": key_arn(region, "logs"),
         "retentionInDays": 400,
+        "deletionProtectionEnabled": True,
         "tags": cell_tags(region),
     }
 
@@ -744,6 +756,7 @@ def compliant_stack() -> Stack:
     # The stack never creates kube-system; it may patch it (a patch that leaves the PSA label alone).
     stack.add(T_NAMESPACE_PATCH, "kube-system-ns", {"metadata": {"name": "kube-system"}})
     describe_and_attach_groups(stack)
+    protect_stateful(stack)
     return stack
 
 
@@ -1146,3 +1159,81 @@ def msk_cluster_policy(region: str = PRIMARY) -> dict[str, Any]:
             },
         ),
     }
+
+
+# --- logging and resilience (issue 18) -------------------------------------------------------------
+
+T_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+T_BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+T_BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+
+
+def monitored_instance(region: str = PRIMARY, index: int = 1) -> dict[str, Any]:
+    """aurora_instance() pinned to an AZ (instance n in zone n mod 3), as components/aurora_global.py does."""
+    return {
+        **aurora_instance(region, index),
+        "availabilityZone": f"{region}{'abc'[(index - 1) % 3]}",
+        "autoMinorVersionUpgrade": True,
+    }
+
+
+def resilient_stack() -> Stack:
+    """compliant_stack() plus what the multi-AZ rule resolves: DB subnet groups over the data subnets,
+    instances pinned to distinct AZs."""
+    stack = compliant_stack()
+    for region in (PRIMARY, SECONDARY):
+        s = SHORT[region]
+        data = [stack.named(f"cell-{region}-data-{z}") for z in "abc"]
+        group = stack.add(
+            T_SUBNET_GROUP,
+            f"aurora-{region}-subnets",
+            {"region": region, "name": f"aurora-{region}-subnets", "subnetIds": [f"subnet-data{s}{z}" for z in "abc"]},
+            subnetIds=data,
+        )
+        cluster = stack.named(f"aurora-{region}-cluster")
+        depends(cluster, "dbSubnetGroupName", group)
+        for index in (1, 2):
+            name = f"aurora-{region}-instance-{index}"
+            stack.replace(name, monitored_instance(region, index))
+    return stack
+
+
+def add_bucket(stack: Stack, name: str, *, versioning: str | None = "Enabled", log_to: str | None = None) -> None:
+    """A bucket (+ its BucketVersioning when `versioning`, + a BucketLogging to bucket `log_to`)."""
+    bucket_name = f"finstack-prod-{name}"
+    bucket = stack.add(T_BUCKET, name, {"region": PRIMARY, "bucket": bucket_name, "id": bucket_name})
+    if versioning is not None:
+        stack.add(
+            T_BUCKET_VERSIONING,
+            f"{name}-versioning",
+            {"region": PRIMARY, "bucket": bucket_name, "versioningConfiguration": {"status": versioning}},
+            bucket=bucket,
+        )
+    if log_to is not None:
+        target = stack.named(log_to)
+        stack.add(
+            T_BUCKET_LOGGING,
+            f"{name}-logging",
+            {"region": PRIMARY, "bucket": bucket_name, "targetBucket": f"finstack-prod-{log_to}", "targetPrefix": name},
+            bucket=bucket,
+            targetBucket=target,
+        )
+
+
+def bucket_stack() -> Stack:
+    """A log bucket (versioned, not logged itself) and an evidence bucket logging to it."""
+    stack = Stack()
+    stack.add(T_AWS_PROVIDER, "aws", {"region": PRIMARY})
+    add_bucket(stack, "access-logs")
+    add_bucket(stack, "evidence", log_to="access-logs")
+    return stack
+
+
+STATEFUL_TYPES = (T_GLOBAL, T_CLUSTER, T_KEY, T_REPLICA_KEY, T_MSK, "aws:route53/zone:Zone")
+
+
+def protect_stateful(stack: Stack) -> None:
+    """Set the Pulumi `protect` option on the stack's stateful resources, as the prod components do."""
+    for r in stack.resources:
+        if r.resource_type in STATEFUL_TYPES:
+            r.opts = PolicyResourceOptions(True, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)

@@ -172,3 +172,201 @@ def test_cloudwatch_log_group_retention__unknown_fails():
         "CloudWatch log group retentionInDays is unknown at preview; it must be at least 365 as a literal so the "
         "policy can prove it."
     ]
+
+
+# --- aurora-parameter-group-audit-logging ---------------------------------------------------------------
+
+
+def _with_parameter(props, name, value):
+    """`props` with parameter `name` set to `value` (DELETE removes it)."""
+    kept = [p for p in props["parameters"] if p["name"] != name]
+    if value is not DELETE:
+        kept.append({"name": name, "value": value, "applyMethod": "immediate"})
+    return {**props, "parameters": kept}
+
+
+def test_aurora_parameter_group_audit_logging__audited_group_passes():
+    assert check("aurora-parameter-group-audit-logging", f.T_PARAMS, f.parameter_group()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "missing"),
+    [
+        ("log_connections", "0", "log_connections=1"),
+        ("log_connections", DELETE, "log_connections=1"),
+        ("log_disconnections", "0", "log_disconnections=1"),
+        ("shared_preload_libraries", "pg_stat_statements", "pgaudit in shared_preload_libraries"),
+        ("shared_preload_libraries", "pg_stat_statements,pgaudit_extra", "pgaudit in shared_preload_libraries"),
+        ("pgaudit.log", "none", "pgaudit.log with ddl, role"),
+        ("pgaudit.log", "ddl", "pgaudit.log with ddl, role"),
+        ("pgaudit.log", "all,-role", "pgaudit.log with ddl, role"),
+        ("pgaudit.log", DELETE, "pgaudit.log with ddl, role"),
+    ],
+)
+def test_aurora_parameter_group_audit_logging__missing_audit_parameter_fails(name, value, missing):
+    props = _with_parameter(f.parameter_group(), name, value)
+    assert check("aurora-parameter-group-audit-logging", f.T_PARAMS, props) == [
+        f"Aurora cluster parameter group must set {missing}."
+    ]
+
+
+@pytest.mark.parametrize("classes", ["ddl,role", "DDL, ROLE, write", "all"])
+def test_aurora_parameter_group_audit_logging__wider_pgaudit_classes_pass(classes):
+    props = _with_parameter(f.parameter_group(), "pgaudit.log", classes)
+    assert check("aurora-parameter-group-audit-logging", f.T_PARAMS, props) == []
+
+
+def test_aurora_parameter_group_audit_logging__empty_group_names_everything():
+    props = {**f.parameter_group(), "parameters": []}
+    assert check("aurora-parameter-group-audit-logging", f.T_PARAMS, props) == [
+        "Aurora cluster parameter group must set log_connections=1; log_disconnections=1; pgaudit in "
+        "shared_preload_libraries; pgaudit.log with ddl, role."
+    ]
+
+
+def test_aurora_parameter_group_audit_logging__mysql_needs_advanced_auditing():
+    props = {**f.parameter_group(), "family": "aurora-mysql8.0", "parameters": []}
+    assert check("aurora-parameter-group-audit-logging", f.T_PARAMS, props) == [
+        "Aurora cluster parameter group must set server_audit_logging=1."
+    ]
+    props = _with_parameter(props, "server_audit_logging", "1")
+    assert check("aurora-parameter-group-audit-logging", f.T_PARAMS, props) == []
+
+
+def test_aurora_parameter_group_audit_logging__other_families_ignored():
+    props = {**f.parameter_group(), "family": "postgres16", "parameters": []}
+    assert check("aurora-parameter-group-audit-logging", f.T_PARAMS, props) == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"parameters": UNKNOWN_ARRAY}, {"family": UNKNOWN}],
+)
+def test_aurora_parameter_group_audit_logging__unknown_list_or_family_fails(change):
+    props = edit(f.parameter_group(), change)
+    [message] = check("aurora-parameter-group-audit-logging", f.T_PARAMS, props)
+    assert message.startswith("Aurora cluster parameter group ") and "is unknown at preview" in message
+
+
+def test_aurora_parameter_group_audit_logging__unknown_value_fails():
+    props = _with_parameter(f.parameter_group(), "log_connections", UNKNOWN)
+    assert check("aurora-parameter-group-audit-logging", f.T_PARAMS, props) == [
+        "Aurora cluster parameter group parameters is unknown at preview; it must be a list of names and values as a "
+        "literal so the policy can prove it."
+    ]
+
+
+# --- rds-enhanced-monitoring-enabled -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("interval", [1, 5, 10, 15, 30, 60, 15.0])
+def test_rds_enhanced_monitoring_enabled__monitored_instance_passes(interval):
+    props = edit(f.monitored_instance(), {"monitoringInterval": interval})
+    assert check("rds-enhanced-monitoring-enabled", f.T_INSTANCE, props) == []
+
+
+@pytest.mark.parametrize(("interval", "shown"), [(0, "0"), (DELETE, "unset"), (120, "120"), (20, "20")])
+def test_rds_enhanced_monitoring_enabled__interval_off_or_invalid_fails(interval, shown):
+    props = edit(f.monitored_instance(), {"monitoringInterval": interval})
+    assert check("rds-enhanced-monitoring-enabled", f.T_INSTANCE, props) == [
+        f"Aurora instance monitoringInterval must be one of 1, 5, 10, 15, 30, 60, not {shown}."
+    ]
+
+
+@pytest.mark.parametrize("role", [DELETE, "", "  "])
+def test_rds_enhanced_monitoring_enabled__missing_role_fails(role):
+    props = edit(f.monitored_instance(), {"monitoringRoleArn": role})
+    assert check("rds-enhanced-monitoring-enabled", f.T_INSTANCE, props) == [
+        "Aurora instance monitoringRoleArn must name the Enhanced Monitoring role."
+    ]
+
+
+def test_rds_enhanced_monitoring_enabled__unknown_role_is_present():
+    props = edit(f.monitored_instance(), {"monitoringRoleArn": UNKNOWN})
+    assert check("rds-enhanced-monitoring-enabled", f.T_INSTANCE, props) == []
+
+
+@pytest.mark.parametrize("value", [False, DELETE])
+def test_rds_enhanced_monitoring_enabled__performance_insights_off_fails(value):
+    props = edit(f.monitored_instance(), {"performanceInsightsEnabled": value})
+    assert check("rds-enhanced-monitoring-enabled", f.T_INSTANCE, props) == [
+        "Aurora instance performanceInsightsEnabled must be true."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"monitoringInterval": UNKNOWN_NUMBER},
+            "Aurora instance monitoringInterval is unknown at preview; it must be one of 1, 5, 10, 15, 30, 60 as a "
+            "literal so the policy can prove it.",
+        ),
+        (
+            {"performanceInsightsEnabled": UNKNOWN_BOOL},
+            "Aurora instance performanceInsightsEnabled is unknown at preview; it must be true as a literal so the "
+            "policy can prove it.",
+        ),
+    ],
+)
+def test_rds_enhanced_monitoring_enabled__unknown_fails(change, message):
+    props = edit(f.monitored_instance(), change)
+    assert check("rds-enhanced-monitoring-enabled", f.T_INSTANCE, props) == [message]
+
+
+def test_rds_enhanced_monitoring_enabled__other_types_ignored():
+    assert check("rds-enhanced-monitoring-enabled", f.T_CLUSTER, f.aurora_cluster()) == []
+
+
+# --- s3-bucket-access-logging ---------------------------------------------------------------------------------
+
+
+def test_s3_bucket_access_logging__logged_bucket_and_log_target_pass():
+    assert check_stack("s3-bucket-access-logging", f.bucket_stack().resources) == []
+
+
+def test_s3_bucket_access_logging__bucket_without_logging_fails():
+    resources = f.bucket_stack().without("evidence-logging")
+    # Without the BucketLogging, access-logs is no log target either: both are reported.
+    assert check_stack("s3-bucket-access-logging", resources) == [
+        (
+            f"S3 bucket {name} must have server access logging to a log bucket (an aws.s3.BucketLogging with "
+            "targetBucket).",
+            urn(f.T_BUCKET, name),
+        )
+        for name in ("access-logs", "evidence")
+    ]
+
+
+def test_s3_bucket_access_logging__logging_without_target_does_not_count():
+    stack = f.bucket_stack()
+    name = "evidence-logging"
+    resources = stack.replace(name, edit(stack.props(name), {"targetBucket": DELETE}))
+    stack.named(name).property_dependencies.clear()
+    assert [m for m, _ in check_stack("s3-bucket-access-logging", resources)] == [
+        f"S3 bucket {b} must have server access logging to a log bucket (an aws.s3.BucketLogging with targetBucket)."
+        for b in ("access-logs", "evidence")
+    ]
+
+
+def test_s3_bucket_access_logging__logging_of_another_bucket_does_not_count():
+    stack = f.bucket_stack()
+    f.add_bucket(stack, "reports")
+    urns = [u for _, u in check_stack("s3-bucket-access-logging", stack.resources)]
+    assert urns == [urn(f.T_BUCKET, "reports")]
+
+
+def test_s3_bucket_access_logging__resolved_through_dependencies_at_preview():
+    stack = f.bucket_stack()
+    name = "evidence-logging"
+    resources = stack.replace(name, edit(stack.props(name), {"bucket": UNKNOWN, "targetBucket": UNKNOWN}))
+    assert check_stack("s3-bucket-access-logging", resources) == []
+
+
+def test_s3_bucket_access_logging__inline_logging_counts():
+    stack = f.bucket_stack()
+    resources = stack.replace(
+        "evidence", edit(stack.props("evidence"), {"loggings": [{"targetBucket": "finstack-prod-access-logs"}]})
+    )
+    found = check_stack("s3-bucket-access-logging", [r for r in resources if r.name != "evidence-logging"])
+    assert [u for _, u in found] == [urn(f.T_BUCKET, "access-logs")]

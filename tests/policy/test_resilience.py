@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions
 
 from tests.policy import factories as f
 from tests.policy.helpers import (
@@ -16,6 +17,7 @@ from tests.policy.helpers import (
     check_stack,
     edit,
     messages,
+    resource,
     urn,
 )
 
@@ -285,3 +287,389 @@ def test_replication_lag_alarms_present__alarm_in_other_region_does_not_count():
         f"Aurora secondary cluster aurora-{SECONDARY}-cluster must have an AuroraGlobalDBReplicationLag alarm with "
         f"an action in {SECONDARY}."
     ]
+
+
+# --- aurora-deletion-protection-enabled: the global cluster's forceDestroy ---------------------------------
+
+
+def test_aurora_deletion_protection_enabled__global_force_destroy_fails():
+    props = edit(f.global_cluster(), {"forceDestroy": True})
+    assert check("aurora-deletion-protection-enabled", f.T_GLOBAL, props) == [
+        "Aurora global cluster forceDestroy must not be true."
+    ]
+
+
+@pytest.mark.parametrize("value", [False, DELETE])
+def test_aurora_deletion_protection_enabled__global_without_force_destroy_passes(value):
+    props = edit(f.global_cluster(), {"forceDestroy": value})
+    assert check("aurora-deletion-protection-enabled", f.T_GLOBAL, props) == []
+
+
+def test_aurora_deletion_protection_enabled__global_unknown_force_destroy_fails():
+    props = edit(f.global_cluster(), {"forceDestroy": UNKNOWN_BOOL})
+    assert check("aurora-deletion-protection-enabled", f.T_GLOBAL, props) == [
+        "Aurora global cluster forceDestroy is unknown at preview; it must be false as a literal so the policy can "
+        "prove it."
+    ]
+
+
+def test_aurora_deletion_protection_enabled__global_unprotected_and_force_destroy_both_reported():
+    props = edit(f.global_cluster(), {"deletionProtection": False, "forceDestroy": "true"})
+    assert check("aurora-deletion-protection-enabled", f.T_GLOBAL, props) == [
+        "Aurora global cluster deletionProtection must be true.",
+        "Aurora global cluster forceDestroy must not be true.",
+    ]
+
+
+# --- aurora-copy-tags-to-snapshot ----------------------------------------------------------------------------
+
+
+def test_aurora_copy_tags_to_snapshot__on_passes():
+    props = edit(f.aurora_cluster(), {"copyTagsToSnapshot": True})
+    assert check("aurora-copy-tags-to-snapshot", f.T_CLUSTER, props) == []
+
+
+@pytest.mark.parametrize("value", [False, "false", DELETE])
+def test_aurora_copy_tags_to_snapshot__off_or_default_fails(value):
+    props = edit(f.aurora_cluster(), {"copyTagsToSnapshot": True})
+    props = edit(props, {"copyTagsToSnapshot": value})
+    assert check("aurora-copy-tags-to-snapshot", f.T_CLUSTER, props) == [
+        "Aurora cluster copyTagsToSnapshot must be true."
+    ]
+
+
+def test_aurora_copy_tags_to_snapshot__unknown_fails():
+    props = edit(f.aurora_cluster(), {"copyTagsToSnapshot": UNKNOWN_BOOL})
+    assert check("aurora-copy-tags-to-snapshot", f.T_CLUSTER, props) == [
+        "Aurora cluster copyTagsToSnapshot is unknown at preview; it must be true as a literal so the policy can "
+        "prove it."
+    ]
+
+
+def test_aurora_copy_tags_to_snapshot__other_types_ignored():
+    assert check("aurora-copy-tags-to-snapshot", f.T_INSTANCE, f.aurora_instance()) == []
+
+
+# --- aurora-instances-multi-az ----------------------------------------------------------------------------------
+
+
+def test_aurora_instances_multi_az__resilient_stack_passes():
+    assert check_stack("aurora-instances-multi-az", f.resilient_stack().resources) == []
+
+
+def test_aurora_instances_multi_az__instances_in_one_zone_fail():
+    stack = f.resilient_stack()
+    name = f"aurora-{SECONDARY}-instance-2"
+    resources = stack.replace(name, edit(stack.props(name), {"availabilityZone": f"{SECONDARY}a"}))
+    cluster = f"aurora-{SECONDARY}-cluster"
+    assert check_stack("aurora-instances-multi-az", resources) == [
+        (
+            f"Aurora cluster {cluster} must have instances in at least 2 availability zones; all 2 are in "
+            f"{SECONDARY}a.",
+            urn(f.T_CLUSTER, cluster),
+        )
+    ]
+
+
+def test_aurora_instances_multi_az__instance_found_through_dependency_when_identifier_unknown():
+    stack = f.resilient_stack()
+    for index in (1, 2):
+        name = f"aurora-{PRIMARY}-instance-{index}"
+        stack.replace(name, edit(stack.props(name), {"clusterIdentifier": UNKNOWN, "availabilityZone": f"{PRIMARY}b"}))
+    assert messages(check_stack("aurora-instances-multi-az", stack.resources)) == [
+        f"Aurora cluster aurora-{PRIMARY}-cluster must have instances in at least 2 availability zones; all 2 are in "
+        f"{PRIMARY}b."
+    ]
+
+
+@pytest.mark.parametrize("zone", [DELETE, UNKNOWN])
+def test_aurora_instances_multi_az__unpinned_or_unknown_zone_passes(zone):
+    # Unset: RDS places the instance; unknown: an output only `up` can read.
+    stack = f.resilient_stack()
+    name = f"aurora-{PRIMARY}-instance-2"
+    stack.replace(name, edit(stack.props(name), {"availabilityZone": f"{PRIMARY}a"}))
+    resources = stack.replace(name, edit(stack.props(name), {"availabilityZone": zone}))
+    assert check_stack("aurora-instances-multi-az", resources) == []
+
+
+def test_aurora_instances_multi_az__single_instance_left_to_min_instances():
+    resources = f.resilient_stack().without(f"aurora-{SECONDARY}-instance-2")
+    assert check_stack("aurora-instances-multi-az", resources) == []
+
+
+def test_aurora_instances_multi_az__single_zone_subnet_group_fails():
+    stack = f.resilient_stack()
+    for zone in "bc":
+        name = f"cell-{PRIMARY}-data-{zone}"
+        stack.replace(name, edit(stack.props(name), {"availabilityZone": f"{PRIMARY}a"}))
+    cluster = f"aurora-{PRIMARY}-cluster"
+    assert check_stack("aurora-instances-multi-az", stack.resources) == [
+        (
+            f"Aurora cluster {cluster} DB subnet group aurora-{PRIMARY}-subnets must span at least 2 availability "
+            "zones, not 1.",
+            urn(f.T_CLUSTER, cluster),
+        )
+    ]
+
+
+def test_aurora_instances_multi_az__subnet_group_resolved_through_dependencies_at_preview():
+    stack = f.resilient_stack()
+    group = f"aurora-{PRIMARY}-subnets"
+    stack.replace(group, edit(stack.props(group), {"subnetIds": [UNKNOWN, UNKNOWN, UNKNOWN]}))
+    for zone in "bc":
+        name = f"cell-{PRIMARY}-data-{zone}"
+        stack.replace(name, edit(stack.props(name), {"availabilityZone": f"{PRIMARY}a"}))
+    assert messages(check_stack("aurora-instances-multi-az", stack.resources)) == [
+        f"Aurora cluster aurora-{PRIMARY}-cluster DB subnet group {group} must span at least 2 availability zones, "
+        "not 1."
+    ]
+
+
+def test_aurora_instances_multi_az__unresolved_subnets_left_to_aws():
+    # Subnets of another stack: CreateDBSubnetGroup itself refuses fewer than two AZs.
+    stack = f.resilient_stack()
+    group = f"aurora-{PRIMARY}-subnets"
+    stack.replace(group, edit(stack.props(group), {"subnetIds": ["subnet-elsewhere1", "subnet-elsewhere2"]}))
+    stack.named(group).property_dependencies.clear()
+    assert check_stack("aurora-instances-multi-az", stack.resources) == []
+
+
+# --- rds-auto-minor-version-upgrade ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("type_", "factory"), [(f.T_CLUSTER, f.aurora_cluster), (f.T_INSTANCE, f.monitored_instance)])
+@pytest.mark.parametrize("value", [True, "true", DELETE])
+def test_rds_auto_minor_version_upgrade__on_or_default_passes(type_, factory, value):
+    props = edit(factory(), {"autoMinorVersionUpgrade": value})
+    assert check("rds-auto-minor-version-upgrade", type_, props) == []
+
+
+@pytest.mark.parametrize(
+    ("type_", "factory", "subject"),
+    [(f.T_CLUSTER, f.aurora_cluster, "Aurora cluster"), (f.T_INSTANCE, f.monitored_instance, "Aurora instance")],
+)
+@pytest.mark.parametrize("value", [False, "false"])
+def test_rds_auto_minor_version_upgrade__off_fails(type_, factory, subject, value):
+    props = edit(factory(), {"autoMinorVersionUpgrade": value})
+    assert check("rds-auto-minor-version-upgrade", type_, props) == [f"{subject} autoMinorVersionUpgrade must be true."]
+
+
+def test_rds_auto_minor_version_upgrade__unknown_fails():
+    props = edit(f.monitored_instance(), {"autoMinorVersionUpgrade": UNKNOWN_BOOL})
+    assert check("rds-auto-minor-version-upgrade", f.T_INSTANCE, props) == [
+        "Aurora instance autoMinorVersionUpgrade is unknown at preview; it must be true as a literal so the policy "
+        "can prove it."
+    ]
+
+
+def test_rds_auto_minor_version_upgrade__waiver_skips_the_named_instance():
+    props = edit(f.monitored_instance(), {"autoMinorVersionUpgrade": False})
+    waiver = {
+        "resource": "aurora-us-east-1-instance-1",
+        "reason": "Global database member: upgraded with the global cluster.",
+        "owner": "platform-team",
+        "expires": "2099-12-31",
+    }
+    config = {"waivers": [waiver]}
+    assert check("rds-auto-minor-version-upgrade", f.T_INSTANCE, props, name=waiver["resource"], config=config) == []
+    assert check("rds-auto-minor-version-upgrade", f.T_INSTANCE, props, name="other", config=config) == [
+        "Aurora instance autoMinorVersionUpgrade must be true."
+    ]
+
+
+# --- eks-supported-version ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["1.35", "1.36", DELETE])
+def test_eks_supported_version__standard_support_passes(version):
+    props = edit(f.eks_cluster(), {"version": version})
+    assert check("eks-supported-version", f.T_EKS, props) == []
+
+
+@pytest.mark.parametrize("version", ["1.33", "1.34", "1.29"])
+def test_eks_supported_version__outside_standard_support_fails(version):
+    props = edit(f.eks_cluster(), {"version": version})
+    assert check("eks-supported-version", f.T_EKS, props) == [
+        f"EKS cluster version must be one of 1.35, 1.36, not {version}."
+    ]
+
+
+def test_eks_supported_version__configured_list_applies():
+    props = edit(f.eks_cluster(), {"version": "1.35"})
+    assert check("eks-supported-version", f.T_EKS, props, config={"supportedVersions": ["1.36", "1.37"]}) == [
+        "EKS cluster version must be one of 1.36, 1.37, not 1.35."
+    ]
+
+
+def test_eks_supported_version__unknown_fails():
+    props = edit(f.eks_cluster(), {"version": UNKNOWN})
+    assert check("eks-supported-version", f.T_EKS, props) == [
+        "EKS cluster version is unknown at preview; it must be one of 1.35, 1.36 as a literal so the policy can "
+        "prove it."
+    ]
+
+
+# --- eks-deletion-protection-enabled ------------------------------------------------------------------------------
+
+
+def test_eks_deletion_protection_enabled__on_passes():
+    props = edit(f.eks_cluster(), {"deletionProtection": True})
+    assert check("eks-deletion-protection-enabled", f.T_EKS, props) == []
+
+
+@pytest.mark.parametrize("value", [False, DELETE])
+def test_eks_deletion_protection_enabled__off_or_default_fails(value):
+    props = edit(f.eks_cluster(), {"deletionProtection": True})
+    props = edit(props, {"deletionProtection": value})
+    assert check("eks-deletion-protection-enabled", f.T_EKS, props) == ["EKS cluster deletionProtection must be true."]
+
+
+def test_eks_deletion_protection_enabled__unknown_fails():
+    props = edit(f.eks_cluster(), {"deletionProtection": UNKNOWN_BOOL})
+    assert check("eks-deletion-protection-enabled", f.T_EKS, props) == [
+        "EKS cluster deletionProtection is unknown at preview; it must be true as a literal so the policy can prove it."
+    ]
+
+
+# --- s3-bucket-versioning-enabled ------------------------------------------------------------------------------------
+
+
+def test_s3_bucket_versioning_enabled__versioned_buckets_pass():
+    assert check_stack("s3-bucket-versioning-enabled", f.bucket_stack().resources) == []
+
+
+def test_s3_bucket_versioning_enabled__bucket_without_versioning_fails():
+    resources = f.bucket_stack().without("evidence-versioning")
+    assert check_stack("s3-bucket-versioning-enabled", resources) == [
+        (
+            "S3 bucket evidence must have versioning Enabled (an aws.s3.BucketVersioning with status Enabled).",
+            urn(f.T_BUCKET, "evidence"),
+        )
+    ]
+
+
+@pytest.mark.parametrize("status", ["Suspended", "Disabled", UNKNOWN])
+def test_s3_bucket_versioning_enabled__suspended_versioning_fails(status):
+    stack = f.bucket_stack()
+    name = "evidence-versioning"
+    resources = stack.replace(name, edit(stack.props(name), {"versioningConfiguration.status": status}))
+    assert messages(check_stack("s3-bucket-versioning-enabled", resources)) == [
+        "S3 bucket evidence must have versioning Enabled (an aws.s3.BucketVersioning with status Enabled)."
+    ]
+
+
+def test_s3_bucket_versioning_enabled__versioning_of_another_bucket_does_not_count():
+    stack = f.bucket_stack()
+    name = "evidence-versioning"
+    resources = stack.replace(name, edit(stack.props(name), {"bucket": "finstack-prod-access-logs"}))
+    stack.named(name).property_dependencies.clear()
+    assert messages(check_stack("s3-bucket-versioning-enabled", resources)) == [
+        "S3 bucket evidence must have versioning Enabled (an aws.s3.BucketVersioning with status Enabled)."
+    ]
+
+
+def test_s3_bucket_versioning_enabled__resolved_through_dependency_at_preview():
+    stack = f.bucket_stack()
+    name = "evidence-versioning"
+    resources = stack.replace(name, edit(stack.props(name), {"bucket": UNKNOWN}))
+    assert check_stack("s3-bucket-versioning-enabled", resources) == []
+
+
+def test_s3_bucket_versioning_enabled__inline_versioning_counts():
+    stack = f.bucket_stack()
+    resources = stack.replace("evidence", edit(stack.props("evidence"), {"versioning": {"enabled": True}}))
+    assert check_stack("s3-bucket-versioning-enabled", [r for r in resources if r.name != "evidence-versioning"]) == []
+
+
+# --- stateful-resources-protected ---------------------------------------------------------------------------------
+
+
+def _check_protect(type_, name, *, protect, config=None):
+    """Run stateful-resources-protected on a one-resource stack with the given `protect` option."""
+    subject = resource(type_, name, {"region": PRIMARY})
+    subject.opts = PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    found = check_stack("stateful-resources-protected", [subject], config=config)
+    assert all(u == urn(type_, name) for _, u in found)
+    return messages(found)
+
+
+STATEFUL = [
+    (f.T_GLOBAL, "aurora-global"),
+    (f.T_CLUSTER, "aurora-us-east-1-cluster"),
+    (f.T_KEY, "keys-data"),
+    (f.T_REPLICA_KEY, "keys-data-replica-us-west-2"),
+    (f.T_MSK, "msk-us-east-1-cluster"),
+    ("aws:route53/zone:Zone", "traffic-zone"),
+    (f.T_BUCKET, "dr-reports"),
+]
+
+
+@pytest.mark.parametrize(("type_", "name"), STATEFUL)
+def test_stateful_resources_protected__protected_passes(type_, name):
+    assert _check_protect(type_, name, protect=True) == []
+
+
+@pytest.mark.parametrize(("type_", "name"), STATEFUL)
+def test_stateful_resources_protected__unprotected_fails(type_, name):
+    assert _check_protect(type_, name, protect=False) == [
+        f"{type_} {name} must carry the Pulumi protect resource option."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("type_", "name"), [(f.T_INSTANCE, "aurora-us-east-1-instance-1"), (f.T_BUCKET, "runner-us-east-1-bundles")]
+)
+def test_stateful_resources_protected__replaceable_resources_ignored(type_, name):
+    # An instance is replaceable (data lives in the cluster volume); bundles are rebuilt by the program.
+    assert _check_protect(type_, name, protect=False) == []
+
+
+def test_stateful_resources_protected__configured_types_and_names_apply():
+    config = {"resourceTypes": [f.T_SECRET], "resourceNames": ["audit-archive"]}
+    assert _check_protect(f.T_SECRET, "aurora-master-secret", protect=False, config=config) == [
+        f"{f.T_SECRET} aurora-master-secret must carry the Pulumi protect resource option."
+    ]
+    assert _check_protect(f.T_BUCKET, "audit-archive", protect=False, config=config) == [
+        f"{f.T_BUCKET} audit-archive must carry the Pulumi protect resource option."
+    ]
+    assert _check_protect(f.T_CLUSTER, "aurora-us-east-1-cluster", protect=False, config=config) == []
+
+
+def test_stateful_resources_protected__compliant_stack_passes():
+    assert check_stack("stateful-resources-protected", f.compliant_stack().resources) == []
+
+
+def test_stateful_resources_protected__unprotected_cluster_in_stack_fails():
+    stack = f.compliant_stack()
+    name = f"aurora-{SECONDARY}-cluster"
+    stack.named(name).opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    assert check_stack("stateful-resources-protected", stack.resources) == [
+        (f"{f.T_CLUSTER} {name} must carry the Pulumi protect resource option.", urn(f.T_CLUSTER, name))
+    ]
+
+
+# --- cloudwatch-log-group-deletion-protection ---------------------------------------------------------------------
+
+
+def test_cloudwatch_log_group_deletion_protection__on_passes():
+    assert check("cloudwatch-log-group-deletion-protection", f.T_LOG_GROUP, f.log_group()) == []
+
+
+@pytest.mark.parametrize("value", [False, "false", DELETE])
+def test_cloudwatch_log_group_deletion_protection__off_or_default_fails(value):
+    props = edit(f.log_group(), {"deletionProtectionEnabled": value})
+    assert check("cloudwatch-log-group-deletion-protection", f.T_LOG_GROUP, props) == [
+        "CloudWatch log group deletionProtectionEnabled must be true."
+    ]
+
+
+def test_cloudwatch_log_group_deletion_protection__unknown_fails():
+    props = edit(f.log_group(), {"deletionProtectionEnabled": UNKNOWN_BOOL})
+    assert check("cloudwatch-log-group-deletion-protection", f.T_LOG_GROUP, props) == [
+        "CloudWatch log group deletionProtectionEnabled is unknown at preview; it must be true as a literal so the "
+        "policy can prove it."
+    ]
+
+
+def test_cloudwatch_log_group_deletion_protection__other_types_ignored():
+    assert check("cloudwatch-log-group-deletion-protection", f.T_EKS, f.eks_cluster()) == []
