@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions
 
@@ -468,7 +470,9 @@ def test_rds_auto_minor_version_upgrade__waiver_skips_the_named_instance():
         "resource": "aurora-us-east-1-instance-1",
         "reason": "Global database member: upgraded with the global cluster.",
         "owner": "platform-team",
-        "expires": "2099-12-31",
+        "approver": "ciso-office",
+        "approved": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+        "expires": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
     }
     config = {"waivers": [waiver]}
     assert check("rds-auto-minor-version-upgrade", f.T_INSTANCE, props, name=waiver["resource"], config=config) == []
