@@ -209,6 +209,9 @@ class ClusterRunner(pulumi.ComponentResource):
             name=log_group_name_of(args.environment, args.region),
             kms_key_id=args.logs_key_arn,
             retention_in_days=args.log_retention_days,
+            # The runner's build logs are evidence of what ran in the cluster: DeleteLogGroup fails while
+            # deletion protection is on ("Protecting log groups from deletion"). Prod only.
+            deletion_protection_enabled=args.environment == "prod",
             region=args.region,
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=self),

@@ -749,6 +749,8 @@ class DrControl(pulumi.ComponentResource):
             key_arn=pulumi.Output.from_input(args.report_key_arn or ""),
             tags=cell_tags(args.primary_region),
             parent=self,
+            # Drill evidence is kept for auditors; in prod neither a destroy nor a replacement may take it.
+            protect=args.environment == "prod",
         )
         return reports.bucket, reports.settings
 

@@ -234,6 +234,9 @@ class EksCluster(pulumi.ComponentResource):
             name=f"/aws/eks/{cluster_name}/cluster",
             kms_key_id=self._args.logs_key_arn,
             retention_in_days=self._args.log_retention_days,
+            # Control-plane audit logs: DeleteLogGroup fails while deletion protection is on
+            # ("Protecting log groups from deletion", CloudWatch Logs User Guide). Prod only.
+            deletion_protection_enabled=self._args.environment == "prod",
             region=self._args.region,
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=self),

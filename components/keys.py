@@ -241,6 +241,10 @@ class MultiRegionKeys(pulumi.ComponentResource):
     def __init__(self, name: str, args: MultiRegionKeysArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("finstack:security:MultiRegionKeys", name, None, opts)
         self._args = args
+        # Deleting a key (after its waiting period) makes every ciphertext under it unreadable, so in
+        # prod Pulumi's protect option stops `pulumi destroy` and replacements at the keys. Dev is
+        # rebuilt daily (the pack runs stateful-resources-protected as advisory there).
+        self._protect = args.environment == "prod"
         self.key_arns = {region: {} for region in args.regions}
         self.key_ids = {region: {} for region in args.regions}
         principals = self._create_autoscaling_role(name)
@@ -302,7 +306,7 @@ class MultiRegionKeys(pulumi.ComponentResource):
             policy=self._policy(purpose, region),
             region=region,
             tags=cell_tags(region, purpose=purpose),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, protect=self._protect),
         )
 
     def _create_replica(
@@ -316,7 +320,7 @@ class MultiRegionKeys(pulumi.ComponentResource):
             policy=self._policy(purpose, region),
             region=region,
             tags=cell_tags(region, purpose=purpose),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on, protect=self._protect),
         )
 
     def _create_alias(self, name: str, purpose: Purpose, region: str, key_id: pulumi.Input[str]) -> aws.kms.Alias:

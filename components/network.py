@@ -585,6 +585,9 @@ class RegionalNetwork(pulumi.ComponentResource):
             name=f"/finstack/{self._args.environment}/{region}/vpc-flow-logs",
             kms_key_id=self._args.logs_key_arn,
             retention_in_days=self._args.log_retention_days,
+            # Audit evidence: DeleteLogGroup fails while deletion protection is on ("Protecting log
+            # groups from deletion", CloudWatch Logs User Guide). Prod only; dev is rebuilt daily.
+            deletion_protection_enabled=self._args.environment == "prod",
             region=region,
             tags=self._tags(f"{name}-flow-logs"),
             opts=self._opts(),

@@ -61,8 +61,13 @@ def declare_private_bucket(
     key_arn: pulumi.Input[str],
     tags: dict[str, str],
     parent: pulumi.Resource,
+    protect: bool = False,
 ) -> PrivateBucket:
-    """Bucket `name` (children `name-ownership`, `-public-access`, `-versioning`, `-encryption`, `-policy`)."""
+    """Bucket `name` (children `name-ownership`, `-public-access`, `-versioning`, `-encryption`, `-policy`).
+
+    `protect` sets Pulumi's protect option on the bucket: `pulumi destroy` and replacements stop at
+    it (for evidence that must outlive the stack).
+    """
     key = pulumi.Output.from_input(key_arn)
     bucket = aws.s3.Bucket(
         name,
@@ -71,7 +76,7 @@ def declare_private_bucket(
         force_destroy=False,
         region=region,
         tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
     opts = pulumi.ResourceOptions(parent=bucket)
     ownership = aws.s3.BucketOwnershipControls(

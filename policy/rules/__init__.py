@@ -34,7 +34,7 @@ ALL_POLICIES: list[Policy] = [
 ]
 
 # The only policies a non-prod stack may run as advisory: they cost money (sizes, AZs,
-# retained backups), never confidentiality. Everything else is mandatory in every stack.
+# retained backups) or rebuild time (deletion guards), never confidentiality. Everything else is mandatory in every stack.
 COST_DRIVEN = frozenset(
     {
         "aurora-cluster-min-instances",
@@ -43,5 +43,9 @@ COST_DRIVEN = frozenset(
         "aurora-backup-retention",
         "msk-brokers-multi-az",
         "nat-gateway-per-az",
+        # Deletion guards: dev is rebuilt daily, so in dev they cost every rebuild an extra change.
+        "eks-deletion-protection-enabled",
+        "cloudwatch-log-group-deletion-protection",
+        "stateful-resources-protected",
     }
 )
