@@ -34,7 +34,8 @@ ALL_POLICIES: list[Policy] = [
 ]
 
 # The only policies a non-prod stack may run as advisory: they cost money (sizes, AZs,
-# retained backups) or rebuild time (deletion guards), never confidentiality. Everything else is mandatory in every stack.
+# retained backups) or rebuild time (deletion guards), never confidentiality. Everything else is
+# mandatory in every stack.
 COST_DRIVEN = frozenset(
     {
         "aurora-cluster-min-instances",

@@ -505,7 +505,7 @@ POLICIES = [
         validate=_nat_per_az,
         domain=DOMAIN,
         severity=Severity.MEDIUM,
-        compliance=AVAILABILITY,
+        compliance=AVAILABILITY.with_controls("FIN-NAT-PER-AZ"),
         remediation="Set finstack:network.natGateways to per-az.",
     ),
     stack_policy(
@@ -514,7 +514,7 @@ POLICIES = [
         validate=_region_parity,
         domain=DOMAIN,
         severity=Severity.HIGH,
-        compliance=AVAILABILITY,
+        compliance=AVAILABILITY.with_controls("FIN-ACTIVE-ACTIVE"),
         remediation="Declare the missing component for the region (infra/program.py builds one cell per region).",
     ),
     stack_policy(
@@ -523,7 +523,9 @@ POLICIES = [
         validate=_replication_alarms,
         domain=DOMAIN,
         severity=Severity.MEDIUM,
-        compliance=Compliance(pci=("12.10.1",), soc2=("A1.2", "CC7.2"), gdpr=("art32",)),
+        compliance=Compliance(
+            pci=("12.10.1",), soc2=("A1.2", "CC7.2"), gdpr=("art32",), controls=("FIN-REPLICATION-ALARMS",)
+        ),
         remediation="Add an aws.cloudwatch.MetricAlarm on the lag metric in the region with alarmActions=[<topic>].",
     ),
     resource_policy(

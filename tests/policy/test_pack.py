@@ -279,6 +279,24 @@ def test_pack__compliant_stack_passes_every_policy_under_prod_config(monkeypatch
     assert found == []
 
 
+def test_readme__kind_and_bites_follow_each_policys_class():
+    readme = (POLICY_DIR / "README.md").read_text()
+    table = readme[readme.index("## Policies") : readme.index("## Coverage")]
+    rows = {
+        line.split(" | ")[0].strip("| `"): line.split(" | ") for line in table.splitlines() if line.startswith("| `")
+    }
+    wrong = {}
+    for policy in ALL_POLICIES:
+        kind, bites = rows[policy.name][1], rows[policy.name][2]
+        if isinstance(policy, StackValidationPolicy):
+            expected = ("stack", ("preview, else after up",))
+        else:
+            expected = ("resource", ("preview", "before create"))
+        if kind != expected[0] or bites not in expected[1]:
+            wrong[policy.name] = (kind, bites)
+    assert wrong == {}
+
+
 def test_readme__documents_every_policy():
     readme = (POLICY_DIR / "README.md").read_text()
     assert [n for n in NAMES if f"| `{n}` |" not in readme] == []
