@@ -64,7 +64,7 @@ MINIMUM_AZS = 2
 QUERY_LOG_REGION = "us-east-1"
 
 HARDENING = Compliance(
-    pci=("2.2.6",),
+    pci=("6.4.1", "2.2.6"),
     soc2=("CC6.6", "CC6.8"),
     gdpr=("art32",),
     controls=("ENC-LB-HTTP-HARDENING",),

@@ -331,6 +331,8 @@ def drop_tag(key: str) -> Edit:
             del props["tags"][key]
             props.get("tagsAll", {}).pop(key, None)
 
+    return edit
+
 
 def add_nacl_egress(entry: dict[str, Any]) -> Edit:
     """Add one egress entry to a network ACL."""
@@ -348,6 +350,8 @@ def add_security_group(group_id: str) -> Edit:
     def edit(resource: Resource) -> None:
         for props in _in_state(resource):
             props["securityGroups"] = [*props["securityGroups"], group_id]
+
+    return edit
 
 
 def redirect_dependency(prop: str, old: str, new: str) -> Edit:
