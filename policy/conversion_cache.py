@@ -14,7 +14,9 @@ SDK's servicer with copies that do the repeated work once. Each copy is installe
 exact source it was written from (a sha256 in `_OVERRIDES`); any other SDK keeps its own method.
 
 - `analyze_once` (`Analyze`): the request's properties, options and provider are converted on
-  the first enabled policy and shared by the rest;
+  the first enabled policy and shared by the rest, and a finstack policy whose validator decides
+  from the resource type alone that the resource is not its kind is not called at all (its
+  `TypeProbe` learns that once per type; see `_ignores`);
 - `analyze_stack_once` (`AnalyzeStack`): the SDK rebuilds the whole stack as `PolicyResource`
   objects for every stack policy and links each one's parent and dependencies, which costs more
   than the policies themselves; the copy builds that graph once per call and hands each policy
@@ -151,7 +153,8 @@ def analyze_once(self: Any, request: Any, _context: Any) -> Any:
     The SDK's method step for step, except that the resource's properties proxy, options and
     provider are built on the first enabled policy that validates, and shared by the rest, and
     that the request's fields and the SDK's names are looked up once per call, not per policy
-    (with ~40 policies, that loop is most of the call).
+    (with ~40 policies, that loop is most of the call), and that a policy whose validator ignores
+    the resource's type (`_ignores`) is skipped before any of its per-policy work.
     """
     from pulumi_policy import policy as analyzer
 
@@ -177,6 +180,9 @@ def analyze_once(self: Any, request: Any, _context: Any) -> Any:
             reason = "Policy does not implement validate"
             response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=reason))
             continue
+        config = self._get_policy_config(policy.name)
+        if _ignores(policy, resource_type, config):
+            continue  # it would return at its type guard, reporting nothing (see _ignores)
         if enforcement_level == remediate:
             enforcement_level = mandatory  # still violating after remediation
         report_violation = self._create_report_violation(
@@ -188,10 +194,23 @@ def analyze_once(self: Any, request: Any, _context: Any) -> Any:
             )
             seen = (props, self._get_resource_options(request), self._get_provider_resource(request))
         props, opts, provider = seen
-        config = self._get_policy_config(policy.name)
         args = validation_args(resource_type, props, urn, name, opts, provider, config, stack_tags)
         _validate(self, analyzer, policy, args, report_violation, response)
     return response
+
+
+def _ignores(policy: Any, resource_type: str, config: Any) -> bool:
+    """True when the policy's validator would return for this type without reading or reporting.
+
+    finstack's resource policies carry a `finstack_type_probe` (policy/rules/_util.TypeProbe)
+    that learns, once per type, whether the validator decides from the type alone. Only without
+    waivers in the policy's config: the waiver wrapper reports expired or malformed waivers on the
+    resources they name, whatever the type. A policy without a probe is always called.
+    """
+    probe = getattr(policy, "finstack_type_probe", None)
+    if probe is None or (isinstance(config, dict) and config.get("waivers")):
+        return False
+    return bool(probe.ignores(resource_type))
 
 
 def analyze_stack_once(self: Any, request: Any, _context: Any) -> Any:

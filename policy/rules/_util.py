@@ -364,21 +364,46 @@ def is_account_service_scoped(statement: Mapping[str, Any]) -> bool:
 # --- stack view ----------------------------------------------------------------------------
 
 
+# Plain props of stack resources, shared by the stack policies of one AnalyzeStack call: the
+# analyzer hands every stack policy the same PolicyResource objects, and converting each one's
+# props again for each of ~40 stack policies was most of AnalyzeStack's time. Keyed by the
+# object's identity, with the object kept as part of the value so its id cannot be reused while
+# cached; cleared past a size no stack reaches in one call. Policies only read these dicts
+# (tests/policy/test_conversion_cache.py compares every answer with the stock SDK's).
+_SHARED_PROPS: dict[int, tuple[PolicyResource, dict[str, Any]]] = {}
+_SHARED_PROPS_MAX = 50_000
+
+
+def _shared_plain_props(resource: PolicyResource) -> dict[str, Any]:
+    cached = _SHARED_PROPS.get(id(resource))
+    if cached is not None and cached[0] is resource:
+        return cached[1]
+    if len(_SHARED_PROPS) >= _SHARED_PROPS_MAX:
+        _SHARED_PROPS.clear()
+    props = plain(resource.props) or {}
+    _SHARED_PROPS[id(resource)] = (resource, props)
+    return props
+
+
 class StackView:
     """Stack resources with plain props, lookups by type and reference resolution."""
 
     def __init__(self, resources: Iterable[PolicyResource]):
         self.resources = list(resources)
-        self._props: dict[str, dict[str, Any]] = {}
+        self._by_type: dict[str, list[PolicyResource]] | None = None
 
     def props(self, resource: PolicyResource) -> dict[str, Any]:
-        """The resource's outputs as plain values (unknown sentinels kept)."""
-        if resource.urn not in self._props:
-            self._props[resource.urn] = plain(resource.props) or {}
-        return self._props[resource.urn]
+        """The resource's outputs as plain values (unknown sentinels kept); read-only, shared."""
+        return _shared_plain_props(resource)
 
     def of_type(self, *types: str) -> list[PolicyResource]:
         """Resources of any of `types`, in stack order."""
+        if self._by_type is None:
+            self._by_type = {}
+            for resource in self.resources:
+                self._by_type.setdefault(resource.resource_type, []).append(resource)
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], []))
         return [r for r in self.resources if r.resource_type in types]
 
     def region(self, resource: PolicyResource) -> str | None:
@@ -565,8 +590,12 @@ def resource_policy(
     config: Mapping[str, Setting] | None = None,
     enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
 ) -> ResourceValidationPolicy:
-    """A ResourceValidationPolicy with waivers, compliance mapping and config schema wired in."""
-    return ResourceValidationPolicy(
+    """A ResourceValidationPolicy with waivers, compliance mapping and config schema wired in.
+
+    The policy carries a `TypeProbe` of its validator (`finstack_type_probe`), which the pack's
+    analyzer (conversion_cache.analyze_once) uses to skip it for resource types it ignores.
+    """
+    policy = ResourceValidationPolicy(
         name=name,
         description=description,
         validate=waivable_resource(validate),
@@ -577,6 +606,55 @@ def resource_policy(
         tags=compliance.tags(domain),
         remediation_steps=remediation,
     )
+    policy.finstack_type_probe = TypeProbe(validate)  # type: ignore[attr-defined]
+    return policy
+
+
+class _ReadBeyondType(Exception):
+    """The probed validator read more than the resource type, or reported."""
+
+
+class _TypeOnlyArgs:
+    """Validation args that hold only a resource type: any other attribute raises."""
+
+    def __init__(self, resource_type: str) -> None:
+        self.resource_type = resource_type
+
+    def __getattr__(self, name: str) -> Any:
+        raise _ReadBeyondType(name)
+
+
+class TypeProbe:
+    """Whether a validator ignores every resource of a type, learned once per type.
+
+    Each validator starts with a guard on `args.resource_type`. Called with args that hold only
+    the type (anything else it reads, and any report, raises), a validator that returns has
+    decided from the type alone, so it returns the same, reporting nothing, for every resource
+    of that type: the analyzer may skip calling it. Any other outcome means "applies". With ~110
+    policies of which a handful apply to a resource, this skips most of the per-policy work the
+    SDK does for each resource (building args, a report closure, the config lookup).
+    """
+
+    def __init__(self, validate: ResourceValidator) -> None:
+        self._validate = validate
+        self._ignored: dict[str, bool] = {}
+
+    def ignores(self, resource_type: str) -> bool:
+        """True when the validator returns for `resource_type` without reading anything else."""
+        known = self._ignored.get(resource_type)
+        if known is None:
+            known = self._ignored[resource_type] = self._returns_on_type_alone(resource_type)
+        return known
+
+    def _returns_on_type_alone(self, resource_type: str) -> bool:
+        def report(*_: Any, **__: Any) -> None:
+            raise _ReadBeyondType("report_violation")
+
+        try:
+            self._validate(_TypeOnlyArgs(resource_type), report)  # type: ignore[arg-type]
+        except Exception:  # anything but a clean return means the policy applies
+            return False
+        return True
 
 
 def stack_policy(

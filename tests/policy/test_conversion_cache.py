@@ -408,3 +408,42 @@ def test_conversion_cache__every_copy_matches_the_pinned_sdk(stock_sdk: None) ->
     assert mismatched == [], f"the installed SDK's {mismatched} are not the sources the copies were written from"
     pinned = [line for line in (PROJECT_DIR / "policy" / "requirements.txt").read_text().splitlines() if "==" in line]
     assert pinned == [f"pulumi-policy=={importlib.metadata.version('pulumi-policy')}"], pinned
+
+
+# --- skipping policies by resource type ----------------------------------------------------------
+
+
+def _policy_named(name: str) -> Any:
+    return next(p for p in ALL_POLICIES if p.name == name)
+
+
+def test_type_probe__learns_which_types_a_validator_ignores():
+    probe = _policy_named("aurora-storage-encrypted").finstack_type_probe
+    assert probe.ignores("aws:s3/bucket:Bucket")
+    assert not probe.ignores("aws:rds/cluster:Cluster")
+
+
+def test_type_probe__a_validator_that_reads_more_than_the_type_is_never_skipped():
+    from policy.rules._util import TypeProbe
+
+    def reads_props_first(args: Any, report: Any) -> None:
+        if args.props.get("x") and args.resource_type != "aws:s3/bucket:Bucket":
+            return
+
+    def reports_everything(args: Any, report: Any) -> None:
+        report("Everything must be reported.", None)
+
+    assert not TypeProbe(reads_props_first).ignores("aws:sns/topic:Topic")
+    assert not TypeProbe(reports_everything).ignores("aws:sns/topic:Topic")
+
+
+def test_type_probe__never_skips_a_policy_whose_config_has_waivers():
+    policy = _policy_named("aurora-storage-encrypted")
+    waiver = {"resource": "b", "reason": "r" * 10, "owner": "o", "approver": "a", "approved": "2026-01-01"}
+    assert conversion_cache._ignores(policy, "aws:s3/bucket:Bucket", {})
+    assert not conversion_cache._ignores(policy, "aws:s3/bucket:Bucket", {"waivers": [waiver | {"expires": "x"}]})
+
+
+def test_type_probe__every_finstack_resource_policy_carries_one():
+    resource_policies = [p for p in ALL_POLICIES if isinstance(p, ResourceValidationPolicy)]
+    assert [p.name for p in resource_policies if not hasattr(p, "finstack_type_probe")] == []
