@@ -368,20 +368,23 @@ def is_account_service_scoped(statement: Mapping[str, Any]) -> bool:
 # analyzer hands every stack policy the same PolicyResource objects, and converting each one's
 # props again for each of ~40 stack policies was most of AnalyzeStack's time. Keyed by the
 # object's identity, with the object kept as part of the value so its id cannot be reused while
-# cached; cleared past a size no stack reaches in one call. Policies only read these dicts
+# cached, and with its props object, so props replaced on the same resource are converted anew;
+# cleared past a size no stack reaches in one call. Policies only read these dicts
 # (tests/policy/test_conversion_cache.py compares every answer with the stock SDK's).
-_SHARED_PROPS: dict[int, tuple[PolicyResource, dict[str, Any]]] = {}
+_SHARED_PROPS: dict[int, tuple[PolicyResource, Any, dict[str, Any]]] = {}
 _SHARED_PROPS_MAX = 50_000
 
 
 def _shared_plain_props(resource: PolicyResource) -> dict[str, Any]:
+    source = resource.props
     cached = _SHARED_PROPS.get(id(resource))
-    if cached is not None and cached[0] is resource:
-        return cached[1]
+    # The same object with the same props object: a resource whose props were replaced converts anew.
+    if cached is not None and cached[0] is resource and cached[1] is source:
+        return cached[2]
     if len(_SHARED_PROPS) >= _SHARED_PROPS_MAX:
         _SHARED_PROPS.clear()
-    props = plain(resource.props) or {}
-    _SHARED_PROPS[id(resource)] = (resource, props)
+    props = plain(source) or {}
+    _SHARED_PROPS[id(resource)] = (resource, source, props)
     return props
 
 
