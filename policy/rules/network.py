@@ -301,6 +301,28 @@ def _public_prefix_lists(view: StackView, rule: IngressRule) -> tuple[list[str],
     return public, unknown
 
 
+def _public_peers(view: StackView, rule: SgRule, report: Report) -> list[str]:
+    """The public CIDRs and prefix lists a rule reaches, once its ports are known; [] when none.
+
+    Shared by the ingress and egress exposure rules. Reports an unknown CIDR, prefix list entry
+    or (for a rule that reaches public addresses) port range, and then returns [].
+    """
+    if any(is_unknown(c) for c in rule.cidrs):
+        report(unknown_message(f"Security group rule {rule.label} cidr", "a CIDR block"), rule.owner.urn)
+        return []
+    public_lists, unknown_lists = _public_prefix_lists(view, rule)
+    for name in unknown_lists:
+        report(
+            unknown_message(f"Managed prefix list {name} entries (used by {rule.label})", "a list of CIDR blocks"),
+            rule.owner.urn,
+        )
+    public = [c for c in rule.cidrs if cidr_is_public(c)] + public_lists
+    if public and any(is_unknown(v) for v in (rule.protocol, rule.from_port, rule.to_port)):
+        report(unknown_message(f"Security group rule {rule.label} port range", "tcp 443"), rule.owner.urn)
+        return []
+    return public
+
+
 def _no_public_ingress(args: StackValidationArgs, report: Report) -> None:
     """No ingress from public addresses (outside PRIVATE_NETWORKS), except tcp 443 to the load balancer group.
 
@@ -310,20 +332,8 @@ def _no_public_ingress(args: StackValidationArgs, report: Report) -> None:
     """
     view = StackView(args.resources)
     for rule in ingress_rules(view):
-        if any(is_unknown(c) for c in rule.cidrs):
-            report(unknown_message(f"Security group rule {rule.label} cidr", "a CIDR block"), rule.owner.urn)
-            continue
-        public_lists, unknown_lists = _public_prefix_lists(view, rule)
-        for name in unknown_lists:
-            report(
-                unknown_message(f"Managed prefix list {name} entries (used by {rule.label})", "a list of CIDR blocks"),
-                rule.owner.urn,
-            )
-        public = [c for c in rule.cidrs if cidr_is_public(c)] + public_lists
+        public = _public_peers(view, rule, report)
         if not public:
-            continue
-        if any(is_unknown(v) for v in (rule.protocol, rule.from_port, rule.to_port)):
-            report(unknown_message(f"Security group rule {rule.label} port range", "tcp 443"), rule.owner.urn)
             continue
         if not rule.groups:
             report(
@@ -378,20 +388,8 @@ def _no_public_egress(args: StackValidationArgs, report: Report) -> None:
     """
     view = StackView(args.resources)
     for rule in sg_rules(view, "egress"):
-        if any(is_unknown(c) for c in rule.cidrs):
-            report(unknown_message(f"Security group rule {rule.label} cidr", "a CIDR block"), rule.owner.urn)
-            continue
-        public_lists, unknown_lists = _public_prefix_lists(view, rule)
-        for name in unknown_lists:
-            report(
-                unknown_message(f"Managed prefix list {name} entries (used by {rule.label})", "a list of CIDR blocks"),
-                rule.owner.urn,
-            )
-        public = [c for c in rule.cidrs if cidr_is_public(c)] + public_lists
+        public = _public_peers(view, rule, report)
         if not public:
-            continue
-        if any(is_unknown(v) for v in (rule.protocol, rule.from_port, rule.to_port)):
-            report(unknown_message(f"Security group rule {rule.label} port range", "tcp 443"), rule.owner.urn)
             continue
         if not rule.groups:
             report(
