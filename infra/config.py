@@ -435,6 +435,110 @@ class KeysConfig(_Model):
     )
 
 
+# The AWS managed rule groups every web ACL runs (AWS WAF Developer Guide, "AWS Managed Rules rule groups list").
+WAF_MANAGED_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+# AWS Backup vault lock: compliance mode needs a cooling-off time of at least 72 hours
+# (ChangeableForDays >= 3) before the lock becomes immutable (AWS Backup Developer Guide, "AWS Backup Vault Lock").
+MIN_LOCK_CHANGEABLE_DAYS = 3
+# Continuous backups (point-in-time restore) keep at most 35 days (AWS Backup Developer Guide, "Continuous backups").
+MAX_CONTINUOUS_BACKUP_DAYS = 35
+
+
+class WafConfig(_Model):
+    """The web ACL in front of every internet-facing load balancer."""
+
+    rate_limit: int = Field(
+        2000,
+        ge=10,
+        le=2_000_000_000,
+        description="Requests one client IP may send per window before WAF blocks it: the thundering-herd guard.",
+    )
+    # AWS WAF counts a rate-based rule's requests over 60, 120, 300 or 600 seconds, 10 to 2,000,000,000 of
+    # them (AWS WAF Developer Guide, "Rate-based rule statement"; RateBasedStatement in the wafv2 botocore model).
+    rate_window_seconds: Literal[60, 120, 300, 600] = Field(300, description="The rate-based rule's window.")
+    rule_overrides: dict[str, Literal["count"]] = Field(
+        default_factory=dict,
+        description=(
+            "Managed rule group name -> count: the group only counts (no blocks) while a false positive is tuned; "
+            f"names are {', '.join(WAF_MANAGED_GROUPS)}."
+        ),
+    )
+
+    @field_validator("rule_overrides")
+    @classmethod
+    def _known_groups(cls, overrides: dict[str, str]) -> dict[str, str]:
+        for group in overrides:
+            if group not in WAF_MANAGED_GROUPS:
+                raise ValueError(
+                    f"{group!r} is not a managed rule group the web ACL runs; "
+                    f"use one of {', '.join(WAF_MANAGED_GROUPS)}"
+                )
+        return overrides
+
+
+class BackupConfig(_Model):
+    """AWS Backup: a locked vault per cell, a plan over every Aurora cluster, copies into the other cell."""
+
+    retention_days: int = Field(35, ge=1, description="How long each recovery point (and its copy) is kept.")
+    continuous: bool = Field(
+        True, description="Continuous backup for point-in-time restore (at most 35 days of retention)."
+    )
+    lock_min_retention_days: int = Field(7, ge=1, description="Vault lock: no recovery point may be kept less.")
+    lock_max_retention_days: int = Field(400, ge=1, description="Vault lock: no recovery point may be kept longer.")
+    lock_changeable_days: int = Field(
+        MIN_LOCK_CHANGEABLE_DAYS,
+        ge=MIN_LOCK_CHANGEABLE_DAYS,
+        description="Cooling-off days before the compliance-mode lock becomes immutable (AWS minimum 3).",
+    )
+
+    @model_validator(mode="after")
+    def _within_lock(self) -> BackupConfig:
+        if self.lock_min_retention_days > self.lock_max_retention_days:
+            raise ValueError(
+                f"lockMinRetentionDays: {self.lock_min_retention_days} exceeds lockMaxRetentionDays "
+                f"{self.lock_max_retention_days}; lower the minimum or raise the maximum"
+            )
+        if not self.lock_min_retention_days <= self.retention_days <= self.lock_max_retention_days:
+            raise ValueError(
+                f"retentionDays: {self.retention_days} is outside the vault lock's "
+                f"{self.lock_min_retention_days}..{self.lock_max_retention_days} days; AWS Backup fails every job "
+                "whose retention the lock refuses: change retentionDays or the lock bounds"
+            )
+        if self.continuous and self.retention_days > MAX_CONTINUOUS_BACKUP_DAYS:
+            raise ValueError(
+                f"retentionDays: {self.retention_days} exceeds the {MAX_CONTINUOUS_BACKUP_DAYS} days continuous "
+                f"backups keep; set retentionDays <= {MAX_CONTINUOUS_BACKUP_DAYS} or continuous: false"
+            )
+        return self
+
+
+class SecurityConfig(_Model):
+    """The security-operations layer: audit trail, threat detection, posture, edge defence, backups."""
+
+    account_services: Literal["stack", "landing-zone"] = Field(
+        "stack",
+        description=(
+            "stack: this stack declares the account-level services (CloudTrail trail, GuardDuty, Security Hub, "
+            "Config, Macie). landing-zone: an organization's landing zone (delegated administrator) owns them; "
+            "the stack declares none and `finstack check`/`up` in real mode verify they are on."
+        ),
+    )
+    audit_retention_days: int = Field(
+        365,
+        ge=1,
+        description=(
+            "S3 Object Lock (compliance mode) retention of the audit trail's log files; prod >= 365 (PCI DSS 10.5.1)."
+        ),
+    )
+    waf: WafConfig = WafConfig()
+    backup: BackupConfig = BackupConfig()
+
+
 class StackConfig(_Model):
     """Everything a finstack stack is built from; see the README's config reference."""
 
@@ -452,6 +556,7 @@ class StackConfig(_Model):
     network: NetworkConfig = NetworkConfig()
     traffic: TrafficConfig = TrafficConfig()
     keys: KeysConfig = KeysConfig()
+    security: SecurityConfig = SecurityConfig()
 
     @field_validator("residency")
     @classmethod
@@ -628,6 +733,11 @@ class StackConfig(_Model):
             (
                 bool(self.eks.public_access_cidrs),
                 "finstack:eks.publicAccessCidrs: prod keeps the Kubernetes API private; remove the list",
+            ),
+            (
+                self.security.audit_retention_days < PROD_MIN_LOG_RETENTION_DAYS,
+                f"finstack:security.auditRetentionDays: prod locks audit logs >= {PROD_MIN_LOG_RETENTION_DAYS} "
+                f"days (PCI DSS 10.5.1), got {self.security.audit_retention_days}",
             ),
             (
                 self.keys.deletion_window_days != 30,

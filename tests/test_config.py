@@ -642,3 +642,45 @@ def test_config__approver_role_arn_is_the_dr_automation_role() -> None:
         f"finstack:traffic.approverRoleArn: {arn} is the DR automation role of finstack:environment prod, "
         "the role drills run as; the approval must come from another principal"
     )
+
+
+def test_config__security_backup_retention_outside_the_vault_lock() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:security"]["backup"]["retentionDays"] = 5
+
+    assert broken(edit) == (
+        "finstack:security.backup: retentionDays: 5 is outside the vault lock's 7..400 days; AWS Backup fails "
+        "every job whose retention the lock refuses: change retentionDays or the lock bounds"
+    )
+
+
+def test_config__security_continuous_backup_keeps_at_most_35_days() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:security"]["backup"]["retentionDays"] = 90
+
+    assert "exceeds the 35 days continuous backups keep" in broken(edit)
+
+
+def test_config__security_backup_lock_cooling_off_at_least_three_days() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:security"]["backup"]["lockChangeableDays"] = 1
+
+    assert broken(edit).startswith("finstack:security.backup.lockChangeableDays:")
+
+
+def test_config__security_waf_override_names_a_group_the_acl_runs() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:security"]["waf"]["ruleOverrides"] = {"AWSManagedRulesLinuxRuleSet": "count"}
+
+    assert broken(edit).startswith(
+        "finstack:security.waf.ruleOverrides: 'AWSManagedRulesLinuxRuleSet' is not a managed rule group"
+    )
+
+
+def test_config__prod_locks_audit_logs_for_a_year() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:security"]["auditRetentionDays"] = 90
+
+    assert broken(edit) == (
+        "finstack:security.auditRetentionDays: prod locks audit logs >= 365 days (PCI DSS 10.5.1), got 90"
+    )
