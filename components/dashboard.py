@@ -12,7 +12,11 @@ one DR question an operator asks during a drill:
 - does the surviving cell have the nodes to take the load? Container Insights
   `cluster_node_count` / `cluster_failed_node_count` per EKS cluster (published by the
   `amazon-cloudwatch-observability` add-on; the widget stays empty without it);
-- is the edge failing requests? ALB `HTTPCode_ELB_5XX_Count` against `RequestCount`.
+- is the edge failing requests? ALB `HTTPCode_ELB_5XX_Count` against `RequestCount`;
+- is the edge defending itself? WAF `AllowedRequests`/`BlockedRequests` of each cell's web ACL
+  and the rate rule's `BlockedRequests` (rate-limited clients), `AWS/WAFV2` by `WebACL`,
+  `Region` and `Rule` ("AWS WAF metrics and dimensions", WAF Developer Guide; `Rule` `ALL` is
+  the whole web ACL).
 
 CloudWatch draws metrics of other regions in one widget when each metric carries its
 `region`, so every metric line below names the region it lives in.
@@ -56,6 +60,7 @@ class CellPanel:
     is_writer_home: bool
     replicator_name: str | None = None
     load_balancer_suffix: str | None = None
+    waf_web_acl_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ def dr_dashboard_body(spec: DashboardSpec) -> dict[str, Any]:
     rows.append([_replicator_lag(spec.cells), _eks_nodes(spec.cells)])
     if any(cell.load_balancer_suffix for cell in spec.cells):
         rows.append([_edge_errors(spec.cells)])
+    if any(cell.waf_web_acl_name for cell in spec.cells):
+        rows.append([_waf_requests(spec.cells)])
     return {"widgets": _layout(rows)}
 
 
@@ -226,6 +233,38 @@ def _edge_errors(cells: tuple[CellPanel, ...]) -> Widget:
             )
         )
     return _metric_widget("Edge: requests and load balancer 5xx", metrics, _home_region(cells), stat="Sum")
+
+
+# The web ACL's own Rule dimension value, and the rate rule's metric name (components/edge_defence.py).
+WAF_ALL_RULES = "ALL"
+WAF_RATE_RULE = "rate-per-client-ip"
+
+
+def _waf_requests(cells: tuple[CellPanel, ...]) -> Widget:
+    metrics: list[list[Any]] = []
+    for c in cells:
+        if c.waf_web_acl_name is None:
+            continue
+        for metric, rule, label, axis in (
+            ("AllowedRequests", WAF_ALL_RULES, f"allowed {c.region}", "left"),
+            ("BlockedRequests", WAF_ALL_RULES, f"blocked {c.region}", "left"),
+            ("BlockedRequests", WAF_RATE_RULE, f"rate-limited {c.region}", "right"),
+        ):
+            metrics.append(
+                [
+                    "AWS/WAFV2",
+                    metric,
+                    "WebACL",
+                    c.waf_web_acl_name,
+                    "Region",
+                    c.region,
+                    "Rule",
+                    rule,
+                    {"region": c.region, "label": label, "yAxis": axis},
+                ]
+            )
+    title = "Edge: WAF allowed, blocked and rate-limited requests"
+    return _metric_widget(title, metrics, _home_region(cells), stat="Sum")
 
 
 def _home_region(cells: tuple[CellPanel, ...]) -> str:

@@ -595,6 +595,8 @@ class DrCellArgs:
     routing_control_arn: pulumi.Input[str] | None = None
     replicator_arn: pulumi.Input[str] | None = None
     load_balancer_arn_suffix: pulumi.Input[str] | None = None
+    # The cell's web ACL name (components/edge_defence.py web_acl_name): a plain name, known before `up`.
+    waf_web_acl_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -947,7 +949,7 @@ class DrControl(pulumi.ComponentResource):
         panels = [
             pulumi.Output.all(
                 c.health_check_id, c.eks_cluster_name, c.aurora_cluster_id, c.replicator_arn, c.load_balancer_arn_suffix
-            ).apply(_panel_of(c.region, c.region == args.primary_region))
+            ).apply(_panel_of(c.region, c.region == args.primary_region, c.waf_web_acl_name))
             for c in args.cells
         ]
         alarms = [c.health_alarm_arn for c in args.cells]
@@ -984,7 +986,9 @@ def _cluster_arn_in(region: str) -> Callable[[Sequence[str]], str]:
     return arn
 
 
-def _panel_of(region: str, is_writer_home: bool) -> Callable[[Sequence[Any]], CellPanel]:
+def _panel_of(
+    region: str, is_writer_home: bool, waf_web_acl_name: str | None = None
+) -> Callable[[Sequence[Any]], CellPanel]:
     """Resolved cell identifiers -> the cell's dashboard panel (for `.apply`)."""
 
     def panel(values: Sequence[Any]) -> CellPanel:
@@ -997,6 +1001,7 @@ def _panel_of(region: str, is_writer_home: bool) -> Callable[[Sequence[Any]], Ce
             is_writer_home=is_writer_home,
             replicator_name=replicator_name_from_arn(replicator_arn) if replicator_arn else None,
             load_balancer_suffix=lb_suffix or None,
+            waf_web_acl_name=waf_web_acl_name,
         )
 
     return panel

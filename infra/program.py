@@ -21,6 +21,7 @@ from components.dr_control import (
     DrControlArgs,
     ScaledWorkload,
 )
+from components.edge_defence import EdgeDefence, EdgeDefenceArgs, web_acl_name
 from components.eks import EksCluster, EksClusterArgs
 from components.keys import MultiRegionKeys, MultiRegionKeysArgs
 from components.kube_baseline import KubeBaseline, KubeBaselineArgs
@@ -29,7 +30,7 @@ from components.network import CellPeering, CellPeeringArgs, PeeringCell, Region
 from components.replication_topology import cluster_name as msk_cluster_name
 from components.subnet_plan import tier_cidrs
 from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs
-from infra.config import ConfigError, RegionConfig, StackConfig, load_stack_config
+from infra.config import WAF_MANAGED_GROUPS, ConfigError, RegionConfig, StackConfig, load_stack_config
 from infra.placeholders import is_documentation_account, placeholder_problems
 
 
@@ -86,6 +87,7 @@ def build(config: StackConfig) -> None:
     aurora = _aurora(config, foundation, opts)
     msk = _msk(config, foundation, opts)
     traffic = _traffic(config, foundation, opts)
+    _edge_defence(config, foundation, traffic, opts)
     dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
     pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr, dr_roles))
     pulumi.export("inCluster", in_cluster_document(config, runners))
@@ -326,6 +328,32 @@ def _traffic(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceO
     return GlobalTraffic("traffic", args, opts)
 
 
+def _edge_defence(
+    config: StackConfig, foundation: Foundation, traffic: GlobalTraffic, opts: pulumi.ResourceOptions
+) -> dict[str, EdgeDefence]:
+    """A web ACL in front of every cell's internet-facing ALB (each cell has exactly one)."""
+    waf = config.security.waf
+    return {
+        cell.name: EdgeDefence(
+            f"edge-{cell.name}",
+            EdgeDefenceArgs(
+                region=cell.name,
+                environment=config.environment,
+                load_balancer_arn=traffic.load_balancer_arns[cell.name],
+                logs_key_arn=foundation.keys.arn("logs", cell.name),
+                alarm_topic_arn=foundation.alerts[cell.name].topic_arn,
+                rate_limit=waf.rate_limit,
+                rate_window_seconds=waf.rate_window_seconds,
+                log_retention_days=config.log_retention_days,
+                managed_groups=WAF_MANAGED_GROUPS,
+                rule_overrides=waf.rule_overrides,
+            ),
+            opts,
+        )
+        for cell in config.regions
+    }
+
+
 def _dr_control(
     config: StackConfig,
     foundation: Foundation,
@@ -348,6 +376,7 @@ def _dr_control(
             routing_control_arn=(traffic.routing_control_arns or {}).get(cell.name),
             replicator_arn=msk.replicator_arns.get(cell.name),
             load_balancer_arn_suffix=traffic.load_balancer_arn_suffixes[cell.name],
+            waf_web_acl_name=web_acl_name(config.environment, cell.name),
         )
         for cell in config.regions
     )
