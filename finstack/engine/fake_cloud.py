@@ -106,6 +106,8 @@ _ARN: dict[str, tuple[str, str]] = {
     ),
     "aws:acm/certificate:Certificate": ("acm", "certificate/{guid}"),
     "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", "loadbalancer/app/{name}/{hash16}"),
+    # WAF API reference, WebACL.ARN: arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>.
+    "aws:wafv2/webAcl:WebAcl": ("wafv2", "regional/webacl/{name}/{guid}"),
     # Replaced in _extra_outputs: a listener ARN embeds its load balancer's name and id.
     "aws:lb/listener:Listener": ("elasticloadbalancing", "listener/app/lb/{hash16}/{hash16}"),
 }

@@ -466,6 +466,7 @@ PCI_REQUIREMENTS: dict[str, str] = {
     "3.7.4": "Cryptographic keys are changed at the end of their defined cryptoperiod",
     "4.2.1": "Strong cryptography protects PAN during transmission",
     "6.4.1": "Public-facing web applications are protected against known attacks",
+    "6.4.2": "An automated solution detects and prevents web-based attacks on public-facing web applications",
     "7.2.1": "An access control model grants least-privilege access",
     "7.2.2": "Access is assigned based on job classification and function, with least privilege",
     "8.2.1": "Every user is assigned a unique ID before access is allowed",

@@ -1,4 +1,4 @@
-"""The edge: load balancers (exposure, HTTP hardening, logs, zones, deletion) and public DNS zones.
+"""The edge: load balancers (exposure, HTTP hardening, logs, zones, deletion, WAF) and public DNS zones.
 
 Each policy carries the domain of the control it implements (transit, network, logging,
 resilience); they live together because they read the same resources. The listener TLS rule
@@ -17,6 +17,11 @@ pulumi-aws is generated from, and the ELB user guides):
   (true) and cannot be disabled."
 - `aws_route53_hosted_zone_dnssec.signing_status` defaults to `SIGNING`,
   `aws_route53_key_signing_key.status` to `ACTIVE`.
+
+WAFv2 (`aws_wafv2_web_acl`, WAF API reference `Rule`, `RateBasedStatement`, `VisibilityConfig`):
+a rule has one `statement`; a rule group reference takes `overrideAction` (`none` enforces the
+group's own actions, `count` only counts), any other rule an `action`. Nothing is defaulted:
+`visibilityConfig` is required on the web ACL and on every rule.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, Stac
 from ._util import (
     ROLE_TAG,
     Compliance,
+    Setting,
     StackView,
     as_list,
     get,
@@ -37,6 +43,7 @@ from ._util import (
     parse_arn,
     plain,
     resource_policy,
+    settings,
     stack_policy,
     tag,
     unknown_message,
@@ -52,6 +59,9 @@ ZONE_DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
 KEY_SIGNING_KEY = "aws:route53/keySigningKey:KeySigningKey"
 QUERY_LOG = "aws:route53/queryLog:QueryLog"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 
 # The security group role (and load balancer role tag) of the one public entry: the cell's
 # internet-facing ALB behind the `lb` group (components/network.py ROLES, components/traffic.py).
@@ -81,6 +91,47 @@ QUERY_LOGS = Compliance(
 DELETION = Compliance(
     pci=("12.10.1",), soc2=("A1.2", "A1.3"), gdpr=("art32",), controls=("RES-LB-DELPROT",), security_hub=("ELB.6",)
 )
+# The AWS managed rule groups every web ACL must enforce (infra/config.py WAF_MANAGED_GROUPS;
+# AWS WAF Developer Guide, "AWS Managed Rules rule groups list"): OWASP-style common rules,
+# known bad inputs (Log4j/JNDI: CKV_AWS_192), SQL injection, and Amazon's IP reputation list.
+WAF_MANAGED_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+WAF_MANAGED_VENDOR = "AWS"
+# A rate-based rule per client: the source IP, or the client IP a trusted proxy forwards.
+RATE_KEYS = ("IP", "FORWARDED_IP")
+# The documented default (infra/config.py WafConfig.rate_limit) is 2000 per 5 minutes; beyond
+# 10000 per window one client can already hold a cell's capacity (the rule no longer guards).
+DEFAULT_MAX_RATE_LIMIT = 10000
+# WAF only delivers logs to destinations named with this prefix (botocore wafv2 model,
+# PutLoggingConfiguration: "The name that you give the destination must start with aws-waf-logs-").
+WAF_LOG_PREFIX = "aws-waf-logs-"
+# Credentials and session tokens stay out of the WAF logs (PCI DSS 3.3.1, 10.3.1).
+REDACTED_HEADERS = ("authorization", "cookie")
+
+WAF_RULES = Compliance(
+    pci=("6.4.2", "6.4.1"),
+    soc2=("CC6.6", "CC6.8"),
+    gdpr=("art32",),
+    controls=("FIN-WAF-MANAGED-RULES",),
+    security_hub=("WAF.10",),
+)
+WAF_RATE = Compliance(pci=("6.4.2",), soc2=("CC6.6", "A1.2"), gdpr=("art32",), controls=("FIN-WAF-RATE-LIMIT",))
+WAF_METRICS = Compliance(
+    pci=("10.2.1",), soc2=("CC7.2",), gdpr=("art32",), controls=("FIN-WAF-METRICS",), security_hub=("WAF.12",)
+)
+WAF_LOGGING = Compliance(
+    pci=("10.2.1", "10.3.1"),
+    soc2=("CC7.2",),
+    gdpr=("art32", "art33"),
+    controls=("FIN-WAF-LOGGING",),
+    security_hub=("WAF.11",),
+)
+LB_WAF = Compliance(pci=("6.4.2", "1.4.2"), soc2=("CC6.6",), gdpr=("art32",), controls=("NET-LB-WAF",))
+
 MULTI_AZ = Compliance(
     pci=("12.10.1",), soc2=("A1.2",), gdpr=("art32",), controls=("RES-LB-MULTI-AZ",), security_hub=("ELB.13",)
 )
@@ -322,6 +373,218 @@ def _zone_query_logging(args: StackValidationArgs, report: Report) -> None:
             )
 
 
+# --- WAFv2 ------------------------------------------------------------------------------------
+
+
+def _rules(props: dict[str, Any], report: Report) -> list[dict[str, Any]] | None:
+    """The web ACL's rules; None (after reporting) when unknown at preview."""
+    rules = props.get("rules")
+    if is_unknown(rules) or any(is_unknown(r) for r in as_list(rules)):
+        report(unknown_message("Web ACL rules", "known rules"))
+        return None
+    return [r for r in as_list(rules) if isinstance(r, dict)]
+
+
+def _rule_name(rule: dict[str, Any]) -> str:
+    return str(rule.get("name") or f"priority {rule.get('priority')}")
+
+
+def _managed_group(rule: dict[str, Any]) -> str | None:
+    statement = get(rule, "statement.managedRuleGroupStatement")
+    if not isinstance(statement, dict) or statement.get("vendorName") != WAF_MANAGED_VENDOR:
+        return None
+    name = statement.get("name")
+    return name if isinstance(name, str) else None
+
+
+def _counts_only(rule: dict[str, Any]) -> bool:
+    """A rule group reference whose overrideAction is count: its matches are only counted."""
+    return get(rule, "overrideAction.count") is not None
+
+
+def _web_acl_managed_rules(args: ResourceValidationArgs, report: Report) -> None:
+    """Web ACLs enforce the AWS managed rule groups (none overridden to count)."""
+    if args.resource_type != WEB_ACL:
+        return
+    rules = _rules(plain(args.props), report)
+    if rules is None:
+        return
+    required = list(settings(args, WAF_RULES_CONFIG)["requiredManagedGroups"])
+    by_group = {group: rule for rule in rules if (group := _managed_group(rule))}
+    for group in required:
+        rule = by_group.get(group)
+        if rule is None:
+            report(f"Web ACL must run the AWS managed rule group {group}.")
+        elif _counts_only(rule):
+            report(
+                f"Web ACL rule {_rule_name(rule)} must enforce managed rule group {group} "
+                "(overrideAction none), not only count it."
+            )
+
+
+def rate_rule_problem(rule: dict[str, Any], max_limit: int | None) -> str | None:
+    """Why `rule` is no per-client rate limit that blocks (None: it is one)."""
+    statement = get(rule, "statement.rateBasedStatement")
+    if not isinstance(statement, dict):
+        return "is not rate-based"
+    key = statement.get("aggregateKeyType")
+    if key not in RATE_KEYS:
+        return f"must aggregate per client (aggregateKeyType IP or FORWARDED_IP), not {key}"
+    if get(rule, "action.block") is None:
+        return "must block (action block) the clients over the limit"
+    limit = statement.get("limit")
+    if max_limit is not None and (not isinstance(limit, (int, float)) or limit > max_limit):
+        return f"limit must be at most {max_limit} requests per window, not {limit}"
+    return None
+
+
+def _web_acl_rate_rule(args: ResourceValidationArgs, report: Report) -> None:
+    """Web ACLs have a rate-based rule per client IP that blocks, within a sane limit."""
+    if args.resource_type != WEB_ACL:
+        return
+    rules = _rules(plain(args.props), report)
+    if rules is None:
+        return
+    max_limit = int(settings(args, WAF_RATE_CONFIG)["maxRateLimit"])
+    rated = [r for r in rules if isinstance(get(r, "statement.rateBasedStatement"), dict)]
+    if not rated:
+        report("Web ACL must have a rate-based rule per client IP (rateBasedStatement).")
+        return
+    problems = [(r, rate_rule_problem(r, max_limit)) for r in rated]
+    if all(problem for _, problem in problems):
+        for rule, problem in problems:
+            report(f"Web ACL rate-based rule {_rule_name(rule)} {problem}.")
+
+
+def _web_acl_metrics(args: ResourceValidationArgs, report: Report) -> None:
+    """The web ACL and every rule publish CloudWatch metrics."""
+    if args.resource_type != WEB_ACL:
+        return
+    props = plain(args.props)
+    enabled = get(props, "visibilityConfig.cloudwatchMetricsEnabled")
+    if is_unknown(enabled):
+        report(unknown_message("Web ACL visibilityConfig.cloudwatchMetricsEnabled", "true"))
+    elif not is_true(enabled):
+        report("Web ACL visibilityConfig.cloudwatchMetricsEnabled must be true.")
+    rules = _rules(props, report)
+    for rule in rules or []:
+        if not is_true(get(rule, "visibilityConfig.cloudwatchMetricsEnabled")):
+            report(f"Web ACL rule {_rule_name(rule)} visibilityConfig.cloudwatchMetricsEnabled must be true.")
+
+
+def _destination_name(view: StackView, logging: PolicyResource, arn: str) -> str | None:
+    """The name of a logging destination ARN (log group, bucket or Firehose stream)."""
+    if is_unknown(arn):
+        groups = view.references(logging, "logDestinationConfigs", (LOG_GROUP,), ("arn",))
+        names = [view.props(g).get("name") for g in groups]
+        return names[0] if len(names) == 1 and isinstance(names[0], str) else None
+    parsed = parse_arn(arn)
+    if parsed is None:
+        return None
+    resource = arn.split(":", 5)[-1]
+    # log-group:<name>[:*], deliverystream/<name>, or an S3 bucket's bare name.
+    for prefix in ("log-group:", "deliverystream/"):
+        if resource.startswith(prefix):
+            return resource.removeprefix(prefix).removesuffix(":*")
+    return resource
+
+
+def _redacted_headers(props: dict[str, Any]) -> set[str]:
+    return {
+        str(name).lower()
+        for field in as_list(props.get("redactedFields"))
+        if isinstance(name := get(field, "singleHeader.name"), str)
+    }
+
+
+def _web_acl_logging(args: StackValidationArgs, report: Report) -> None:
+    """Every web ACL logs to an aws-waf-logs- destination with credentials redacted."""
+    view = StackView(args.resources)
+    loggings = view.of_type(WEB_ACL_LOGGING)
+    for acl in view.of_type(WEB_ACL):
+        mine = [c for c in loggings if acl in view.references(c, "resourceArn", (WEB_ACL,), ("arn",))]
+        if not mine:
+            report(
+                f"Web ACL {acl.name} must log its traffic (aws.wafv2.WebAclLoggingConfiguration).",
+                acl.urn,
+            )
+            continue
+        for logging in mine:
+            props = view.props(logging)
+            for arn in _leaf_strings(props.get("logDestinationConfigs")):
+                name = _destination_name(view, logging, arn)
+                if name is not None and not name.startswith(WAF_LOG_PREFIX):
+                    report(
+                        f"Web ACL {acl.name} logging destination {name} must be named {WAF_LOG_PREFIX}...; "
+                        "WAF refuses any other.",
+                        logging.urn,
+                    )
+            fields = props.get("redactedFields")
+            if is_unknown(fields):
+                report(
+                    unknown_message(f"Web ACL {acl.name} logging redactedFields", "authorization, cookie"), logging.urn
+                )
+                continue
+            missing = [h for h in REDACTED_HEADERS if h not in _redacted_headers(props)]
+            if missing:
+                report(
+                    f"Web ACL {acl.name} logging must redact the {', '.join(missing)} header(s) "
+                    "(redactedFields singleHeader).",
+                    logging.urn,
+                )
+
+
+def _is_public_alb(props: dict[str, Any]) -> bool:
+    internal = props.get("internal")
+    return _lb_type(props) == "application" and not is_unknown(internal) and not is_true(internal)
+
+
+def _lb_public_waf(args: StackValidationArgs, report: Report) -> None:
+    """Internet-facing ALBs are associated with a web ACL that has a blocking per-client rate rule."""
+    view = StackView(args.resources)
+    associations = view.of_type(WEB_ACL_ASSOCIATION)
+    for lb in view.of_type(*LOAD_BALANCERS):
+        if not _is_public_alb(view.props(lb)):
+            continue  # lb-internal-unless-public-entry reports an unknown scheme or type
+        mine = [a for a in associations if lb in view.references(a, "resourceArn", LOAD_BALANCERS, ("arn", "id"))]
+        if not mine:
+            report(
+                f"Internet-facing load balancer {lb.name} must be associated with a WAFv2 web ACL "
+                "(aws.wafv2.WebAclAssociation).",
+                lb.urn,
+            )
+            continue
+        acls = [acl for a in mine for acl in view.references(a, "webAclArn", (WEB_ACL,), ("arn",))]
+        if not acls:
+            report(
+                f"Internet-facing load balancer {lb.name} web ACL association must resolve to a web ACL of this stack.",
+                lb.urn,
+            )
+            continue
+        rated = any(
+            rate_rule_problem(rule, None) is None
+            for acl in acls
+            for rule in as_list(view.props(acl).get("rules"))
+            if isinstance(rule, dict)
+        )
+        if not rated:
+            report(
+                f"Internet-facing load balancer {lb.name} web ACL must have a rate-based rule per client IP "
+                "that blocks.",
+                lb.urn,
+            )
+
+
+WAF_RULES_CONFIG = {
+    "requiredManagedGroups": Setting(
+        {"type": "array", "items": {"type": "string"}, "default": list(WAF_MANAGED_GROUPS)}
+    ),
+}
+WAF_RATE_CONFIG = {
+    "maxRateLimit": Setting({"type": "integer", "minimum": 10, "default": DEFAULT_MAX_RATE_LIMIT}),
+}
+
+
 POLICIES = [
     resource_policy(
         name="lb-http-hardening",
@@ -397,5 +660,72 @@ POLICIES = [
         severity=Severity.MEDIUM,
         compliance=MULTI_AZ,
         remediation="Use subnets in two or more AZs; for NLBs and GWLBs set enableCrossZoneLoadBalancing=True.",
+    ),
+    resource_policy(
+        name="wafv2-web-acl-managed-rules",
+        description=(
+            "WAFv2 web ACLs must enforce the AWS managed rule groups (common, known bad inputs, SQLi, IP reputation)."
+        ),
+        validate=_web_acl_managed_rules,
+        domain="network",
+        severity=Severity.HIGH,
+        compliance=WAF_RULES,
+        remediation=(
+            "Add a rule with managedRuleGroupStatement {vendorName: AWS, name: <group>} and overrideAction "
+            "{none: {}} for each required group; a count override while tuning needs a waiver."
+        ),
+        config=WAF_RULES_CONFIG,
+    ),
+    resource_policy(
+        name="wafv2-web-acl-rate-limited",
+        description="WAFv2 web ACLs must have a rate-based rule per client IP that blocks, within the maximum limit.",
+        validate=_web_acl_rate_rule,
+        domain="network",
+        severity=Severity.HIGH,
+        compliance=WAF_RATE,
+        remediation=(
+            'Add a rule with rateBasedStatement {aggregateKeyType: "IP", limit: <= maxRateLimit} and action '
+            "{block: {}} (finstack:security.waf.rateLimit)."
+        ),
+        config=WAF_RATE_CONFIG,
+    ),
+    resource_policy(
+        name="wafv2-web-acl-metrics-enabled",
+        description="WAFv2 web ACLs and each of their rules must publish CloudWatch metrics.",
+        validate=_web_acl_metrics,
+        domain="logging",
+        severity=Severity.MEDIUM,
+        compliance=WAF_METRICS,
+        remediation="Set visibilityConfig.cloudwatchMetricsEnabled=True on the web ACL and on every rule.",
+    ),
+    stack_policy(
+        name="wafv2-web-acl-logging-redacted",
+        description=(
+            "WAFv2 web ACLs must log to an aws-waf-logs- destination with the authorization and cookie headers "
+            "redacted."
+        ),
+        validate=_web_acl_logging,
+        domain="logging",
+        severity=Severity.MEDIUM,
+        compliance=WAF_LOGGING,
+        remediation=(
+            "Add an aws.wafv2.WebAclLoggingConfiguration(resource_arn=<web ACL>.arn, log_destination_configs="
+            "[<log group named aws-waf-logs-...>.arn], redacted_fields=[{singleHeader: {name: authorization}}, "
+            "{singleHeader: {name: cookie}}])."
+        ),
+    ),
+    stack_policy(
+        name="lb-public-waf-rate-limited",
+        description=(
+            "Internet-facing application load balancers must sit behind a WAFv2 web ACL with a rate-based rule."
+        ),
+        validate=_lb_public_waf,
+        domain="network",
+        severity=Severity.HIGH,
+        compliance=LB_WAF,
+        remediation=(
+            "Add an aws.wafv2.WebAclAssociation(resource_arn=<ALB>.arn, web_acl_arn=<web ACL>.arn) whose web ACL "
+            "has a blocking rateBasedStatement per IP (components/edge_defence.py)."
+        ),
     ),
 ]
