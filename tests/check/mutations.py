@@ -472,6 +472,7 @@ LISTENER = Select("aws:lb/listener:Listener", r"traffic-https-us-east-1")
 LOAD_BALANCER = Select("aws:lb/loadBalancer:LoadBalancer", r"traffic-alb-us-east-1")
 VPC = Select("aws:ec2/vpc:Vpc", r"cell-us-east-1-vpc")
 BUCKET = Select("aws:s3/bucket:Bucket", r"dr-reports")
+WEB_ACL = Select("aws:wafv2/webAcl:WebAcl", r"edge-us-east-1-web-acl")
 
 MUTATIONS: tuple[Mutation, ...] = (
     # -- encryption at rest ----------------------------------------------------------------------
@@ -1125,6 +1126,42 @@ MUTATIONS: tuple[Mutation, ...] = (
         "API load balancer left in one public subnet (one AZ)",
         LOAD_BALANCER,
         keep_first_subnet,
+    ),
+    # -- the edge's web ACL (components/edge_defence.py: rule 0 rate, rules 1-4 managed groups) --------
+    Mutation(
+        "waf-managed-group-count-only",
+        "segmentation",
+        "the common rule set only counts (overrideAction count) on the us-east-1 web ACL",
+        WEB_ACL,
+        set_input(("rules", 1, "overrideAction"), {"count": {}}),
+    ),
+    Mutation(
+        "waf-rate-limit-unbounded",
+        "segmentation",
+        "the per-client rate rule raised to 2,000,000,000 requests per window",
+        WEB_ACL,
+        set_input(("rules", 0, "statement", "rateBasedStatement", "limit"), 2_000_000_000),
+    ),
+    Mutation(
+        "waf-rule-metrics-off",
+        "logging",
+        "the SQLi rule group publishes no CloudWatch metrics",
+        WEB_ACL,
+        set_input(("rules", 3, "visibilityConfig", "cloudwatchMetricsEnabled"), False),
+    ),
+    Mutation(
+        "waf-logs-keep-cookies",
+        "logging",
+        "WAF logs keep the cookie header (only authorization redacted)",
+        Select("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", r"edge-us-east-1-logging"),
+        set_input("redactedFields", [{"singleHeader": {"name": "authorization"}}]),
+    ),
+    Mutation(
+        "waf-association-removed",
+        "segmentation",
+        "the us-east-1 ALB faces the internet without its web ACL",
+        Select("aws:wafv2/webAclAssociation:WebAclAssociation", r"edge-us-east-1-association"),
+        reported_on=(LOAD_BALANCER,),
     ),
     Mutation(
         "aurora-global-force-destroy",
