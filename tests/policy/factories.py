@@ -967,6 +967,98 @@ def load_balancer(region: str = PRIMARY) -> dict[str, Any]:
     }
 
 
+T_WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+T_WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+T_WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+WAF_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+
+
+def _visibility(metric: str) -> dict[str, Any]:
+    return {"cloudwatchMetricsEnabled": True, "metricName": metric, "sampledRequestsEnabled": True}
+
+
+def web_acl(region: str = PRIMARY) -> dict[str, Any]:
+    """The cell's web ACL as components/edge_defence.py declares it: rate rule first, then the managed groups."""
+    s = SHORT[region]
+    name = f"finstack-prod-{s}-edge"
+    rules: list[dict[str, Any]] = [
+        {
+            "name": "rate-per-client-ip",
+            "priority": 0,
+            "action": {"block": {}},
+            "statement": {"rateBasedStatement": {"aggregateKeyType": "IP", "limit": 2000, "evaluationWindowSec": 300}},
+            "visibilityConfig": _visibility("rate-per-client-ip"),
+        }
+    ]
+    rules += [
+        {
+            "name": f"aws-{group}",
+            "priority": index + 1,
+            "overrideAction": {"none": {}},
+            "statement": {"managedRuleGroupStatement": {"vendorName": "AWS", "name": group}},
+            "visibilityConfig": _visibility(f"aws-{group}"),
+        }
+        for index, group in enumerate(WAF_GROUPS)
+    ]
+    return {
+        "region": region,
+        "name": name,
+        "scope": "REGIONAL",
+        "defaultAction": {"allow": {}},
+        "rules": rules,
+        "visibilityConfig": _visibility(name),
+        "tags": cell_tags(region),
+        "arn": f"arn:aws:wafv2:{region}:{ACCOUNT}:regional/webacl/{name}/0f1e2d3c",
+    }
+
+
+def waf_log_group_name(region: str = PRIMARY) -> str:
+    return f"aws-waf-logs-finstack-prod-{region}"
+
+
+def waf_logging(region: str = PRIMARY) -> dict[str, Any]:
+    """The web ACL's logging into its aws-waf-logs- log group, credentials redacted."""
+    return {
+        "region": region,
+        "resourceArn": web_acl(region)["arn"],
+        "logDestinationConfigs": [f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{waf_log_group_name(region)}"],
+        "redactedFields": [{"singleHeader": {"name": "authorization"}}, {"singleHeader": {"name": "cookie"}}],
+    }
+
+
+def add_edge_defence(stack: Stack, region: str, lb: PolicyResource) -> None:
+    """components/edge_defence.py for one cell: the web ACL, its ALB association, its logs."""
+    acl = stack.add(T_WEB_ACL, f"edge-{region}-web-acl", web_acl(region))
+    stack.add(
+        T_WEB_ACL_ASSOCIATION,
+        f"edge-{region}-association",
+        {"region": region, "resourceArn": load_balancer(region)["arn"], "webAclArn": web_acl(region)["arn"]},
+        resourceArn=lb,
+        webAclArn=acl,
+    )
+    group = stack.add(
+        T_LOG_GROUP,
+        f"edge-{region}-logs",
+        {
+            **log_group(region),
+            "name": waf_log_group_name(region),
+            "arn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{waf_log_group_name(region)}",
+        },
+    )
+    stack.add(
+        T_WEB_ACL_LOGGING,
+        f"edge-{region}-logging",
+        waf_logging(region),
+        resourceArn=acl,
+        logDestinationConfigs=group,
+    )
+
+
 def hosted_zone() -> dict[str, Any]:
     """The public zone GlobalTraffic creates (no VPC association)."""
     return {"name": "pay.example.com", "forceDestroy": False, "zoneId": ZONE_ID, "id": ZONE_ID}
@@ -997,7 +1089,8 @@ def edge_stack(region: str = PRIMARY) -> Stack:
         )
         for role in ("lb", "app")
     }
-    stack.add(T_LB, f"traffic-alb-{region}", load_balancer(region), subnets=subnets, securityGroups=groups["lb"])
+    lb = stack.add(T_LB, f"traffic-alb-{region}", load_balancer(region), subnets=subnets, securityGroups=groups["lb"])
+    add_edge_defence(stack, region, lb)
     zone = stack.add(T_ZONE, "traffic-zone", hosted_zone())
     stack.add(
         T_KSK, "traffic-ksk", {"hostedZoneId": ZONE_ID, "name": "finstack", "status": "ACTIVE"}, hostedZoneId=zone
