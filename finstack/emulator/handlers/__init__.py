@@ -102,6 +102,7 @@ def load_all() -> Registry:
         compute,
         data,
         dns,
+        edge,
         identity,
         monitoring,
         network,

@@ -27,6 +27,9 @@ ReplicateKey                       not exist is refused (``MalformedPolicyDocume
 acm certificate status,            `acm_issuance`: DNS-validated certificates issue once their
 elbv2 CreateListener               validation CNAMEs are in a public zone of the account (not on a
                                    timer); a listener on an unissued one is CertificateNotFound
+wafv2 AssociateWebACL,             `wafv2_edge`: a web ACL protects only existing ALBs of its Region
+PutLoggingConfiguration            (``WAFInvalidParameterException``, ``WAFNonexistentItemException``);
+                                   log destinations must be named ``aws-waf-logs-...``
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

@@ -20,6 +20,7 @@ from finstack.emulator.moto_ext import (
     route53recoverycluster,
     route53recoverycontrolconfig,
     secret_replicas,
+    wafv2_edge,
 )
 from finstack.emulator.moto_ext._registry import EXTENSION_LOCK, Installation
 
@@ -55,6 +56,7 @@ def install() -> None:
             route53_health.register(installation)
             metrics.register(installation)
             iam_enforcement.register(installation)
+            wafv2_edge.register(installation)
         except Exception:
             installation.uninstall()
             raise

@@ -52,6 +52,7 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     "secretsmanager",
     "sns",
     "sts",
+    "wafv2",
 )
 
 
