@@ -209,10 +209,13 @@ class EdgeDefence(pulumi.ComponentResource):
     def _create_logging(self, web_acl: aws.wafv2.WebAcl) -> None:
         args = self._args
         # CloudWatch Logs encrypts with the cell's logs key under its own regional principal,
-        # which the key policy already admits for this account's log groups (components/keys.py).
-        # WAF adds the log group's resource policy for its log delivery when logging is put
-        # (botocore wafv2 model, PutLoggingConfiguration: "For an Amazon CloudWatch Logs log
-        # group, WAF creates a resource policy on the log group").
+        # which the key policy already admits for this account's log groups (components/keys.py);
+        # WAF's log delivery writes through CloudWatch Logs and needs no key grant of its own
+        # (CMK-encrypted WAF log groups: awslabs/nx-plugin-for-aws#1133). WAF adds the log group's
+        # resource policy for its delivery when logging is put (botocore wafv2 model,
+        # PutLoggingConfiguration: "For an Amazon CloudWatch Logs log group, WAF creates a resource
+        # policy on the log group"); the name rule: WAF Developer Guide, "Sending web ACL traffic
+        # logs to an Amazon CloudWatch Logs log group" (logging-cw-logs.html#logging-cw-logs-naming).
         log_group = aws.cloudwatch.LogGroup(
             f"{self._name}-logs",
             name=self.log_group_name,
