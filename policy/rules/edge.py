@@ -130,7 +130,9 @@ WAF_LOGGING = Compliance(
     controls=("FIN-WAF-LOGGING",),
     security_hub=("WAF.11",),
 )
-LB_WAF = Compliance(pci=("6.4.2", "1.4.2"), soc2=("CC6.6",), gdpr=("art32",), controls=("NET-LB-WAF",))
+LB_WAF = Compliance(
+    pci=("6.4.2", "1.4.2"), soc2=("CC6.6",), gdpr=("art32",), controls=("NET-LB-WAF",), security_hub=("ELB.16",)
+)
 
 MULTI_AZ = Compliance(
     pci=("12.10.1",), soc2=("A1.2",), gdpr=("art32",), controls=("RES-LB-MULTI-AZ",), security_hub=("ELB.13",)
