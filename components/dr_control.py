@@ -65,6 +65,7 @@ import pulumi_aws as aws
 
 from components import dr_permissions, iam_docs
 from components.aurora_plan import cluster_identifier, global_cluster_identifier, master_secret_name
+from components.backup import vault_name as backup_vault_name
 from components.dashboard import CellPanel, DashboardSpec, dr_dashboard_body, replicator_name_from_arn
 from components.eks import cluster_name_of
 from components.iam_docs import PARTITION, Document, document, statement
@@ -947,7 +948,7 @@ class DrControl(pulumi.ComponentResource):
         panels = [
             pulumi.Output.all(
                 c.health_check_id, c.eks_cluster_name, c.aurora_cluster_id, c.replicator_arn, c.load_balancer_arn_suffix
-            ).apply(_panel_of(c.region, c.region == args.primary_region))
+            ).apply(_panel_of(c.region, c.region == args.primary_region, backup_vault_name(args.environment, c.region)))
             for c in args.cells
         ]
         alarms = [c.health_alarm_arn for c in args.cells]
@@ -984,7 +985,7 @@ def _cluster_arn_in(region: str) -> Callable[[Sequence[str]], str]:
     return arn
 
 
-def _panel_of(region: str, is_writer_home: bool) -> Callable[[Sequence[Any]], CellPanel]:
+def _panel_of(region: str, is_writer_home: bool, vault: str | None = None) -> Callable[[Sequence[Any]], CellPanel]:
     """Resolved cell identifiers -> the cell's dashboard panel (for `.apply`)."""
 
     def panel(values: Sequence[Any]) -> CellPanel:
@@ -997,6 +998,7 @@ def _panel_of(region: str, is_writer_home: bool) -> Callable[[Sequence[Any]], Ce
             is_writer_home=is_writer_home,
             replicator_name=replicator_name_from_arn(replicator_arn) if replicator_arn else None,
             load_balancer_suffix=lb_suffix or None,
+            backup_vault_name=vault,
         )
 
     return panel
