@@ -29,8 +29,15 @@ Why each choice (AWS Backup Developer Guide unless said otherwise):
   snapshot: "the copied recovery point becomes a snapshot (periodic) backup. PITR is not available
   for these copies" ("Copy a backup"). To copy, AWS Backup takes a temporary snapshot and needs
   rds:DeleteDBSnapshot to remove it ("Copying continuous backups"): `-role-continuous-copy`.
-* For RDS and Aurora, AWS Backup automates either cross-Region or cross-account copies, not both
-  in sequence ("Copy a backup"): the plan copies cross-Region only.
+* The plan copies cross-Region only (same account). "Copy a backup" still says RDS and Aurora copy
+  either cross-Region or cross-account in one action; AWS announced both in one action in November
+  2025. A copy into another account (a logically air-gapped vault) is not part of issue 19.
+* Not confirmed from AWS documentation: that AWS Backup backs up the secondary (read-only) member of
+  a global database as it does the primary. Each cell's selection names its own member; a job that
+  fails raises the cell's `backup-failed` alarm. With continuous backup AWS Backup manages the
+  cluster's automated backups, so keep `finstack:aurora.backupRetentionDays` equal to
+  `finstack:security.backup.retentionDays` (prod: 35 and 35) or `pulumi up` and AWS Backup will
+  keep resetting the cluster's retention.
 * Vault lock in compliance mode: `changeableForDays` set (the Terraform provider's
   aws_backup_vault_lock_configuration creates a governance lock without it). After the cooling-off
   days the lock, and the vault while it holds recovery points, cannot be removed by anyone, AWS
