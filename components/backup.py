@@ -24,8 +24,8 @@ Why each choice (AWS Backup Developer Guide unless said otherwise):
   through `rds.<region>` and `backup.<region>`, and the role's AWSBackupServiceRolePolicyForBackup
   carries kms:CreateGrant (GrantIsForAWSResource) and kms:DescribeKey ("AWS managed policies for
   AWS Backup", KMSPermissions). No key-policy statement names the role itself.
-* Continuous backup (point-in-time restore) keeps at most 35 days ("Continuous backups and
-  point-in-time recovery (PITR)"); `infra/config.py` refuses more. Its cross-Region copy is a
+* Continuous backup (point-in-time restore) keeps at most 35 days, Aurora included ("Continuous
+  backups and point-in-time recovery (PITR)"); `infra/config.py` refuses more. Its cross-Region copy is a
   snapshot: "the copied recovery point becomes a snapshot (periodic) backup. PITR is not available
   for these copies" ("Copy a backup"). To copy, AWS Backup takes a temporary snapshot and needs
   rds:DeleteDBSnapshot to remove it ("Copying continuous backups"): `-role-continuous-copy`.
@@ -34,10 +34,11 @@ Why each choice (AWS Backup Developer Guide unless said otherwise):
   2025. A copy into another account (a logically air-gapped vault) is not part of issue 19.
 * Not confirmed from AWS documentation: that AWS Backup backs up the secondary (read-only) member of
   a global database as it does the primary. Each cell's selection names its own member; a job that
-  fails raises the cell's `backup-failed` alarm. With continuous backup AWS Backup manages the
-  cluster's automated backups, so keep `finstack:aurora.backupRetentionDays` equal to
-  `finstack:security.backup.retentionDays` (prod: 35 and 35) or `pulumi up` and AWS Backup will
-  keep resetting the cluster's retention.
+  fails raises the cell's `backup-failed` alarm.
+* Aurora's continuous recovery point is the cluster's automated backup ("Amazon RDS calls its
+  continuous backups automated backups"; one recovery point per cluster, its retention set by the
+  plan: "Changing your retention period"). Prod keeps both at 35 days; dev's cluster keeps 1 day and
+  the plan 7, so AWS Backup and `pulumi up` may each set the cluster's retention (a merge note).
 * Vault lock in compliance mode: `changeableForDays` set (the Terraform provider's
   aws_backup_vault_lock_configuration creates a governance lock without it). After the cooling-off
   days the lock, and the vault while it holds recovery points, cannot be removed by anyone, AWS
