@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 
 import pulumi
@@ -63,14 +64,15 @@ def three_cells() -> Plan:
     return plan_of(program)
 
 
-@pytest.fixture(scope="module")
-def prod() -> Plan:
-    return shipped_plan("prod")
+def _shipped(stack: str) -> Callable[[], Plan]:
+    def plan() -> Plan:
+        return shipped_plan(stack)
+
+    return plan
 
 
-@pytest.fixture(scope="module")
-def dev() -> Plan:
-    return shipped_plan("dev")
+prod = pytest.fixture(scope="module", name="prod")(_shipped("prod"))
+dev = pytest.fixture(scope="module", name="dev")(_shipped("dev"))
 
 
 def rule_of(plan_record: object) -> dict[str, object]:
