@@ -27,6 +27,8 @@ ReplicateKey                       not exist is refused (``MalformedPolicyDocume
 acm certificate status,            `acm_issuance`: DNS-validated certificates issue once their
 elbv2 CreateListener               validation CNAMEs are in a public zone of the account (not on a
                                    timer); a listener on an unissued one is CertificateNotFound
+backup Create/Get/Delete/          `backup_selections`: selections of an existing plan with an existing
+ListBackupSelections               IAM role (moto has vaults, locks and plans, no selections)
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================
