@@ -17,6 +17,9 @@ one DR question an operator asks during a drill:
   and the rate rule's `BlockedRequests` (rate-limited clients), `AWS/WAFV2` by `WebACL`,
   `Region` and `Rule` ("AWS WAF metrics and dimensions", WAF Developer Guide; `Rule` `ALL` is
   the whole web ACL).
+- are the backups there to restore from? AWS Backup `NumberOfBackupJobsFailed` and
+  `NumberOfCopyJobsFailed` per cell vault (`BackupVaultName`; CloudWatch User Guide, the `AWS/Backup`
+  metrics), next to `NumberOfBackupJobsCompleted`.
 
 CloudWatch draws metrics of other regions in one widget when each metric carries its
 `region`, so every metric line below names the region it lives in.
@@ -34,6 +37,8 @@ PERIOD_SECONDS = 60
 # CloudWatch lays dashboards out on a 24-column grid.
 GRID_WIDTH = 24
 HALF_WIDTH = GRID_WIDTH // 2
+# AWS Backup publishes job counts every five minutes: hourly sums read better than empty minutes.
+BACKUP_PERIOD_SECONDS = 3600
 WIDGET_HEIGHT = 6
 
 Widget = dict[str, Any]
@@ -50,7 +55,8 @@ class CellPanel:
     `is_writer_home`: the primary region, whose Aurora cluster holds the writer at deploy
     time and emits no replication lag. `replicator_name`: the MSK replicator that runs in
     (replicates into) this cell, if any. `load_balancer_suffix`: the ALB's `arnSuffix`
-    (`app/<name>/<id>`), the value of the `LoadBalancer` metric dimension.
+    (`app/<name>/<id>`), the value of the `LoadBalancer` metric dimension. `backup_vault_name`: the
+    cell's AWS Backup vault, the value of the `BackupVaultName` metric dimension.
     """
 
     region: str
@@ -61,6 +67,7 @@ class CellPanel:
     replicator_name: str | None = None
     load_balancer_suffix: str | None = None
     waf_web_acl_name: str | None = None
+    backup_vault_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ def dr_dashboard_body(spec: DashboardSpec) -> dict[str, Any]:
         rows.append([_edge_errors(spec.cells)])
     if any(cell.waf_web_acl_name for cell in spec.cells):
         rows.append([_waf_requests(spec.cells)])
+    if any(cell.backup_vault_name for cell in spec.cells):
+        rows.append([_backup_jobs(spec.cells)])
     return {"widgets": _layout(rows)}
 
 
@@ -265,6 +274,34 @@ def _waf_requests(cells: tuple[CellPanel, ...]) -> Widget:
             )
     title = "Edge: WAF allowed, blocked and rate-limited requests"
     return _metric_widget(title, metrics, _home_region(cells), stat="Sum")
+
+
+def _backup_jobs(cells: tuple[CellPanel, ...]) -> Widget:
+    """AWS Backup job outcomes per cell vault: failed backup and copy jobs, completed backups for scale.
+
+    A copy job runs in (and is counted under) its source vault. AWS Backup publishes these counts
+    every five minutes, hence the hourly sums.
+    """
+    metrics: list[list[Any]] = []
+    for c in cells:
+        if c.backup_vault_name is None:
+            continue
+        vault = ("BackupVaultName", c.backup_vault_name)
+        for metric, label in (
+            ("NumberOfBackupJobsFailed", f"backup jobs failed {c.region}"),
+            ("NumberOfCopyJobsFailed", f"copy jobs failed {c.region}"),
+        ):
+            metrics.append(_line("AWS/Backup", metric, vault, c.region, label, color="#d62728"))
+        metrics.append(
+            _line("AWS/Backup", "NumberOfBackupJobsCompleted", vault, c.region, f"backups {c.region}", yAxis="right")
+        )
+    return _metric_widget(
+        "AWS Backup: failed backup and copy jobs",
+        metrics,
+        _home_region(cells),
+        stat="Sum",
+        period=BACKUP_PERIOD_SECONDS,
+    )
 
 
 def _home_region(cells: tuple[CellPanel, ...]) -> str:

@@ -65,6 +65,7 @@ import pulumi_aws as aws
 
 from components import dr_permissions, iam_docs
 from components.aurora_plan import cluster_identifier, global_cluster_identifier, master_secret_name
+from components.backup import vault_name as backup_vault_name
 from components.dashboard import CellPanel, DashboardSpec, dr_dashboard_body, replicator_name_from_arn
 from components.eks import cluster_name_of
 from components.iam_docs import PARTITION, Document, document, statement
@@ -949,7 +950,14 @@ class DrControl(pulumi.ComponentResource):
         panels = [
             pulumi.Output.all(
                 c.health_check_id, c.eks_cluster_name, c.aurora_cluster_id, c.replicator_arn, c.load_balancer_arn_suffix
-            ).apply(_panel_of(c.region, c.region == args.primary_region, c.waf_web_acl_name))
+            ).apply(
+                _panel_of(
+                    c.region,
+                    c.region == args.primary_region,
+                    c.waf_web_acl_name,
+                    backup_vault_name(args.environment, c.region),
+                )
+            )
             for c in args.cells
         ]
         alarms = [c.health_alarm_arn for c in args.cells]
@@ -987,7 +995,7 @@ def _cluster_arn_in(region: str) -> Callable[[Sequence[str]], str]:
 
 
 def _panel_of(
-    region: str, is_writer_home: bool, waf_web_acl_name: str | None = None
+    region: str, is_writer_home: bool, waf_web_acl_name: str | None = None, vault: str | None = None
 ) -> Callable[[Sequence[Any]], CellPanel]:
     """Resolved cell identifiers -> the cell's dashboard panel (for `.apply`)."""
 
@@ -1002,6 +1010,7 @@ def _panel_of(
             replicator_name=replicator_name_from_arn(replicator_arn) if replicator_arn else None,
             load_balancer_suffix=lb_suffix or None,
             waf_web_acl_name=waf_web_acl_name,
+            backup_vault_name=vault,
         )
 
     return panel

@@ -655,6 +655,17 @@ class StackConfig(_Model):
                     f"finstack:traffic.scaledWorkloads[{index}].namespace: {workload.namespace!r} is not one of "
                     f"finstack:namespaces ({', '.join(self.namespaces)}); add it there or fix the name"
                 )
+        backup = self.security.backup
+        if backup.continuous and backup.retention_days != self.aurora.backup_retention_days:
+            # AWS Backup's continuous recovery point of an Aurora cluster is the cluster's automated
+            # backup, its retention set by the plan (AWS Backup Developer Guide, "Continuous backups and
+            # point-in-time recovery" and "Changing your retention period"): unequal, each `up` and each
+            # backup job would reset the other's value.
+            raise ValueError(
+                f"finstack:security.backup.retentionDays: {backup.retention_days} differs from "
+                f"finstack:aurora.backupRetentionDays {self.aurora.backup_retention_days}; with continuous backup "
+                "AWS Backup sets the cluster's retention, so make them equal"
+            )
         if len(self.regions) > 1:
             for region in self.regions:
                 problems = replication_problems(self.msk.broker_instance_type, self.msk.brokers_per_az * region.azs)

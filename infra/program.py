@@ -12,6 +12,7 @@ from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertTopic, AlertTopicArgs
 from components.aurora_global import AuroraCellArgs, AuroraGlobal, AuroraGlobalArgs
+from components.backup import BackupCellArgs, BackupPlatform, BackupPlatformArgs
 from components.cluster_runner import APPLIED_KEY, BUNDLE_KEY, ClusterRunner, ClusterRunnerArgs
 from components.dr_control import (
     DrAutomationRoles,
@@ -85,6 +86,7 @@ def build(config: StackConfig) -> None:
         _kube_baseline(config, cell, foundation, clusters[cell.name], opts)
         runners[cell.name] = _cluster_runner(config, cell, foundation, clusters[cell.name], opts)
     aurora = _aurora(config, foundation, opts)
+    _backup(config, foundation, aurora, opts)
     msk = _msk(config, foundation, opts)
     traffic = _traffic(config, foundation, opts)
     _edge_defence(config, foundation, traffic, opts)
@@ -420,6 +422,32 @@ def _aurora(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOp
         for cell in config.regions
     )
     return AuroraGlobal("aurora", AuroraGlobalArgs.from_config(config, cells), opts)
+
+
+def _backup(
+    config: StackConfig, foundation: Foundation, aurora: AuroraGlobal, opts: pulumi.ResourceOptions
+) -> BackupPlatform:
+    backup = config.security.backup
+    cells = tuple(
+        BackupCellArgs(
+            region=cell.name,
+            backup_key_arn=foundation.keys.arn("backup", cell.name),
+            cluster_arns=(aurora.cluster_arns[cell.name],),
+            alert_topic_arn=foundation.alerts[cell.name].topic_arn,
+        )
+        for cell in config.regions
+    )
+    args = BackupPlatformArgs(
+        environment=config.environment,
+        account_id=foundation.account_id,
+        cells=cells,
+        retention_days=backup.retention_days,
+        continuous=backup.continuous,
+        lock_min_retention_days=backup.lock_min_retention_days,
+        lock_max_retention_days=backup.lock_max_retention_days,
+        lock_changeable_days=backup.lock_changeable_days,
+    )
+    return BackupPlatform("backup", args, opts)
 
 
 def _msk(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> MskPlatform:

@@ -420,7 +420,7 @@ def test_aurora_dev__is_cheap_but_still_encrypted() -> None:
         assert c.inputs["deletionProtection"] is False and not c.protect, c.urn
         assert plan.named(f"aurora-{c.region}-logs").inputs["deletionProtectionEnabled"] is False, c.urn
         assert c.inputs["skipFinalSnapshot"] is True and "finalSnapshotIdentifier" not in c.inputs, c.urn
-        assert c.inputs["backupRetentionPeriod"] == 1, c.urn
+        assert c.inputs["backupRetentionPeriod"] == 7, c.urn  # equal to the continuous AWS Backup rule
         assert c.inputs["iamDatabaseAuthenticationEnabled"] is True, c.urn
     instances = plan.of_type(INSTANCE)
     assert len(instances) == 2, [i.urn for i in instances]

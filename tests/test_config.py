@@ -684,3 +684,13 @@ def test_config__prod_locks_audit_logs_for_a_year() -> None:
     assert broken(edit) == (
         "finstack:security.auditRetentionDays: prod locks audit logs >= 365 days (PCI DSS 10.5.1), got 90"
     )
+
+
+def test_config__continuous_backup_retention_equals_the_clusters() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["finstack:aurora"]["backupRetentionDays"] = 1
+
+    assert broken(edit, "dev") == (
+        "finstack:security.backup.retentionDays: 7 differs from finstack:aurora.backupRetentionDays 1; with "
+        "continuous backup AWS Backup sets the cluster's retention, so make them equal"
+    )

@@ -535,6 +535,36 @@ def test_dr_dashboard_body__refuses_duplicate_or_missing_cells() -> None:
         dr_dashboard_body(DashboardSpec("t", (_panel("us-east-1"), _panel("us-east-1"))))
 
 
+def test_dr_dashboard_body__backup_widget_shows_failed_jobs_of_each_cell_vault() -> None:
+    cells = tuple(
+        CellPanel(r, f"hc-{r}", f"eks-{r}", f"db-{r}", i == 0, backup_vault_name=f"finstack-prod-{r}")
+        for i, r in enumerate(("us-east-1", "us-west-2"))
+    )
+    [widget] = [w for w in dr_dashboard_body(DashboardSpec("t", cells))["widgets"] if "AWS Backup" in str(w)]
+    lines = widget["properties"]["metrics"]
+    failed = {(line[1], line[3], line[-1]["region"]) for line in lines if line[1].endswith("Failed")}
+    assert failed == {
+        (metric, f"finstack-prod-{r}", r)
+        for metric in ("NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed")
+        for r in ("us-east-1", "us-west-2")
+    }
+    assert {line[0] for line in lines} == {"AWS/Backup"} and {line[2] for line in lines} == {"BackupVaultName"}
+    assert widget["properties"]["stat"] == "Sum" and widget["properties"]["period"] == 3600
+
+
+def test_dr_dashboard_body__no_backup_widget_without_vaults() -> None:
+    spec = DashboardSpec("t", (_panel("us-east-1", writer=True), _panel("us-west-2")))
+    assert not [w for w in dr_dashboard_body(spec)["widgets"] if "AWS Backup" in str(w)]
+
+
+def test_dr_control__dashboard_shows_the_backup_vaults_the_stack_declares(prod: Plan) -> None:
+    [dashboard] = prod.of_type("aws:cloudwatch/dashboard:Dashboard")
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    lines = [m for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]]
+    shown = {line[3] for line in lines if line[0] == "AWS/Backup"}
+    assert shown == {f"finstack-prod-{r}" for r in prod.regions}, dashboard.urn
+
+
 REGIONS = st.lists(st.sampled_from(["us-east-1", "us-east-2", "us-west-2", "eu-west-1"]), min_size=1, unique=True)
 
 

@@ -89,6 +89,9 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:msk/replicator:Replicator": ("kafka", "replicator/{name}/{uuid}"),
     "aws:msk/vpcConnection:VpcConnection": ("kafka", "vpc-connection/{account}/{name}/{uuid}"),
     "aws:sns/topic:Topic": ("sns", "{name}"),
+    # AWS Backup: a vault's ARN ends in its name; a plan's in its generated id.
+    "aws:backup/vault:Vault": ("backup", "backup-vault:{name}"),
+    "aws:backup/plan:Plan": ("backup", "backup-plan:{uuid}"),
     "aws:s3/bucket:Bucket": ("s3", "{name}"),
     "aws:secretsmanager/secret:Secret": ("secretsmanager", "secret:{name}-{short}"),
     "aws:route53/zone:Zone": ("route53", "hostedzone/{id}"),
@@ -132,6 +135,7 @@ _NAME_INPUT: dict[str, str] = {
 
 # Types whose AWS id is their physical name.
 _ID_IS_NAME = {
+    "aws:backup/vault:Vault",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:iam/role:Role",
     "aws:eks/cluster:Cluster",

@@ -64,6 +64,7 @@ SNS_TOPIC = "aws:sns/topic:Topic"
 KMS_KEY = "aws:kms/key:Key"
 KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KMS_ALIAS = "aws:kms/alias:Alias"
+BACKUP_VAULT = "aws:backup/vault:Vault"
 
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 # PCI DSS 3.7.4: a defined cryptoperiod; AWS rotates yearly by default and accepts
@@ -572,6 +573,10 @@ KEY_USES: dict[str, KeyUse] = {
     LAUNCH_TEMPLATE: KeyUse("ec2", ("kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext")),
     EBS_VOLUME: KeyUse("ec2", ("kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext")),
     LOG_GROUP: KeyUse("logs", ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"), through_callers=False),
+    # AWS Backup encrypts what it fully manages through backup.<region>; Aurora copies into the vault
+    # are re-encrypted by RDS under the vault's key ("Encryption for backups in AWS Backup"), which
+    # components/keys.py also allows (VIA_SERVICES["backup"]).
+    BACKUP_VAULT: KeyUse("backup", _ENVELOPE),
 }
 _ACCOUNT_PRINCIPAL = re.compile(r"^(?:arn:aws[a-z-]*:iam::(?P<arn_account>\d{12}):root|(?P<account>\d{12}))$")
 

@@ -19,8 +19,10 @@ from ._util import (
     StackView,
     as_list,
     get,
+    is_customer_key,
     is_true,
     is_unknown,
+    parse_arn,
     plain,
     resource_policy,
     settings,
@@ -51,6 +53,10 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 VERSIONING_TYPES = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+BACKUP_VAULT = "aws:backup/vault:Vault"
+BACKUP_VAULT_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+BACKUP_PLAN = "aws:backup/plan:Plan"
+BACKUP_SELECTION = "aws:backup/selection:Selection"
 
 AURORA_LAG_METRIC = "AuroraGlobalDBReplicationLag"
 MSK_LAG_METRICS = ("ReplicationLatency", "MessageLag")
@@ -450,6 +456,157 @@ def _replication_alarms(args: StackValidationArgs, report: Report) -> None:
             )
 
 
+# --- AWS Backup: locked vaults, cross-Region copies, every Aurora cluster in a plan -------------------
+#
+# A compliance-mode vault lock is what makes a backup survive a compromised account: once its
+# cooling-off time (ChangeableForDays) passes, nobody, the root user and AWS included, can shorten a
+# recovery point's retention, delete the lock, or delete the vault while it holds recovery points
+# ("AWS Backup Vault Lock", AWS Backup Developer Guide). Without ChangeableForDays the lock is in
+# governance mode, which a principal with backup:DeleteBackupVaultLockConfiguration removes (the
+# Terraform provider's aws_backup_vault_lock_configuration: "If omitted creates a vault lock in
+# governance mode"). AWS Backup accepts ChangeableForDays of at least 3 (the 72-hour cooling-off).
+
+MIN_CHANGEABLE_DAYS = 3
+
+
+def _backup_vault_cmk(args: ResourceValidationArgs, report: Report) -> None:
+    """AWS Backup vaults encrypt recovery points with a customer managed key (CKV_AWS_166)."""
+    if args.resource_type != BACKUP_VAULT:
+        return
+    value = plain(args.props).get("kmsKeyArn")
+    # Unset: AWS Backup uses its AWS managed key (aws/backup), whose policy the account cannot scope.
+    if not is_customer_key(value):
+        report(
+            "AWS Backup vault kmsKeyArn must name a customer managed KMS key (unset or alias/aws/backup is the "
+            f"AWS managed key), not {_shown(value)}."
+        )
+
+
+def _vault_of_lock(view: StackView, lock: PolicyResource) -> list[PolicyResource]:
+    return view.references(lock, "backupVaultName", (BACKUP_VAULT,), keys=("name", "id"))
+
+
+def _lock_findings(view: StackView, lock: PolicyResource) -> list[str]:
+    """Why a vault lock is not a compliance-mode lock with both retention bounds ([] when it is)."""
+    props = view.props(lock)
+    findings = []
+    changeable = props.get("changeableForDays")
+    if is_unknown(changeable):
+        findings.append(unknown_message("changeableForDays", f"at least {MIN_CHANGEABLE_DAYS}"))
+    elif changeable is None:
+        findings.append("must set changeableForDays (compliance mode; unset is governance mode, which can be removed)")
+    elif changeable < MIN_CHANGEABLE_DAYS:
+        findings.append(f"changeableForDays must be at least {MIN_CHANGEABLE_DAYS}, not {int(changeable)}")
+    for key in ("minRetentionDays", "maxRetentionDays"):
+        value = props.get(key)
+        if is_unknown(value):
+            findings.append(unknown_message(key, "a number of days"))
+        elif value is None:
+            findings.append(f"must set {key}")
+    return findings
+
+
+def _compliance_locked(view: StackView) -> dict[str, list[str]]:
+    """Vault URN -> the findings of its locks ([] for a vault with a compliance lock); locked vaults only."""
+    found: dict[str, list[str]] = {}
+    for lock in view.of_type(BACKUP_VAULT_LOCK):
+        findings = _lock_findings(view, lock)
+        for vault in _vault_of_lock(view, lock):
+            if not findings or vault.urn not in found:
+                found[vault.urn] = findings
+    return found
+
+
+def _backup_vault_locked(args: StackValidationArgs, report: Report) -> None:
+    """Every AWS Backup vault has a vault lock in compliance mode with minimum and maximum retention."""
+    view = StackView(args.resources)
+    locked = _compliance_locked(view)
+    for vault in view.of_type(BACKUP_VAULT):
+        findings = locked.get(vault.urn)
+        if findings is None:
+            report(
+                f"AWS Backup vault {vault.name} must have an aws.backup.VaultLockConfiguration in compliance mode "
+                "(changeableForDays, minRetentionDays and maxRetentionDays set).",
+                vault.urn,
+            )
+        for finding in findings or []:
+            report(f"AWS Backup vault {vault.name} lock {finding.rstrip('.')}.", vault.urn)
+
+
+def _copy_regions(view: StackView, plan: PolicyResource, rule: Any) -> set[str | None]:
+    """The regions a plan rule's copy actions write to (None for a destination not yet resolvable)."""
+    regions: set[str | None] = set()
+    for action in as_list(get(rule, "copyActions")):
+        destination = get(action, "destinationVaultArn")
+        arn = parse_arn(destination)
+        if arn is not None:
+            regions.add(arn.region)
+        elif is_unknown(destination):
+            # The ARN of a vault of this stack, only known at `up`: the engine's property
+            # dependencies of `rules` name the vaults; any one outside the plan's region counts.
+            vaults = view.references(plan, "rules", (BACKUP_VAULT,), keys=("arn",))
+            regions |= {view.region(v) for v in vaults if view.region(v) != view.region(plan)} or {None}
+    return regions
+
+
+def _backup_plan_cross_region(args: StackValidationArgs, report: Report) -> None:
+    """Every AWS Backup plan rule copies its recovery points to a vault in another region."""
+    view = StackView(args.resources)
+    for plan in view.of_type(BACKUP_PLAN):
+        region = view.region(plan)
+        for index, rule in enumerate(as_list(view.props(plan).get("rules"))):
+            name = get(rule, "ruleName") or index
+            if is_unknown(rule) or is_unknown(get(rule, "copyActions")):
+                continue  # a computed rule list is read again at `up`
+            others = {r for r in _copy_regions(view, plan, rule) if r != region}
+            if not others:
+                report(
+                    f"AWS Backup plan {plan.name} rule {name} must copy to a backup vault in another region than "
+                    f"{_shown(region)} (copyActions[].destinationVaultArn).",
+                    plan.urn,
+                )
+
+
+def _target_vaults(view: StackView, plan: PolicyResource) -> list[PolicyResource]:
+    """The vaults a plan's rules write to (by name; at preview through `rules`' dependencies in its region)."""
+    names = {get(rule, "targetVaultName") for rule in as_list(view.props(plan).get("rules"))}
+    vaults = view.of_type(BACKUP_VAULT)
+    found = [v for v in vaults if {view.props(v).get("name"), view.props(v).get("id")} & names]
+    if any(is_unknown(n) for n in names):
+        found += [
+            v
+            for v in view.references(plan, "rules", (BACKUP_VAULT,), keys=("name",))
+            if view.region(v) == view.region(plan) and v not in found
+        ]
+    return found
+
+
+def _aurora_in_backup_plan(args: StackValidationArgs, report: Report) -> None:
+    """Every Aurora cluster is in an AWS Backup selection whose plan writes to a compliance-locked vault."""
+    view = StackView(args.resources)
+    locked = {urn for urn, findings in _compliance_locked(view).items() if not findings}
+    covering: dict[str, list[PolicyResource]] = {}
+    for selection in view.of_type(BACKUP_SELECTION):
+        for cluster in view.references(selection, "resources", (AURORA_CLUSTER,), keys=("arn",)):
+            covering.setdefault(cluster.urn, []).append(selection)
+    for cluster in view.of_type(AURORA_CLUSTER):
+        selections = covering.get(cluster.urn, [])
+        if not selections:
+            report(
+                f"Aurora cluster {cluster.name} must be listed in an aws.backup.Selection (resources) of an AWS "
+                "Backup plan.",
+                cluster.urn,
+            )
+            continue
+        plans = [p for s in selections for p in view.references(s, "planId", (BACKUP_PLAN,), keys=("id",))]
+        if not any(v.urn in locked for p in plans for v in _target_vaults(view, p)):
+            report(
+                f"Aurora cluster {cluster.name} must be backed up by a plan whose target vault has a compliance-mode "
+                "vault lock.",
+                cluster.urn,
+            )
+
+
 POLICIES = [
     resource_policy(
         name="aurora-deletion-protection-enabled",
@@ -607,5 +764,50 @@ POLICIES = [
         compliance=RECOVERY.with_controls("RES-PULUMI-PROTECT"),
         remediation="Pass pulumi.ResourceOptions(protect=True) (prod) to the resource or its parent component.",
         config=PROTECT_CONFIG,
+    ),
+    resource_policy(
+        name="backup-vault-cmk",
+        description="AWS Backup vaults must encrypt recovery points with a customer managed KMS key.",
+        validate=_backup_vault_cmk,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=Compliance(
+            pci=("3.5.1", "12.10.1"),
+            soc2=("CC6.1", "A1.2"),
+            gdpr=("art32",),
+            controls=("FIN-BACKUP-VAULT-CMK",),
+            security_hub=("Backup.1",),
+        ),
+        remediation="Set kmsKeyArn to the cell's backup key (foundation.keys.arn('backup', region)).",
+    ),
+    stack_policy(
+        name="backup-vault-locked-compliance",
+        description="AWS Backup vaults must have a compliance-mode vault lock with minimum and maximum retention.",
+        validate=_backup_vault_locked,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=RECOVERY.with_controls("FIN-BACKUP-VAULT-LOCK"),
+        remediation="Add aws.backup.VaultLockConfiguration(backup_vault_name=<vault>.name, changeable_for_days=3, "
+        "min_retention_days=..., max_retention_days=...) (finstack:security.backup lock* keys).",
+    ),
+    stack_policy(
+        name="backup-plan-cross-region-copy",
+        description="Every AWS Backup plan rule must copy its recovery points to a vault in another region.",
+        validate=_backup_plan_cross_region,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=RECOVERY.with_controls("FIN-BACKUP-CROSS-REGION"),
+        remediation="Add a copy action to the other cell's vault ARN (components/backup.py copies to every other "
+        "cell).",
+    ),
+    stack_policy(
+        name="aurora-cluster-in-backup-plan",
+        description="Every Aurora cluster must be in an AWS Backup plan whose target vault is compliance-locked.",
+        validate=_aurora_in_backup_plan,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=RECOVERY.with_controls("RES-RDS-BACKUP-PLAN", security_hub=("RDS.26",)),
+        remediation="List the cluster's ARN in the cell's aws.backup.Selection (components/backup.py, "
+        "infra/program.py _backup).",
     ),
 ]

@@ -61,6 +61,10 @@ T_NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
 T_NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 T_DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 T_AWS_PROVIDER = "pulumi:providers:aws"
+T_VAULT = "aws:backup/vault:Vault"
+T_VAULT_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+T_PLAN = "aws:backup/plan:Plan"
+T_SELECTION = "aws:backup/selection:Selection"
 
 ENDPOINT_SERVICES = ("sts", "ecr.api", "ecr.dkr", "logs", "kms", "secretsmanager")
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy")
@@ -729,6 +733,86 @@ def add_cell(stack: Stack, region: str, keys: dict[str, PolicyResource]) -> None
     )
 
 
+# --- AWS Backup (issue 19) -----------------------------------------------------------------
+
+
+def backup_vault_arn(region: str) -> str:
+    return f"arn:aws:backup:{region}:{ACCOUNT}:backup-vault:finstack-prod-{region}"
+
+
+def backup_vault(region: str = PRIMARY) -> dict[str, Any]:
+    """A vault encrypted with the cell's backup key."""
+    return {
+        "region": region,
+        "name": f"finstack-prod-{region}",
+        "id": f"finstack-prod-{region}",
+        "arn": backup_vault_arn(region),
+        "kmsKeyArn": key_arn(region, "backup"),
+        "forceDestroy": False,
+        "tags": cell_tags(region, purpose="backup"),
+    }
+
+
+def vault_lock(region: str = PRIMARY) -> dict[str, Any]:
+    """A compliance-mode lock (changeableForDays set) with both retention bounds."""
+    return {
+        "region": region,
+        "backupVaultName": f"finstack-prod-{region}",
+        "changeableForDays": 3,
+        "minRetentionDays": 7,
+        "maxRetentionDays": 400,
+    }
+
+
+def backup_plan(region: str = PRIMARY, copy_to: str = SECONDARY) -> dict[str, Any]:
+    """One daily continuous rule into the cell's vault, copied to `copy_to`'s vault."""
+    return {
+        "region": region,
+        "id": f"plan-{SHORT[region]}",
+        "name": f"finstack-prod-{region}",
+        "rules": [
+            {
+                "ruleName": "daily-with-cross-region-copy",
+                "targetVaultName": f"finstack-prod-{region}",
+                "schedule": "cron(0 5 ? * * *)",
+                "enableContinuousBackup": True,
+                "lifecycle": {"deleteAfter": 35},
+                "copyActions": [{"destinationVaultArn": backup_vault_arn(copy_to), "lifecycle": {"deleteAfter": 35}}],
+            }
+        ],
+        "tags": cell_tags(region, purpose="backup"),
+    }
+
+
+def backup_selection(region: str = PRIMARY) -> dict[str, Any]:
+    """The cell's Aurora cluster in the cell's plan."""
+    return {
+        "region": region,
+        "name": "finstack-prod-aurora",
+        "planId": f"plan-{SHORT[region]}",
+        "iamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/finstack-prod-backup",
+        "resources": [f"arn:aws:rds:{region}:{ACCOUNT}:cluster:finstack-prod-{SHORT[region]}"],
+    }
+
+
+def add_backup(stack: Stack) -> None:
+    """A locked vault, a plan copying to the other cell and a selection of the Aurora cluster, per cell."""
+    vaults = {
+        region: stack.add(T_VAULT, f"backup-{region}-vault", backup_vault(region)) for region in (PRIMARY, SECONDARY)
+    }
+    for region, vault in vaults.items():
+        other = SECONDARY if region == PRIMARY else PRIMARY
+        stack.add(T_VAULT_LOCK, f"backup-{region}-vault-lock", vault_lock(region), backupVaultName=vault)
+        plan = stack.add(T_PLAN, f"backup-{region}-plan", backup_plan(region, other), rules=[vault, vaults[other]])
+        stack.add(
+            T_SELECTION,
+            f"backup-{region}-selection",
+            backup_selection(region),
+            planId=plan,
+            resources=stack.named(f"aurora-{region}-cluster"),
+        )
+
+
 def compliant_stack() -> Stack:
     """Two cells (us-east-1 primary, us-west-2), multi-region keys, the global cluster, node IAM."""
     stack = Stack()
@@ -755,6 +839,7 @@ def compliant_stack() -> Stack:
     stack.add(T_NETPOL, "kube-ledger-default-deny", default_deny("ledger"), metadata=namespace_)
     # The stack never creates kube-system; it may patch it (a patch that leaves the PSA label alone).
     stack.add(T_NAMESPACE_PATCH, "kube-system-ns", {"metadata": {"name": "kube-system"}})
+    add_backup(stack)
     describe_and_attach_groups(stack)
     protect_stateful(stack)
     return stack

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pulumi_policy.proxy import unknown_checking_proxy
 
@@ -1195,3 +1197,24 @@ def test_kms_key_reference_customer_managed__rds_instance_key_of_another_account
         f"reporting-db kmsKeyId must name a customer managed KMS key of this stack; {OTHER_ACCOUNT_KEY} is a key "
         f"of account {f.OTHER_ACCOUNT}, not of 111122223333."
     ]
+
+
+def test_kms_key_policy_allows_service_use__backup_vault_key_must_allow_backup():
+    # Given the us-west-2 backup key usable only through RDS
+    stack = f.compliant_stack()
+    props = stack.props("keys-backup-us-west-2")
+    statement = {
+        "Sid": "UseThroughRds",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{f.ACCOUNT}:root"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": "rds.us-west-2.amazonaws.com"}},
+    }
+    props["policy"] = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    stack.replace("keys-backup-us-west-2", props)
+    stack.named("backup-us-west-2-vault").property_dependencies["kmsKeyArn"] = [stack.named("keys-backup-us-west-2")]
+    # Then the vault that uses it is named
+    found = check_stack("kms-key-policy-allows-service-use", stack.resources)
+    assert [u for _, u in found] == [urn(f.T_VAULT, "backup-us-west-2-vault")]
+    assert "to backup (the account through kms:ViaService, backup.us-west-2.amazonaws.com)" in found[0][0]

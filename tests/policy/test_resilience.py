@@ -677,3 +677,140 @@ def test_cloudwatch_log_group_deletion_protection__unknown_fails():
 
 def test_cloudwatch_log_group_deletion_protection__other_types_ignored():
     assert check("cloudwatch-log-group-deletion-protection", f.T_EKS, f.eks_cluster()) == []
+
+
+# --- AWS Backup (issue 19) ---------------------------------------------------------------------
+
+
+def test_backup_vault_cmk__cell_backup_key_passes():
+    assert check("backup-vault-cmk", f.T_VAULT, f.backup_vault()) == []
+
+
+def test_backup_vault_cmk__unknown_key_is_a_key_of_this_stack():
+    assert check("backup-vault-cmk", f.T_VAULT, edit(f.backup_vault(), {"kmsKeyArn": UNKNOWN})) == []
+
+
+@pytest.mark.parametrize(("value", "shown"), [(DELETE, "unset"), ("alias/aws/backup", "alias/aws/backup")])
+def test_backup_vault_cmk__aws_managed_key_fails(value, shown):
+    assert check("backup-vault-cmk", f.T_VAULT, edit(f.backup_vault(), {"kmsKeyArn": value})) == [
+        "AWS Backup vault kmsKeyArn must name a customer managed KMS key (unset or alias/aws/backup is the AWS "
+        f"managed key), not {shown}."
+    ]
+
+
+def test_backup_vault_locked_compliance__compliant_stack_passes():
+    assert check_stack("backup-vault-locked-compliance", f.compliant_stack().resources) == []
+
+
+def test_backup_vault_locked_compliance__vault_without_lock_fails():
+    stack = f.compliant_stack()
+    resources = stack.without("backup-us-west-2-vault-lock")
+    assert check_stack("backup-vault-locked-compliance", resources) == [
+        (
+            "AWS Backup vault backup-us-west-2-vault must have an aws.backup.VaultLockConfiguration in compliance mode "
+            "(changeableForDays, minRetentionDays and maxRetentionDays set).",
+            urn(f.T_VAULT, "backup-us-west-2-vault"),
+        )
+    ]
+
+
+def test_backup_vault_locked_compliance__governance_mode_fails():
+    stack = f.compliant_stack()
+    resources = stack.replace("backup-us-east-1-vault-lock", edit(f.vault_lock(PRIMARY), {"changeableForDays": DELETE}))
+    assert messages(check_stack("backup-vault-locked-compliance", resources)) == [
+        "AWS Backup vault backup-us-east-1-vault lock must set changeableForDays (compliance mode; unset is governance "
+        "mode, which can be removed)."
+    ]
+
+
+def test_backup_vault_locked_compliance__missing_bounds_and_short_cooling_off_fail():
+    stack = f.compliant_stack()
+    props = edit(f.vault_lock(PRIMARY), {"changeableForDays": 1, "maxRetentionDays": DELETE})
+    resources = stack.replace("backup-us-east-1-vault-lock", props)
+    assert messages(check_stack("backup-vault-locked-compliance", resources)) == [
+        "AWS Backup vault backup-us-east-1-vault lock changeableForDays must be at least 3, not 1.",
+        "AWS Backup vault backup-us-east-1-vault lock must set maxRetentionDays.",
+    ]
+
+
+def test_backup_vault_locked_compliance__unknown_cooling_off_fails():
+    stack = f.compliant_stack()
+    resources = stack.replace(
+        "backup-us-east-1-vault-lock", edit(f.vault_lock(PRIMARY), {"changeableForDays": UNKNOWN})
+    )
+    assert messages(check_stack("backup-vault-locked-compliance", resources)) == [
+        "AWS Backup vault backup-us-east-1-vault lock changeableForDays is unknown at preview; it must be at least 3 "
+        "as a literal so the policy can prove it."
+    ]
+
+
+def test_backup_plan_cross_region_copy__compliant_stack_passes():
+    assert check_stack("backup-plan-cross-region-copy", f.compliant_stack().resources) == []
+
+
+@pytest.mark.parametrize("copies", [[], DELETE])
+def test_backup_plan_cross_region_copy__rule_without_copy_fails(copies):
+    stack = f.compliant_stack()
+    resources = stack.replace("backup-us-east-1-plan", edit(f.backup_plan(), {"rules.0.copyActions": copies}))
+    assert check_stack("backup-plan-cross-region-copy", resources) == [
+        (
+            "AWS Backup plan backup-us-east-1-plan rule daily-with-cross-region-copy must copy to a backup vault in "
+            "another region than us-east-1 (copyActions[].destinationVaultArn).",
+            urn(f.T_PLAN, "backup-us-east-1-plan"),
+        )
+    ]
+
+
+def test_backup_plan_cross_region_copy__copy_into_its_own_region_fails():
+    stack = f.compliant_stack()
+    resources = stack.replace("backup-us-east-1-plan", f.backup_plan(PRIMARY, copy_to=PRIMARY))
+    assert len(check_stack("backup-plan-cross-region-copy", resources)) == 1
+
+
+def test_backup_plan_cross_region_copy__unknown_destination_resolves_through_dependencies():
+    stack = f.compliant_stack()
+    props = edit(f.backup_plan(), {"rules.0.copyActions.0.destinationVaultArn": UNKNOWN})
+    assert check_stack("backup-plan-cross-region-copy", stack.replace("backup-us-east-1-plan", props)) == []
+
+
+def test_aurora_cluster_in_backup_plan__compliant_stack_passes():
+    assert check_stack("aurora-cluster-in-backup-plan", f.compliant_stack().resources) == []
+
+
+def test_aurora_cluster_in_backup_plan__cluster_without_selection_fails():
+    resources = f.compliant_stack().without("backup-us-west-2-selection")
+    assert check_stack("aurora-cluster-in-backup-plan", resources) == [
+        (
+            "Aurora cluster aurora-us-west-2-cluster must be listed in an aws.backup.Selection (resources) of an AWS "
+            "Backup plan.",
+            urn(f.T_CLUSTER, "aurora-us-west-2-cluster"),
+        )
+    ]
+
+
+def test_aurora_cluster_in_backup_plan__plan_into_an_unlocked_vault_fails():
+    resources = f.compliant_stack().without("backup-us-east-1-vault-lock")
+    assert check_stack("aurora-cluster-in-backup-plan", resources) == [
+        (
+            "Aurora cluster aurora-us-east-1-cluster must be backed up by a plan whose target vault has a "
+            "compliance-mode vault lock.",
+            urn(f.T_CLUSTER, "aurora-us-east-1-cluster"),
+        )
+    ]
+
+
+def test_aurora_cluster_in_backup_plan__governance_lock_is_not_enough():
+    stack = f.compliant_stack()
+    resources = stack.replace("backup-us-east-1-vault-lock", edit(f.vault_lock(PRIMARY), {"changeableForDays": DELETE}))
+    assert messages(check_stack("aurora-cluster-in-backup-plan", resources)) == [
+        "Aurora cluster aurora-us-east-1-cluster must be backed up by a plan whose target vault has a compliance-mode "
+        "vault lock."
+    ]
+
+
+def test_aurora_cluster_in_backup_plan__unknown_arns_resolve_at_preview():
+    stack = f.compliant_stack()
+    stack.replace(
+        "backup-us-east-1-selection", edit(f.backup_selection(), {"resources": UNKNOWN_ARRAY, "planId": UNKNOWN})
+    )
+    assert check_stack("aurora-cluster-in-backup-plan", stack.resources) == []

@@ -30,6 +30,8 @@ elbv2 CreateListener               validation CNAMEs are in a public zone of the
 wafv2 AssociateWebACL,             `wafv2_edge`: a web ACL protects only existing ALBs of its Region
 PutLoggingConfiguration            (``WAFInvalidParameterException``, ``WAFNonexistentItemException``);
                                    log destinations must be named ``aws-waf-logs-...``
+backup Create/Get/Delete/          `backup_selections`: selections of an existing plan with an existing
+ListBackupSelections               IAM role (moto has vaults, locks and plans, no selections)
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

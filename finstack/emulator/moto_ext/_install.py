@@ -6,6 +6,7 @@ from finstack.emulator.moto_ext import (
     acm_issuance,
     atomic_requests,
     aurora,
+    backup_selections,
     bucket_policy,
     eks_access,
     eks_zones,
@@ -41,6 +42,7 @@ def install() -> None:
         try:
             atomic_requests.register(installation)
             aurora.register(installation)
+            backup_selections.register(installation)
             bucket_policy.register(installation)
             eks_access.register(installation)
             incluster_runner.register(installation)

@@ -31,6 +31,8 @@ from finstack.emulator.moto_ext._install import install
 ALLOWED_SERVICES: tuple[str, ...] = (
     "acm",
     "applicationautoscaling",
+    # AWS Backup vaults, locks, plans and selections (finstack.emulator.moto_ext.backup_selections).
+    "backup",
     "cloudwatch",
     # The in-cluster runner (finstack.emulator.moto_ext.incluster_runner plays its builds).
     "codebuild",
