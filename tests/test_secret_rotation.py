@@ -144,7 +144,10 @@ def test_rotation_code__imports_flat_as_lambda_loads_it(tmp_path: Any) -> None:
 
     with zipfile.ZipFile(archive) as zf:
         zf.extractall(tmp_path / "task")
-    check = "import sys; sys.path.insert(0, '.'); import handler; assert handler.scram.__name__ == 'scram'; print(handler.lambda_handler.__name__)"
+    check = (
+        "import sys; sys.path.insert(0, '.'); import handler; "
+        "assert handler.scram.__name__ == 'scram'; print(handler.lambda_handler.__name__)"
+    )
     out = subprocess.run(
         [sys.executable, "-I", "-c", check], cwd=tmp_path / "task", capture_output=True, text=True, check=True
     )
