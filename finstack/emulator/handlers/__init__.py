@@ -106,6 +106,7 @@ def load_all() -> Registry:
         monitoring,
         network,
         security,
+        serverless,
         streaming,
     )
 

@@ -31,6 +31,8 @@ from finstack.emulator.moto_ext._install import install
 ALLOWED_SERVICES: tuple[str, ...] = (
     "acm",
     "applicationautoscaling",
+    # Lambda: the secret rotation function (its steps run in-process, moto_ext/rotation_lambda.py).
+    "awslambda",
     "cloudwatch",
     # The in-cluster runner (finstack.emulator.moto_ext.incluster_runner plays its builds).
     "codebuild",
