@@ -154,3 +154,19 @@ def test_invoke__a_failed_step_reports_a_function_error(rotation: dict[str, Any]
     )
     assert answer.get("FunctionError") == "Unhandled"
     assert f"pending version {token} does not log in" in answer["Payload"].read().decode()
+
+
+def test_rotate_secret__not_immediately_tests_the_current_value_of_a_secret_filled_later(
+    rotation: dict[str, Any],
+) -> None:
+    # As the provider does: CreateSecret without a value, then PutSecretValue (the SecretVersion)
+    secrets = boto3.client("secretsmanager", region_name=EAST)
+    arn = secrets.create_secret(Name="finstack/prod/ledger/filled-later")["ARN"]
+    secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(FIRST))
+    secrets.rotate_secret(
+        SecretId=arn,
+        RotationLambdaARN=rotation["function"],
+        RotationRules={"AutomaticallyAfterDays": 30},
+        RotateImmediately=False,
+    )
+    assert [s[2] for s in executed_statements()[rotation["before"] :]] == ["SELECT 1"]

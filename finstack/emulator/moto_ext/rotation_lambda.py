@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
-from moto.secretsmanager.models import secretsmanager_backends
+from moto.secretsmanager.models import SecretsManagerBackend, secretsmanager_backends
 
 from components.rotation_lambda import handler as rotation
 from components.rotation_lambda import scram
@@ -178,9 +178,31 @@ def register(installation: Installation) -> None:
                 aurora.settle(self.account_id)
                 gateway.seed_password(str(event["SecretId"]))
                 rotation.rotate(gateway, str(event["SecretId"]), str(event["ClientRequestToken"]), str(event["Step"]))
-            except rotation.RotationError as error:
+            except (rotation.RotationError, rotation.NotFound) as error:
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return json.dumps({"errorMessage": str(error), "errorType": "RotationError"})
         return "null"
 
     installation.patch(LambdaFunction, "invoke", invoke)
+
+    stock_rotate = SecretsManagerBackend.rotate_secret
+
+    def rotate_secret(self: SecretsManagerBackend, secret_id: str, *args: Any, **kwargs: Any) -> Any:
+        # With RotateImmediately=false moto copies `secret_string`, the value the secret was
+        # *created* with (None for a secret created empty and filled by PutSecretValue, as the
+        # provider does), into the version testSecret checks; the current value is what rotation
+        # tests, so lend it for the call.
+        secret = self.secrets[secret_id] if secret_id in self.secrets else None  # noqa: SIM401 - ARN lookup
+        current = None
+        if secret is not None and secret.default_version_id in secret.versions:
+            current = secret.versions[secret.default_version_id].get("secret_string")
+        if current is None or secret is None:
+            return stock_rotate(self, secret_id, *args, **kwargs)
+        created = secret.secret_string
+        secret.secret_string = current
+        try:
+            return stock_rotate(self, secret_id, *args, **kwargs)
+        finally:
+            secret.secret_string = created
+
+    installation.patch(SecretsManagerBackend, "rotate_secret", rotate_secret)
