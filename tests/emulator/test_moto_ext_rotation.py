@@ -73,6 +73,16 @@ def rotation_fixture(aws: None) -> Iterator[dict[str, Any]]:
     yield {"db": db, "master": master, "function": function, "before": len(executed_statements())}
 
 
+def _rotate(secret_id: str, function_arn: str, *, immediately: bool) -> None:
+    """RotateSecret as the SecretRotation resource sends it (30 days)."""
+    boto3.client("secretsmanager", region_name=EAST).rotate_secret(
+        SecretId=secret_id,
+        RotationLambdaARN=function_arn,
+        RotationRules={"AutomaticallyAfterDays": 30},
+        RotateImmediately=immediately,
+    )
+
+
 def _current(secret_id: str, region: str = EAST) -> dict[str, Any]:
     client = boto3.client("secretsmanager", region_name=region)
     return dict(json.loads(client.get_secret_value(SecretId=secret_id)["SecretString"]))
@@ -83,13 +93,7 @@ def _alters(since: int) -> list[tuple[str, str, str]]:
 
 
 def test_rotate_secret__runs_the_four_steps_on_the_writer(rotation: dict[str, Any]) -> None:
-    secrets = boto3.client("secretsmanager", region_name=EAST)
-    secrets.rotate_secret(
-        SecretId=rotation["master"],
-        RotationLambdaARN=rotation["function"],
-        RotationRules={"AutomaticallyAfterDays": 30},
-        RotateImmediately=True,
-    )
+    _rotate(rotation["master"], rotation["function"], immediately=True)
     current = _current(rotation["master"])
     assert current["password"] != FIRST["password"] and current["username"] == FIRST["username"]
     (alter,) = _alters(rotation["before"])
@@ -106,12 +110,7 @@ def test_rotate_secret__runs_the_four_steps_on_the_writer(rotation: dict[str, An
 
 def test_rotate_secret__not_immediately_runs_only_test_secret(rotation: dict[str, Any]) -> None:
     # As the SecretRotation resource does (rotateImmediately false): the configuration is tested, nothing changes
-    boto3.client("secretsmanager", region_name=EAST).rotate_secret(
-        SecretId=rotation["master"],
-        RotationLambdaARN=rotation["function"],
-        RotationRules={"AutomaticallyAfterDays": 30},
-        RotateImmediately=False,
-    )
+    _rotate(rotation["master"], rotation["function"], immediately=False)
     assert _current(rotation["master"]) == FIRST
     assert _alters(rotation["before"]) == []
     assert [s[2] for s in executed_statements()[rotation["before"] :]] == ["SELECT 1"]
@@ -121,12 +120,7 @@ def test_rotate_secret__follows_the_writer_to_the_other_region(rotation: dict[st
     db = rotation["db"]
     rds(WEST).switchover_global_cluster(GlobalClusterIdentifier=db.global_id, TargetDbClusterIdentifier=db.west_arn)
     clock.advance(30)
-    boto3.client("secretsmanager", region_name=EAST).rotate_secret(
-        SecretId=rotation["master"],
-        RotationLambdaARN=rotation["function"],
-        RotationRules={"AutomaticallyAfterDays": 30},
-        RotateImmediately=True,
-    )
+    _rotate(rotation["master"], rotation["function"], immediately=True)
     (alter,) = _alters(rotation["before"])
     assert alter[0] == db.west_arn
     assert alter[1] == handler.in_region(rotation["master"], WEST)
@@ -134,15 +128,9 @@ def test_rotate_secret__follows_the_writer_to_the_other_region(rotation: dict[st
 
 def test_invoke__a_failed_step_reports_a_function_error(rotation: dict[str, Any]) -> None:
     # testSecret for a version whose password never reached the database: the login is refused
-    secrets = boto3.client("secretsmanager", region_name=EAST)
-    secrets.rotate_secret(
-        SecretId=rotation["master"],
-        RotationLambdaARN=rotation["function"],
-        RotationRules={"AutomaticallyAfterDays": 30},
-        RotateImmediately=False,
-    )
+    _rotate(rotation["master"], rotation["function"], immediately=False)
     token = "a" * 32
-    secrets.put_secret_value(
+    boto3.client("secretsmanager", region_name=EAST).put_secret_value(
         SecretId=rotation["master"],
         ClientRequestToken=token,
         SecretString=json.dumps({**FIRST, "password": "Wrong0Password"}),
@@ -163,10 +151,5 @@ def test_rotate_secret__not_immediately_tests_the_current_value_of_a_secret_fill
     secrets = boto3.client("secretsmanager", region_name=EAST)
     arn = secrets.create_secret(Name="finstack/prod/ledger/filled-later")["ARN"]
     secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(FIRST))
-    secrets.rotate_secret(
-        SecretId=arn,
-        RotationLambdaARN=rotation["function"],
-        RotationRules={"AutomaticallyAfterDays": 30},
-        RotateImmediately=False,
-    )
+    _rotate(arn, rotation["function"], immediately=False)
     assert [s[2] for s in executed_statements()[rotation["before"] :]] == ["SELECT 1"]
