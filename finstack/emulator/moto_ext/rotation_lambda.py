@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
-from moto.secretsmanager.models import SecretsManagerBackend, secretsmanager_backends
+from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend, secretsmanager_backends
 
 from components.rotation_lambda import handler as rotation
 from components.rotation_lambda import scram
@@ -192,7 +192,9 @@ def register(installation: Installation) -> None:
         # *created* with (None for a secret created empty and filled by PutSecretValue, as the
         # provider does), into the version testSecret checks; the current value is what rotation
         # tests, so lend it for the call.
-        secret = self.secrets[secret_id] if secret_id in self.secrets else None  # noqa: SIM401 - ARN lookup
+        found = self.secrets[secret_id] if secret_id in self.secrets else None  # noqa: SIM401 - ARN lookup
+        # A replica cannot be rotated (moto refuses it itself): only a primary needs the fix.
+        secret = found if isinstance(found, FakeSecret) else None
         current = None
         if secret is not None and secret.default_version_id in secret.versions:
             current = secret.versions[secret.default_version_id].get("secret_string")
