@@ -12,6 +12,7 @@ from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertTopic, AlertTopicArgs
 from components.aurora_global import AuroraCellArgs, AuroraGlobal, AuroraGlobalArgs
+from components.aurora_plan import master_secret_name
 from components.backup import BackupCellArgs, BackupPlatform, BackupPlatformArgs
 from components.cluster_runner import APPLIED_KEY, BUNDLE_KEY, ClusterRunner, ClusterRunnerArgs
 from components.dr_control import (
@@ -29,6 +30,7 @@ from components.kube_baseline import KubeBaseline, KubeBaselineArgs
 from components.msk import MskCellArgs, MskPlatform, MskPlatformArgs
 from components.network import CellPeering, CellPeeringArgs, PeeringCell, RegionalNetwork, RegionalNetworkArgs
 from components.replication_topology import cluster_name as msk_cluster_name
+from components.secret_rotation import SecretRotation, SecretRotationArgs
 from components.subnet_plan import tier_cidrs
 from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs
 from infra.config import WAF_MANAGED_GROUPS, ConfigError, RegionConfig, StackConfig, load_stack_config
@@ -87,6 +89,7 @@ def build(config: StackConfig) -> None:
         runners[cell.name] = _cluster_runner(config, cell, foundation, clusters[cell.name], opts)
     aurora = _aurora(config, foundation, opts)
     _backup(config, foundation, aurora, opts)
+    _secret_rotation(config, foundation, aurora, opts)
     msk = _msk(config, foundation, opts)
     traffic = _traffic(config, foundation, opts)
     _edge_defence(config, foundation, traffic, opts)
@@ -448,6 +451,30 @@ def _backup(
         lock_changeable_days=backup.lock_changeable_days,
     )
     return BackupPlatform("backup", args, opts)
+
+
+def _secret_rotation(
+    config: StackConfig, foundation: Foundation, aurora: AuroraGlobal, opts: pulumi.ResourceOptions
+) -> SecretRotation:
+    """Rotation of the ledger's break-glass master secret (issue 19), in the secret's primary region."""
+    primary = config.primary.name
+    args = SecretRotationArgs(
+        environment=config.environment,
+        home_region=primary,
+        account_id=foundation.account_id,
+        secret_arn=aurora.master_secret_arn,
+        secret_name=master_secret_name(config.environment),
+        global_cluster_id=aurora.global_cluster_id,
+        global_cluster_arn=aurora.global_cluster_arn,
+        cluster_arns=aurora.cluster_arns,
+        secrets_key_arns={cell.name: foundation.keys.arn("secrets", cell.name) for cell in config.regions},
+        logs_key_arn=foundation.keys.arn("logs", primary),
+        log_retention_days=config.log_retention_days,
+        deletion_protection=config.aurora.deletion_protection,
+        # The first rotation needs the writer's Data API: wait for every member and instance.
+        after=(aurora,),
+    )
+    return SecretRotation("ledger-rotation", args, opts)
 
 
 def _msk(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> MskPlatform:

@@ -26,6 +26,9 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
+    assets = getattr(value, "assets", None)
+    if isinstance(assets, dict):  # an AssetArchive (e.g. a Lambda function's code): its members
+        return {"assets": {str(k): plain(v) for k, v in sorted(assets.items())}}
     for attr in ("text", "path", "uri"):
         if isinstance(getattr(value, attr, None), str):
             return getattr(value, attr)

@@ -94,6 +94,7 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:backup/plan:Plan": ("backup", "backup-plan:{uuid}"),
     "aws:s3/bucket:Bucket": ("s3", "{name}"),
     "aws:secretsmanager/secret:Secret": ("secretsmanager", "secret:{name}-{short}"),
+    "aws:lambda/function:Function": ("lambda", "function:{name}"),
     "aws:route53/zone:Zone": ("route53", "hostedzone/{id}"),
     "aws:route53/healthCheck:HealthCheck": ("route53", "healthcheck/{id}"),
     "aws:arcregionswitch/plan:Plan": ("arc-region-switch", "plan/{name}:{short}"),
@@ -149,6 +150,7 @@ _ID_IS_NAME = {
     "aws:kms/alias:Alias",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:cloudwatch/dashboard:Dashboard",
+    "aws:lambda/function:Function",
 }
 
 

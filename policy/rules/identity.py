@@ -108,6 +108,8 @@ AUTHENTICATION = Compliance(pci=("8.3.1", "8.2.1"), soc2=("CC6.1",), gdpr=("art3
 # Anonymous or foreign access to data: bucket, topic and cluster policies, public ACLs.
 NO_PUBLIC_ACCESS = Compliance(pci=("1.4.4", "7.2.1"), soc2=("CC6.1", "CC6.6"), gdpr=("art25", "art32"))
 KEY_PROTECTION = Compliance(pci=("3.6.1", "7.2.1"), soc2=("CC6.1",), gdpr=("art32",))
+# Passwords of system accounts changed periodically: PCI DSS v4.0.1 8.3.9 and 8.6.3.
+ROTATION = Compliance(pci=("8.3.9", "8.6.3"), soc2=("CC6.1",), gdpr=("art32",))
 
 
 def _shown(value: Any) -> str:
@@ -979,6 +981,160 @@ def _key_policy_explicit(args: StackValidationArgs, report: Report) -> None:
         report(f"KMS key {key.name} must have an explicit key policy.", key.urn)
 
 
+# --- secret rotation and the rotation function (issue 19) -----------------------------------
+
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+LAMBDA_FUNCTION = "aws:lambda/function:Function"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+# The tag components/secret_rotation.py puts on a rotation probe: the name of the secret it serves.
+ROTATION_PROBE_TAG = "finstack:rotationProbeOf"
+# PCI DSS v4.0.1 8.3.9: a password that is the only factor changes at least every 90 days.
+ROTATION_CONFIG = {
+    "maxDays": Setting({"type": "integer", "minimum": 1, "maximum": 365, "default": 90}),
+}
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+(hours?|days?)\s*\)$")
+_CRON = re.compile(r"^cron\((.+)\)$")
+
+
+def _rotation_period_days(rules: Mapping[str, Any]) -> float | None:
+    """The longest time between two rotations `rotationRules` allows, in days (None: unbounded/unknown).
+
+    `automaticallyAfterDays`, or `scheduleExpression` as `rate(N days|hours)` or
+    `cron(min hour day-of-month month day-of-week year)` (Secrets Manager User Guide, "Rotation
+    schedules"). A cron is bounded only when its month field is every month (`*`/`?`): it then fires
+    at least every other month (a day-of-month like 31 skips the short months), at most ~62 days.
+    """
+    days = rules.get("automaticallyAfterDays")
+    if isinstance(days, (int, float)) and not isinstance(days, bool) and days > 0:
+        return float(days)
+    expression = rules.get("scheduleExpression")
+    if not isinstance(expression, str):
+        return None
+    rate = _RATE.match(expression.strip())
+    if rate:
+        amount = int(rate.group(1))
+        return amount / 24 if rate.group(2).startswith("hour") else float(amount)
+    cron = _CRON.match(expression.strip())
+    if cron:
+        fields = cron.group(1).split()
+        if len(fields) == 6 and fields[3] in ("*", "?"):
+            return 62.0
+    return None
+
+
+def _rotated(view: StackView, rotations: list[PolicyResource], secret: PolicyResource, max_days: int) -> str | None:
+    """None when `secret` has an enabled rotation of at most `max_days`; else what is wrong."""
+    mine = [r for r in rotations if secret in view.references(r, "secretId", (SECRET,))]
+    if not mine:
+        return "has no aws:secretsmanager/secretRotation"
+    problems = []
+    for rotation in mine:
+        props = view.props(rotation)
+        if is_false(props.get("rotationEnabled")):
+            problems.append(f"rotation {rotation.name} is disabled")
+            continue
+        rules = props.get("rotationRules")
+        if is_unknown(rules):
+            return None  # decided after up (the inputs are literals in this program)
+        period = _rotation_period_days(rules if isinstance(rules, Mapping) else {})
+        if period is None or period > max_days:
+            problems.append(f"rotation {rotation.name} allows more than {max_days} days between rotations")
+            continue
+        return None
+    return "; ".join(problems)
+
+
+def _secret_rotation(args: StackValidationArgs, report: Report) -> None:
+    """Every secret is rotated at least every `maxDays` days (Security Hub SecretsManager.1/.4, CKV2_AWS_57).
+
+    A rotation probe (tagged `finstack:rotationProbeOf` with a secret's name) holds a credential
+    only while its secret's rotation tests it: it passes when the secret it names is in the stack
+    and is itself rotated in time, so the tag cannot excuse a secret on its own.
+    """
+    view = StackView(args.resources)
+    max_days = settings(args, ROTATION_CONFIG)["maxDays"]
+    rotations = view.of_type(SECRET_ROTATION)
+    secrets = view.of_type(SECRET)
+    by_name = {view.props(s).get("name"): s for s in secrets}
+    for secret in secrets:
+        tags = view.props(secret).get("tags")
+        served = tags.get(ROTATION_PROBE_TAG) if isinstance(tags, Mapping) else None
+        subject = secret
+        if isinstance(served, str) and served:
+            if served not in by_name or by_name[served] is secret:
+                report(
+                    f"Secrets Manager secret {secret.name} is tagged as the rotation probe of {served}, "
+                    "which this stack does not declare; rotate it or remove the tag.",
+                    secret.urn,
+                )
+                continue
+            subject = by_name[served]
+        problem = _rotated(view, rotations, subject, max_days)
+        if problem is not None:
+            whose = "" if subject is secret else f" (the probe of {subject.name})"
+            report(
+                f"Secrets Manager secret {subject.name}{whose} must be rotated at least every {max_days} days: "
+                f"it {problem}. Declare an aws.secretsmanager.SecretRotation with automaticallyAfterDays "
+                f"<= {max_days} (components/secret_rotation.py).",
+                secret.urn,
+            )
+
+
+# Runtimes Lambda supports and has not announced for deprecation before 2028 ("Lambda runtimes",
+# AWS Lambda Developer Guide: python3.12 to 2028-10-31, python3.13 to 2029-06-30, python3.14 to
+# 2030-06-30; nodejs22.x to 2027-04-30, nodejs24.x to 2028-04-30). python3.10/3.11 reached their
+# deprecation date on 2026-06-30. Security Hub Lambda.2; configurable per stack.
+SUPPORTED_RUNTIMES = ("python3.12", "python3.13", "python3.14", "nodejs22.x", "nodejs24.x", "java21", "java25")
+RUNTIME_CONFIG = {
+    "allowedRuntimes": Setting({"type": "array", "items": {"type": "string"}, "default": list(SUPPORTED_RUNTIMES)}),
+}
+
+
+def _lambda_runtime(args: ResourceValidationArgs, report: Report) -> None:
+    """Zip-packaged functions use a supported runtime (container images carry their own)."""
+    if args.resource_type != LAMBDA_FUNCTION:
+        return
+    props = plain(args.props)
+    if props.get("packageType") == "Image":
+        return
+    runtime = props.get("runtime")
+    allowed = settings(args, RUNTIME_CONFIG)["allowedRuntimes"]
+    if is_unknown(runtime):
+        report(unknown_message("Lambda function runtime", "a supported runtime"))
+    elif runtime not in allowed:
+        report(
+            f"Lambda function {args.name} runtime must be a supported one ({', '.join(allowed)}), "
+            f"not {runtime or 'unset'}."
+        )
+
+
+def _lambda_no_public_invoke(args: ResourceValidationArgs, report: Report) -> None:
+    """No public or cross-account invoke (Security Hub Lambda.1).
+
+    A permission for `*` or an AWS account other than the function's is public; one for an AWS
+    service principal must pin the calling account or resource (`sourceAccount`, `sourceArn`, or
+    `principalOrgId`), the confused-deputy guard of "Granting function access to other accounts /
+    AWS services" (AWS Lambda Developer Guide). A function URL must not use auth type NONE.
+    """
+    if args.resource_type != LAMBDA_PERMISSION:
+        return
+    props = plain(args.props)
+    principal = props.get("principal")
+    if is_unknown(principal):
+        report(unknown_message("Lambda permission principal", "a named principal"))
+        return
+    pinned = any(props.get(k) not in (None, "") for k in ("sourceAccount", "sourceArn", "principalOrgId"))
+    if props.get("functionUrlAuthType") == "NONE":
+        report(f"Lambda permission {args.name} must not open a function URL without auth (functionUrlAuthType NONE).")
+    elif principal == "*" and not pinned:
+        report(f"Lambda permission {args.name} must not allow principal * without sourceAccount or sourceArn.")
+    elif isinstance(principal, str) and principal.endswith(".amazonaws.com") and not pinned:
+        report(
+            f"Lambda permission {args.name} for {principal} must pin sourceAccount or sourceArn, "
+            "else any account's resources of that service may invoke the function."
+        )
+
+
 POLICIES = [
     resource_policy(
         name="iam-no-wildcard-actions",
@@ -1203,5 +1359,41 @@ POLICIES = [
         severity=Severity.HIGH,
         compliance=KEY_PROTECTION.with_controls("IAM-KMS-KEY-POLICY"),
         remediation="Set the key's policy (components/keys.py builds it from the services that use the key).",
+    ),
+    stack_policy(
+        name="secretsmanager-secret-rotation",
+        description=("Every Secrets Manager secret must have an enabled rotation at most maxDays (90) days apart."),
+        validate=_secret_rotation,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=ROTATION.with_controls("IAM-SECRET-ROTATION", security_hub=("SecretsManager.1", "SecretsManager.4")),
+        remediation=(
+            "Declare an aws.secretsmanager.SecretRotation with a rotation function and automaticallyAfterDays "
+            "<= 90 (components/secret_rotation.py does for the ledger's master secret)."
+        ),
+        config=ROTATION_CONFIG,
+    ),
+    resource_policy(
+        name="lambda-supported-runtime",
+        description="Lambda functions must use a runtime AWS supports and has not scheduled for deprecation soon.",
+        validate=_lambda_runtime,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=Compliance(pci=("6.3.3", "2.2.1"), soc2=("CC7.1",), gdpr=("art32",)).with_controls(
+            "FIN-LAMBDA-RUNTIME", security_hub=("Lambda.2",)
+        ),
+        remediation="Set runtime to a supported one, e.g. python3.13 (components/secret_rotation.py RUNTIME).",
+        config=RUNTIME_CONFIG,
+    ),
+    resource_policy(
+        name="lambda-no-public-invoke",
+        description=(
+            "Lambda permissions must not allow public or unpinned service invocation, nor a function URL without auth."
+        ),
+        validate=_lambda_no_public_invoke,
+        domain=DOMAIN,
+        severity=Severity.CRITICAL,
+        compliance=NO_PUBLIC_ACCESS.with_controls("FIN-LAMBDA-PUBLIC", security_hub=("Lambda.1",)),
+        remediation="Name the calling service and set sourceAccount (and sourceArn where the service passes it).",
     ),
 ]

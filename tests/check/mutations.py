@@ -1503,6 +1503,35 @@ MUTATIONS: tuple[Mutation, ...] = (
         Select("aws:kms/replicaKey:ReplicaKey", r"keys-backup-replica-us-west-2"),
         drop_input("policy"),
     ),
+    Mutation(
+        "secret-rotation-removed",
+        "identity",
+        "the break-glass master secret's rotation schedule removed",
+        Select("aws:secretsmanager/secretRotation:SecretRotation", r"ledger-rotation-schedule"),
+        reported_on=(Select("aws:secretsmanager/secret:Secret", r"aurora-master-secret"),),
+    ),
+    Mutation(
+        "secret-rotation-yearly",
+        "identity",
+        "the master secret rotated only every 365 days",
+        Select("aws:secretsmanager/secretRotation:SecretRotation", r"ledger-rotation-schedule"),
+        set_input("rotationRules.automaticallyAfterDays", 365),
+        reported_on=(Select("aws:secretsmanager/secret:Secret", r"aurora-master-secret"),),
+    ),
+    Mutation(
+        "lambda-deprecated-runtime",
+        "identity",
+        "the rotation function on python3.9",
+        Select("aws:lambda/function:Function", r"ledger-rotation-function"),
+        set_input("runtime", "python3.9"),
+    ),
+    Mutation(
+        "lambda-invoke-any-account",
+        "identity",
+        "Secrets Manager of any account may invoke the rotation function",
+        Select("aws:lambda/permission:Permission", r"ledger-rotation-invoke"),
+        drop_input("sourceAccount"),
+    ),
     # -- kubernetes ------------------------------------------------------------------------------
     Mutation(
         "namespace-privileged",

@@ -120,6 +120,25 @@ def test_up__reports_what_was_not_emulated(prod: tuple[StackFiles, UpReport]) ->
     assert "aws:ec2/vpc:Vpc" not in not_emulated and "aws:rds/cluster:Cluster" not in not_emulated
 
 
+def test_up__master_secret_rotates_through_the_function_which_tested_the_writer(
+    prod: tuple[StackFiles, UpReport], active: EmulatorSession
+) -> None:
+    from finstack.emulator.moto_ext.rotation_lambda import executed_statements
+
+    _, report = prod
+    dr = report.run.outputs["dr"]
+    secret = active.gateway.client("secretsmanager", "us-east-1").describe_secret(
+        SecretId=dr["regions"]["us-east-1"]["breakGlassSecretArn"]
+    )
+    assert secret["RotationEnabled"] is True, secret
+    assert secret["RotationRules"]["AutomaticallyAfterDays"] == 30, secret
+    assert secret["RotationLambdaARN"].endswith(":function:finstack-prod-ledger-master-rotation"), secret
+    # rotateImmediately false: Secrets Manager ran testSecret only, through the writer region's probe
+    tests = [s for s in executed_statements() if s[0] == dr["regions"]["us-east-1"]["auroraClusterArn"]]
+    assert any(sql == "SELECT 1" and "rotation-probe" in secret_arn for _, secret_arn, sql in tests), tests
+    assert not any(sql.startswith("ALTER ROLE") for _, _, sql in tests), tests
+
+
 def test_up__twice_creates_no_duplicates(prod: tuple[StackFiles, UpReport], active: EmulatorSession) -> None:
     files, first = prod
     again = up(files, active)

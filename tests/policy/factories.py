@@ -1415,3 +1415,75 @@ def protect_stateful(stack: Stack) -> None:
     for r in stack.resources:
         if r.resource_type in STATEFUL_TYPES:
             r.opts = PolicyResourceOptions(True, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+
+
+# --- secret rotation (issue 19) ---------------------------------------------------------------
+
+T_SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+T_LAMBDA = "aws:lambda/function:Function"
+T_LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+MASTER_SECRET_NAME = "finstack/prod/ledger/master"
+MASTER_SECRET_ARN = f"arn:aws:secretsmanager:{PRIMARY}:{ACCOUNT}:secret:{MASTER_SECRET_NAME}-AbCdEf"
+ROTATION_FUNCTION_ARN = f"arn:aws:lambda:{PRIMARY}:{ACCOUNT}:function:finstack-prod-ledger-master-rotation"
+
+
+def rotation_function() -> dict[str, Any]:
+    """The master secret's rotation function as components/secret_rotation.py declares it."""
+    return {
+        "region": PRIMARY,
+        "name": "finstack-prod-ledger-master-rotation",
+        "arn": ROTATION_FUNCTION_ARN,
+        "runtime": "python3.13",
+        "handler": "handler.lambda_handler",
+        "reservedConcurrentExecutions": 1,
+    }
+
+
+def rotation_permission() -> dict[str, Any]:
+    """Secrets Manager may invoke the rotation function, from this account only."""
+    return {
+        "region": PRIMARY,
+        "action": "lambda:InvokeFunction",
+        "function": "finstack-prod-ledger-master-rotation",
+        "principal": "secretsmanager.amazonaws.com",
+        "sourceAccount": ACCOUNT,
+    }
+
+
+def secret_rotation(days: int = 30) -> dict[str, Any]:
+    """A 30-day rotation of the master secret."""
+    return {
+        "region": PRIMARY,
+        "secretId": MASTER_SECRET_ARN,
+        "rotationLambdaArn": ROTATION_FUNCTION_ARN,
+        "rotationRules": {"automaticallyAfterDays": days},
+        "rotateImmediately": False,
+    }
+
+
+def rotated_secret_stack() -> Stack:
+    """The replicated master secret, its probes (one per region), the rotation function and schedule."""
+    stack = Stack()
+    master = replicated_secret()
+    master.update({"name": MASTER_SECRET_NAME, "arn": MASTER_SECRET_ARN, "id": MASTER_SECRET_ARN})
+    secret_ = stack.add(T_SECRET, "aurora-master-secret", master)
+    for region in (PRIMARY, SECONDARY):
+        probe = secret(region)
+        probe.update(
+            {
+                "name": f"{MASTER_SECRET_NAME}-rotation-probe",
+                "arn": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{MASTER_SECRET_NAME}-rotation-probe-XyZ123",
+                "tags": cell_tags(region, rotationProbeOf=MASTER_SECRET_NAME),
+            }
+        )
+        stack.add(T_SECRET, f"ledger-rotation-probe-{region}", probe)
+    function = stack.add(T_LAMBDA, "ledger-rotation-function", rotation_function())
+    stack.add(T_LAMBDA_PERMISSION, "ledger-rotation-invoke", rotation_permission(), function=function)
+    stack.add(
+        T_SECRET_ROTATION,
+        "ledger-rotation-schedule",
+        secret_rotation(),
+        secretId=secret_,
+        rotationLambdaArn=function,
+    )
+    return stack

@@ -11,6 +11,8 @@ from tests.policy import factories as f
 from tests.policy.helpers import (
     ACCOUNT,
     DELETE,
+    PRIMARY,
+    SECONDARY,
     UNKNOWN,
     UNKNOWN_ARRAY,
     UNKNOWN_BOOL,
@@ -18,6 +20,7 @@ from tests.policy.helpers import (
     check_stack,
     depends,
     edit,
+    messages,
     urn,
 )
 
@@ -1313,3 +1316,129 @@ def test_resource_policy_principals_restricted__bucket_inline_policy_checked():
         'S3 bucket policy statement Grant must not allow the principal "*" unless aws:PrincipalAccount, '
         "aws:PrincipalOrgID or aws:SourceAccount restricts it to this stack's accounts."
     ]
+
+
+# --- secretsmanager-secret-rotation ---------------------------------------------------------------
+
+ROTATION = "secretsmanager-secret-rotation"
+
+
+def test_secret_rotation__rotated_secret_and_its_probes_pass():
+    assert check_stack(ROTATION, f.rotated_secret_stack().resources) == []
+
+
+def test_secret_rotation__secret_without_rotation_fails():
+    stack = f.rotated_secret_stack()
+    found = check_stack(ROTATION, stack.without("ledger-rotation-schedule"))
+    assert messages(found)[0] == (
+        "Secrets Manager secret aurora-master-secret must be rotated at least every 90 days: it has no "
+        "aws:secretsmanager/secretRotation. Declare an aws.secretsmanager.SecretRotation with "
+        "automaticallyAfterDays <= 90 (components/secret_rotation.py)."
+    )
+    # The probes fall with the secret they serve
+    assert sorted(urn for _, urn in found) == sorted(
+        urn(f.T_SECRET, n)
+        for n in ("aurora-master-secret", *(f"ledger-rotation-probe-{r}" for r in (PRIMARY, SECONDARY)))
+    )
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"automaticallyAfterDays": 91},
+        {"scheduleExpression": "rate(120 days)"},
+        {"scheduleExpression": "cron(0 4 1 1 ? *)"},
+    ],
+)
+def test_secret_rotation__period_beyond_90_days_fails(rules):
+    stack = f.rotated_secret_stack()
+    props = stack.props("ledger-rotation-schedule")
+    props["rotationRules"] = rules
+    found = check_stack(ROTATION, stack.replace("ledger-rotation-schedule", props))
+    assert "rotation ledger-rotation-schedule allows more than 90 days between rotations" in messages(found)[0]
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"automaticallyAfterDays": 90},
+        {"scheduleExpression": "rate(30 days)"},
+        {"scheduleExpression": "rate(4 hours)"},
+        {"scheduleExpression": "cron(0 4 1 * ? *)"},
+    ],
+)
+def test_secret_rotation__period_within_90_days_passes(rules):
+    stack = f.rotated_secret_stack()
+    props = stack.props("ledger-rotation-schedule")
+    props["rotationRules"] = rules
+    assert check_stack(ROTATION, stack.replace("ledger-rotation-schedule", props)) == []
+
+
+def test_secret_rotation__disabled_rotation_fails():
+    stack = f.rotated_secret_stack()
+    props = stack.props("ledger-rotation-schedule")
+    props["rotationEnabled"] = False
+    found = check_stack(ROTATION, stack.replace("ledger-rotation-schedule", props))
+    assert "rotation ledger-rotation-schedule is disabled" in messages(found)[0]
+
+
+def test_secret_rotation__max_days_is_configurable():
+    stack = f.rotated_secret_stack()
+    assert "at least every 14 days" in messages(check_stack(ROTATION, stack.resources, config={"maxDays": 14}))[0]
+
+
+def test_secret_rotation__probe_tag_naming_an_absent_secret_fails():
+    stack = f.rotated_secret_stack()
+    props = stack.props(f"ledger-rotation-probe-{SECONDARY}")
+    props["tags"]["finstack:rotationProbeOf"] = "finstack/prod/other"
+    found = check_stack(ROTATION, stack.replace(f"ledger-rotation-probe-{SECONDARY}", props))
+    assert messages(found) == [
+        f"Secrets Manager secret ledger-rotation-probe-{SECONDARY} is tagged as the rotation probe of "
+        "finstack/prod/other, which this stack does not declare; rotate it or remove the tag."
+    ]
+
+
+# --- lambda-supported-runtime / lambda-no-public-invoke ------------------------------------------
+
+
+def test_lambda_runtime__supported_runtime_passes():
+    assert check("lambda-supported-runtime", f.T_LAMBDA, f.rotation_function()) == []
+
+
+@pytest.mark.parametrize("runtime", ["python3.9", "python3.11", "nodejs18.x", None])
+def test_lambda_runtime__deprecated_runtime_fails(runtime):
+    props = edit(f.rotation_function(), {"runtime": runtime})
+    assert check("lambda-supported-runtime", f.T_LAMBDA, props, name="fn")[0].startswith(
+        "Lambda function fn runtime must be a supported one (python3.12, python3.13"
+    )
+
+
+def test_lambda_runtime__container_image_is_skipped():
+    props = edit(f.rotation_function(), {"runtime": DELETE, "packageType": "Image"})
+    assert check("lambda-supported-runtime", f.T_LAMBDA, props) == []
+
+
+def test_lambda_public_invoke__pinned_service_permission_passes():
+    assert check("lambda-no-public-invoke", f.T_LAMBDA_PERMISSION, f.rotation_permission()) == []
+
+
+def test_lambda_public_invoke__service_without_source_fails():
+    props = edit(f.rotation_permission(), {"sourceAccount": DELETE})
+    assert check("lambda-no-public-invoke", f.T_LAMBDA_PERMISSION, props, name="p") == [
+        "Lambda permission p for secretsmanager.amazonaws.com must pin sourceAccount or sourceArn, "
+        "else any account's resources of that service may invoke the function."
+    ]
+
+
+def test_lambda_public_invoke__wildcard_principal_fails():
+    props = edit(f.rotation_permission(), {"principal": "*", "sourceAccount": DELETE})
+    assert check("lambda-no-public-invoke", f.T_LAMBDA_PERMISSION, props, name="p") == [
+        "Lambda permission p must not allow principal * without sourceAccount or sourceArn."
+    ]
+
+
+def test_lambda_public_invoke__function_url_without_auth_fails():
+    props = edit(f.rotation_permission(), {"functionUrlAuthType": "NONE"})
+    assert (
+        "must not open a function URL without auth" in check("lambda-no-public-invoke", f.T_LAMBDA_PERMISSION, props)[0]
+    )

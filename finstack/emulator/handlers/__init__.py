@@ -108,6 +108,7 @@ def load_all() -> Registry:
         monitoring,
         network,
         security,
+        serverless,
         streaming,
     )
 

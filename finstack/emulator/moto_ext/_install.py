@@ -17,6 +17,7 @@ from finstack.emulator.moto_ext import (
     kms_policy_principals,
     kms_replica_aliases,
     metrics,
+    rotation_lambda,
     route53_health,
     route53recoverycluster,
     route53recoverycontrolconfig,
@@ -53,6 +54,7 @@ def install() -> None:
             kms_policy_principals.register(installation)
             kms_replica_aliases.register(installation)
             secret_replicas.register(installation)
+            rotation_lambda.register(installation)
             route53recoverycontrolconfig.register(installation)
             route53recoverycluster.register(installation)
             route53_health.register(installation)

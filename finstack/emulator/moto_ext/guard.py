@@ -33,6 +33,8 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     "applicationautoscaling",
     # AWS Backup vaults, locks, plans and selections (finstack.emulator.moto_ext.backup_selections).
     "backup",
+    # Lambda: the secret rotation function (its steps run in-process, moto_ext/rotation_lambda.py).
+    "awslambda",
     "cloudwatch",
     # The in-cluster runner (finstack.emulator.moto_ext.incluster_runner plays its builds).
     "codebuild",
