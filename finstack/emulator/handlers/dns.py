@@ -313,3 +313,16 @@ def create_safety_rule(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -
     )
     arn = (rule.get("AssertionRule") or {}).get("SafetyRuleArn", "")
     return arn, {"arn": arn, "status": "DEPLOYED"}
+
+
+def _delete_query_log(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
+    _route53(ctx).delete_query_logging_config(Id=resource_id)
+
+
+@REGISTRY.register("aws:route53/queryLog:QueryLog", "route53", _delete_query_log)
+def create_query_log(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """DNS query logging of a public zone into a us-east-1 log group (moto refuses a missing group or zone)."""
+    config = _route53(ctx).create_query_logging_config(
+        HostedZoneId=inputs["zoneId"], CloudWatchLogsLogGroupArn=inputs["cloudwatchLogGroupArn"]
+    )["QueryLoggingConfig"]
+    return config["Id"], {"arn": f"arn:aws:route53:::queryloggingconfig/{config['Id']}"}
