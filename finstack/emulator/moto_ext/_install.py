@@ -15,6 +15,7 @@ from finstack.emulator.moto_ext import (
     kafka_replicator,
     kms_policy_principals,
     kms_replica_aliases,
+    log_delivery,
     metrics,
     route53_health,
     route53recoverycluster,
@@ -41,6 +42,7 @@ def install() -> None:
             atomic_requests.register(installation)
             aurora.register(installation)
             bucket_policy.register(installation)
+            log_delivery.register(installation)
             eks_access.register(installation)
             incluster_runner.register(installation)
             acm_issuance.register(installation)
