@@ -18,6 +18,7 @@ from finstack.emulator.moto_ext import (
     log_delivery,
     metrics,
     route53_health,
+    route53_query_logs,
     route53recoverycluster,
     route53recoverycontrolconfig,
     secret_replicas,
@@ -55,6 +56,7 @@ def install() -> None:
             route53recoverycontrolconfig.register(installation)
             route53recoverycluster.register(installation)
             route53_health.register(installation)
+            route53_query_logs.register(installation)
             metrics.register(installation)
             iam_enforcement.register(installation)
         except Exception:
