@@ -151,7 +151,7 @@ class LogArchive(pulumi.ComponentResource):
     """The cell's access-log bucket (SSE-S3, log-delivery writes only)."""
 
     bucket_name: pulumi.Output[str]
-    """The bucket's name: what an ALB's `accessLogs.bucket` and a BucketLogging's `targetBucket` take."""
+    """The bucket's name (an ALB's `accessLogs.bucket`), known only after its policy and encryption exist."""
     bucket_arn: pulumi.Output[str]
     """The bucket's ARN."""
     alb_prefix: str
@@ -171,7 +171,11 @@ class LogArchive(pulumi.ComponentResource):
         )
         self._bucket = bucket
         self._settings = self._create_settings(bucket)
-        self.bucket_name = bucket.bucket
+        # Resolves once the policy and encryption are in place: ELB checks the bucket when an
+        # ALB turns access logs on, so a writer that takes the name also waits for them.
+        self.bucket_name = pulumi.Output.all(bucket.bucket, *(r.urn for r in self._settings)).apply(
+            lambda values: str(values[0])
+        )
         self.bucket_arn = bucket.arn
         self.alb_prefix = ALB_PREFIX
         self.register_outputs(

@@ -166,3 +166,12 @@ def test_shipped__every_other_bucket_logs_to_its_regions_archive(stack):
         assert len(mine) == 1, bucket.urn
         assert mine[0].inputs["targetBucket"] == archives[bucket.region].id, bucket.urn
         assert mine[0].region == bucket.region, bucket.urn
+
+
+def test_shipped__alb_waits_for_the_archive_policy_and_encryption():
+    # ELB checks the bucket (policy, SSE-S3) the moment access logs are turned on.
+    plan = shipped_plan("prod")
+    for region in plan.regions:
+        [alb] = plan.of_type(ALB, region)
+        settings = [r for r in plan.of_type(POLICY, region) + plan.of_type(SSE, region) if r.name.startswith("logs-")]
+        assert settings and all(s.urn in alb.dependencies for s in settings), alb.urn

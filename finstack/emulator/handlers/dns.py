@@ -207,6 +207,14 @@ def create_load_balancer(ctx: HandlerContext, name: str, inputs: dict[str, Any])
                 "Value": str(bool(inputs["dropInvalidHeaderFields"])).lower(),
             }
         )
+    access_logs = inputs.get("accessLogs") or {}
+    if access_logs.get("enabled"):
+        # ELB checks the bucket when logs are turned on (moto_ext/elb_access_logs.py).
+        attributes += [
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": str(access_logs.get("bucket", ""))},
+            {"Key": "access_logs.s3.prefix", "Value": str(access_logs.get("prefix", ""))},
+        ]
     if attributes:
         elb.modify_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"], Attributes=attributes)
     return balancer["LoadBalancerArn"], {

@@ -9,6 +9,7 @@ from finstack.emulator.moto_ext import (
     bucket_policy,
     eks_access,
     eks_zones,
+    elb_access_logs,
     iam_enforcement,
     incluster_runner,
     kafka_cluster_arn,
@@ -48,6 +49,7 @@ def install() -> None:
             incluster_runner.register(installation)
             acm_issuance.register(installation)
             eks_zones.register(installation)
+            elb_access_logs.register(installation)
             kafka_cluster_arn.register(installation)
             kafka_replicator.register(installation)
             kms_policy_principals.register(installation)
