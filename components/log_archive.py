@@ -36,6 +36,7 @@ import pulumi_aws as aws
 from components import iam_docs
 from components.iam_docs import Document
 from components.naming import cell_tags
+from components.private_bucket import declare_bucket_guards
 
 ROLE = "log-archive"
 ALB_PREFIX = "alb"
@@ -185,32 +186,9 @@ class LogArchive(pulumi.ComponentResource):
     def _create_settings(self, bucket: aws.s3.Bucket) -> list[pulumi.Resource]:
         name, region = self._name, self._args.region
         opts = pulumi.ResourceOptions(parent=bucket)
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            # ACLs off: log objects belong to the bucket owner whoever delivers them (ELB and S3
-            # log delivery both work with BucketOwnerEnforced when the policy grants them).
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            region=region,
-            opts=opts,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            region=region,
-            opts=opts,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            region=region,
-            opts=opts,
-        )
+        # ACLs off (BucketOwnerEnforced): log objects belong to the bucket owner whoever delivers
+        # them; ELB and S3 log delivery both work with it when the policy grants them.
+        ownership, public_access, versioning = declare_bucket_guards(name, bucket, region)
         encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=bucket.id,

@@ -1269,6 +1269,17 @@ def log_delivery_statements(bucket: str = ARCHIVE) -> list[dict[str, Any]]:
     ]
 
 
+def reader_statement(bucket: str = ARCHIVE) -> dict[str, Any]:
+    """A role of the account allowed to read the bucket's objects: more than log delivery."""
+    return {
+        "Sid": "Reader",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/reader"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+
+
 def archive_policy(*extra: dict[str, Any], bucket: str = ARCHIVE) -> dict[str, Any]:
     """bucket_policy() (TLS deny) plus the log-delivery grants and `extra` statements."""
     props = bucket_policy(bucket)

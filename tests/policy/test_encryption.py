@@ -1212,13 +1212,7 @@ def test_s3_bucket_sse_kms__sse_s3_without_the_log_archive_tag_fails():
 
 def test_s3_bucket_sse_kms__tagged_bucket_whose_policy_grants_more_than_log_delivery_fails():
     # Given a bucket tagged like an archive whose policy also lets a role read it
-    reader = {
-        "Sid": "Reader",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{f.ACCOUNT}:role/reader"},
-        "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{f.ARCHIVE}/*",
-    }
+    reader = f.reader_statement()
     stack = f.log_archive_stack(policy=f.archive_policy(reader))
     # Then it is an ordinary bucket: SSE-S3 fails
     assert check_stack("s3-bucket-sse-kms", stack.resources) == [SSE_S3_FINDING]

@@ -378,13 +378,7 @@ def test_s3_bucket_access_logging__log_archive_is_exempt_as_the_target():
 
 
 def test_s3_bucket_access_logging__tagged_bucket_with_another_grant_is_not_exempt():
-    reader = {
-        "Sid": "Reader",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{f.ACCOUNT}:role/reader"},
-        "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{f.ARCHIVE}/*",
-    }
+    reader = f.reader_statement()
     stack = f.log_archive_stack(policy=f.archive_policy(reader))
     assert check_stack("s3-bucket-access-logging", stack.resources) == [
         (

@@ -25,29 +25,18 @@ from moto.s3.exceptions import CrossLocationLoggingProhibited, InvalidTargetBuck
 from moto.s3.models import FakeBucket
 
 from finstack.emulator.moto_ext._registry import Installation
-from finstack.emulator.moto_ext.bucket_policy import evaluate
+from finstack.emulator.moto_ext.bucket_policy import applies_to_service, evaluate
 
 LOGGING_SERVICE = "logging.s3.amazonaws.com"
 # A log object key below the prefix (S3 appends a timestamped name to TargetPrefix).
 PROBE_KEY = "2026-01-01-00-00-00-0123456789ABCDEF"
 
 
-def _applies_to_log_delivery(statement: dict[str, Any]) -> bool:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    services = principal.get("Service", [])
-    everyone = principal.get("AWS") in ("*", ["*"])
-    return everyone or LOGGING_SERVICE in (services if isinstance(services, list) else [services])
-
-
 def log_delivery_permitted(policy: dict[str, Any], target: str, prefix: str, source: FakeBucket) -> bool:
     """Whether `policy` (the target's) lets S3 log delivery for `source` write under `target/prefix`."""
     statements = policy.get("Statement") or []
     listed = statements if isinstance(statements, list) else [statements]
-    relevant = {"Statement": [s for s in listed if _applies_to_log_delivery(s)]}
+    relevant = {"Statement": [s for s in listed if applies_to_service(s, LOGGING_SERVICE)]}
     context = {
         "aws:securetransport": "true",
         "aws:sourceaccount": source.account_id,

@@ -30,7 +30,7 @@ from moto.route53.exceptions import Route53ClientError
 from moto.route53.models import Route53Backend
 
 from finstack.emulator.moto_ext._registry import Installation
-from finstack.emulator.moto_ext.bucket_policy import evaluate
+from finstack.emulator.moto_ext.bucket_policy import applies_to_service, evaluate
 
 ROUTE53_SERVICE = "route53.amazonaws.com"
 LOGS_REGION = "us-east-1"
@@ -48,24 +48,14 @@ class InsufficientCloudWatchLogsResourcePolicy(Route53ClientError):
         )
 
 
-def _applies_to_route53(statement: dict[str, Any]) -> bool:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    services = principal.get("Service", [])
-    return principal.get("AWS") in ("*", ["*"]) or ROUTE53_SERVICE in (
-        services if isinstance(services, list) else [services]
-    )
-
-
 def route53_may_write(policies: list[dict[str, Any]], group_arn: str, account_id: str, zone_id: str) -> bool:
     """Whether the resource policies let Route 53 (for `zone_id` of `account_id`) create streams and put events."""
     statements: list[dict[str, Any]] = []
     for policy in policies:
         listed = policy.get("Statement") or []
-        statements += [s for s in (listed if isinstance(listed, list) else [listed]) if _applies_to_route53(s)]
+        for statement in listed if isinstance(listed, list) else [listed]:
+            if applies_to_service(statement, ROUTE53_SERVICE):
+                statements.append(statement)
     context = {
         "aws:securetransport": "true",
         "aws:sourceaccount": account_id,
