@@ -53,31 +53,14 @@ class PrivateBucket:
     settings: list[pulumi.Resource]
 
 
-def declare_private_bucket(
-    name: str,
-    *,
-    bucket_name: pulumi.Input[str] | None,
-    region: str,
-    key_arn: pulumi.Input[str],
-    tags: dict[str, str],
-    parent: pulumi.Resource,
-    protect: bool = False,
-) -> PrivateBucket:
-    """Bucket `name` (children `name-ownership`, `-public-access`, `-versioning`, `-encryption`, `-policy`).
+def declare_bucket_guards(
+    name: str, bucket: aws.s3.Bucket, region: str
+) -> tuple[aws.s3.BucketOwnershipControls, aws.s3.BucketPublicAccessBlock, aws.s3.BucketVersioning]:
+    """Children `name-ownership` (ACLs off), `-public-access` (all four blocks), `-versioning` (on) of `bucket`.
 
-    `protect` sets Pulumi's protect option on the bucket: `pulumi destroy` and replacements stop at
-    it (for evidence that must outlive the stack).
+    What every bucket of the stack has, whatever it holds and however it is encrypted (the log
+    archive, components/log_archive.py, too).
     """
-    key = pulumi.Output.from_input(key_arn)
-    bucket = aws.s3.Bucket(
-        name,
-        bucket=bucket_name,
-        # Its objects are evidence: a bucket that still holds some refuses to be deleted.
-        force_destroy=False,
-        region=region,
-        tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
-    )
     opts = pulumi.ResourceOptions(parent=bucket)
     ownership = aws.s3.BucketOwnershipControls(
         f"{name}-ownership",
@@ -103,6 +86,36 @@ def declare_private_bucket(
         region=region,
         opts=opts,
     )
+    return ownership, public_access, versioning
+
+
+def declare_private_bucket(
+    name: str,
+    *,
+    bucket_name: pulumi.Input[str] | None,
+    region: str,
+    key_arn: pulumi.Input[str],
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+    protect: bool = False,
+) -> PrivateBucket:
+    """Bucket `name` (children `name-ownership`, `-public-access`, `-versioning`, `-encryption`, `-policy`).
+
+    `protect` sets Pulumi's protect option on the bucket: `pulumi destroy` and replacements stop at
+    it (for evidence that must outlive the stack).
+    """
+    key = pulumi.Output.from_input(key_arn)
+    bucket = aws.s3.Bucket(
+        name,
+        bucket=bucket_name,
+        # Its objects are evidence: a bucket that still holds some refuses to be deleted.
+        force_destroy=False,
+        region=region,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
+    ownership, public_access, versioning = declare_bucket_guards(name, bucket, region)
+    opts = pulumi.ResourceOptions(parent=bucket)
     encryption = aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption",
         bucket=bucket.id,

@@ -58,6 +58,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from components import iam_docs
 from components.naming import cell_tags, short_region
 
 # Modern TLS only: TLS 1.3 and TLS 1.2 with forward-secret AEAD ciphers (PCI DSS 4.2.1).
@@ -66,7 +67,12 @@ HTTPS_PORT = 443
 # The ALB's `finstack:role` tag: the same role as its security group (components/network.py).
 PUBLIC_ENTRY_ROLE = "lb"
 DESYNC_MITIGATION_MODE = "defensive"
-# Route 53 publishes HealthCheckStatus only in us-east-1, so alarms on it must live there.
+# Must match the prefix the log archive's bucket policy grants ELB (components/log_archive.py ALB_PREFIX).
+ACCESS_LOG_PREFIX = "alb"
+# Route 53 publishes query logs under this log group prefix (Route 53 API reference, CreateQueryLoggingConfig).
+QUERY_LOG_GROUP_PREFIX = "/aws/route53/"
+# Route 53 publishes HealthCheckStatus only in us-east-1, so alarms on it must live there; DNS
+# query logs likewise go only to a log group in us-east-1.
 ROUTE53_METRICS_REGION = "us-east-1"
 # Checkers on both US coasts and in Europe (Route 53 needs at least three regions): one
 # checker region's network trouble must not mark a healthy cell down.
@@ -101,6 +107,32 @@ MIN_CELLS_ON = 1
 SAFETY_RULE_WAIT_MS = 5000
 
 
+def query_log_group_name(domain: str) -> str:
+    """`/aws/route53/<domain>`: the prefix Route 53 recommends and the resource policy grants."""
+    return f"{QUERY_LOG_GROUP_PREFIX}{domain}"
+
+
+def query_log_policy(account_id: str, domain: str) -> iam_docs.Document:
+    """CloudWatch Logs resource policy: Route 53 may write this account's zone query logs, nothing else."""
+    group = (
+        f"arn:{iam_docs.PARTITION}:logs:{ROUTE53_METRICS_REGION}:{account_id}:log-group:{query_log_group_name(domain)}"
+    )
+    return iam_docs.document(
+        iam_docs.statement(
+            "Route53QueryLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [f"{group}:*"],
+            principal=iam_docs.service_principal("route53.amazonaws.com"),
+            # Confused deputy: only hosted zones of this account (Route 53 Developer Guide,
+            # "Public DNS query logging": aws:SourceAccount / aws:SourceArn in the resource policy).
+            conditions={
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{iam_docs.PARTITION}:route53:::hostedzone/*"},
+            },
+        )
+    )
+
+
 def api_hostname(domain: str) -> str:
     """The global API name clients use: `api.<domain>`."""
     return f"api.{domain}"
@@ -125,16 +157,33 @@ def load_balancer_name(environment: str, region: str) -> str:
 class TrafficCellArgs:
     """One cell's ingress wiring (from `RegionalNetwork`).
 
-    `access_log_bucket`: an existing bucket in the cell's region (typically the log-archive
-    account's) that accepts ALB access logs; None leaves access logs off. ALB log delivery
-    only writes to SSE-S3 buckets, which this stack does not create: every bucket it owns is
-    encrypted with a customer-managed key. Request-level logs come from the workloads.
+    `access_log_bucket`: the cell's log archive bucket (components/log_archive.py: same region,
+    SSE-S3, a policy that lets the region's ELB log delivery write `alb/AWSLogs/<account>/*`);
+    None leaves access logs off. ALB log delivery writes only to SSE-S3 buckets ("Enable access
+    logs for your Application Load Balancer", ELB User Guide), so it cannot be a house SSE-KMS bucket.
     """
 
     region: str
     public_subnet_ids: Sequence[pulumi.Input[str]]
     lb_sg_id: pulumi.Input[str]
-    access_log_bucket: str | None = None
+    access_log_bucket: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class QueryLogArgs:
+    """DNS query logging of the zone the stack creates: the us-east-1 logs key, retention, account.
+
+    Route 53 writes query logs only to a log group in us-east-1 of the zone's account, through a
+    CloudWatch Logs resource policy that lets route53.amazonaws.com create streams and put events
+    (Route 53 API reference, CreateQueryLoggingConfig, "Log Group and Resource Policy"). The log
+    group may be KMS-encrypted: CloudWatch Logs encrypts on ingestion, so the key policy needs
+    the regional logs service (components/keys.py already grants logs.us-east-1.amazonaws.com for
+    any log group of the account), not Route 53.
+    """
+
+    logs_key_arn: pulumi.Input[str]
+    retention_days: int
+    account_id: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -155,6 +204,7 @@ class GlobalTrafficArgs:
     certificate_validation: CertificateValidationMode
     hosted_zone_id: str | None = None
     alarm_topic_arn: pulumi.Input[str] | None = None
+    query_log: QueryLogArgs | None = None
 
     def __post_init__(self) -> None:
         regions = [cell.region for cell in self.cells]
@@ -280,10 +330,46 @@ class GlobalTraffic(pulumi.ComponentResource):
             opts=self._child(protect=self._args.environment == "prod"),
         )
         self.name_servers = zone.name_servers
+        if self._args.query_log is not None:
+            self._create_query_log(zone, self._args.query_log)
         # Logged as soon as the zone exists, before any certificate waits on it: when the
         # validation times out because nobody delegated the zone, the servers are already on screen.
         zone.name_servers.apply(lambda servers: _log_delegation(zone, self._args.domain, servers))
         return zone.zone_id
+
+    def _create_query_log(self, zone: aws.route53.Zone, settings: QueryLogArgs) -> None:
+        """The zone's DNS query log: a us-east-1 log group, the Route 53 resource policy, the QueryLog.
+
+        Only for a zone this stack creates: an existing zone (`hosted_zone_id`) may already have
+        its one query logging configuration (Route 53 allows one per zone), owned by whoever owns
+        the zone, and the pack only sees zones the stack declares.
+        """
+        group = aws.cloudwatch.LogGroup(
+            f"{self._name}-query-log-group",
+            name=query_log_group_name(self._args.domain),
+            kms_key_id=settings.logs_key_arn,
+            retention_in_days=settings.retention_days,
+            # DNS query logs are evidence of who resolved the API: prod keeps them from deletion.
+            deletion_protection_enabled=self._args.environment == "prod",
+            region=ROUTE53_METRICS_REGION,
+            opts=self._child(),
+        )
+        policy = aws.cloudwatch.LogResourcePolicy(
+            f"{self._name}-query-log-policy",
+            policy_name=f"finstack-{self._args.environment}-route53-query-logs",
+            policy_document=pulumi.Output.from_input(settings.account_id).apply(
+                lambda account: iam_docs.dumps(query_log_policy(account, self._args.domain))
+            ),
+            region=ROUTE53_METRICS_REGION,
+            opts=self._child(),
+        )
+        aws.route53.QueryLog(
+            f"{self._name}-query-log",
+            zone_id=zone.zone_id,
+            cloudwatch_log_group_arn=group.arn,
+            # Route 53 checks the resource policy when the configuration is created.
+            opts=self._child(depends_on=[policy]),
+        )
 
     def _create_certificates(self) -> dict[str, pulumi.Output[str]]:
         """Per cell an ACM certificate for its regional name + the global name, DNS-validated.
@@ -349,8 +435,9 @@ class GlobalTraffic(pulumi.ComponentResource):
         """The cell's ALB, and its HTTPS listener once there is a validated certificate to bind."""
         region = cell.region
         access_logs = (
-            aws.lb.LoadBalancerAccessLogsArgs(bucket=cell.access_log_bucket, prefix=f"alb/{region}", enabled=True)
-            if cell.access_log_bucket
+            # The archive is the cell's own (one per region), so the prefix needs no region.
+            aws.lb.LoadBalancerAccessLogsArgs(bucket=cell.access_log_bucket, prefix=ACCESS_LOG_PREFIX, enabled=True)
+            if cell.access_log_bucket is not None
             else None
         )
         load_balancer = aws.lb.LoadBalancer(

@@ -27,12 +27,13 @@ from components.edge_defence import EdgeDefence, EdgeDefenceArgs, web_acl_name
 from components.eks import EksCluster, EksClusterArgs
 from components.keys import MultiRegionKeys, MultiRegionKeysArgs
 from components.kube_baseline import KubeBaseline, KubeBaselineArgs
+from components.log_archive import LogArchive, LogArchiveArgs
 from components.msk import MskCellArgs, MskPlatform, MskPlatformArgs
 from components.network import CellPeering, CellPeeringArgs, PeeringCell, RegionalNetwork, RegionalNetworkArgs
 from components.replication_topology import cluster_name as msk_cluster_name
 from components.secret_rotation import SecretRotation, SecretRotationArgs
 from components.subnet_plan import tier_cidrs
-from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs
+from components.traffic import GlobalTraffic, GlobalTrafficArgs, QueryLogArgs, TrafficCellArgs
 from infra.config import WAF_MANAGED_GROUPS, ConfigError, RegionConfig, StackConfig, load_stack_config
 from infra.placeholders import is_documentation_account, placeholder_problems
 
@@ -75,6 +76,8 @@ class Foundation:
     networks: dict[str, RegionalNetwork]
     alerts: dict[str, AlertTopic]
     peering: CellPeering | None
+    log_archives: dict[str, LogArchive]
+    """Region -> the cell's access-log bucket (ALB access logs, S3 server access logs)."""
 
 
 def build(config: StackConfig) -> None:
@@ -94,6 +97,7 @@ def build(config: StackConfig) -> None:
     traffic = _traffic(config, foundation, opts)
     _edge_defence(config, foundation, traffic, opts)
     dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
+    _access_logs(config, foundation, dr_roles, runners)
     pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr, dr_roles))
     pulumi.export("inCluster", in_cluster_document(config, runners))
     pulumi.export("dns", dns_document(config, traffic))
@@ -321,6 +325,7 @@ def _traffic(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceO
                 region=cell.name,
                 public_subnet_ids=foundation.networks[cell.name].public_subnet_ids,
                 lb_sg_id=foundation.networks[cell.name].lb_sg_id,
+                access_log_bucket=foundation.log_archives[cell.name].bucket_name,
             )
             for cell in config.regions
         ),
@@ -329,6 +334,14 @@ def _traffic(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceO
         certificate_validation=config.traffic.certificate_validation,
         hosted_zone_id=config.traffic.hosted_zone_id,
         alarm_topic_arn=alarm_topic,
+        # Query logs go to us-east-1 only, under that cell's logs key; no such cell, no key there.
+        query_log=QueryLogArgs(
+            logs_key_arn=foundation.keys.arn("logs", "us-east-1"),
+            retention_days=config.log_retention_days,
+            account_id=foundation.account_id,
+        )
+        if "us-east-1" in foundation.alerts
+        else None,
     )
     return GlobalTraffic("traffic", args, opts)
 
@@ -357,6 +370,26 @@ def _edge_defence(
         )
         for cell in config.regions
     }
+
+
+def _access_logs(
+    config: StackConfig,
+    foundation: Foundation,
+    dr_roles: DrAutomationRoles,
+    runners: dict[str, ClusterRunner],
+) -> None:
+    """S3 server access logging of every platform bucket into its region's log archive.
+
+    The archive must be in the source bucket's region (S3 PutBucketLogging: logs are saved to a
+    bucket in the source bucket's region), hence one archive per cell.
+    """
+    for cell in config.regions:
+        archive = foundation.log_archives[cell.name]
+        name = f"runner-{cell.name}-bundles"
+        archive.log_bucket(f"{name}-access-logs", runners[cell.name].bundle_bucket, name)
+    if dr_roles.report_bucket_name is not None:
+        archive = foundation.log_archives[config.primary.name]
+        archive.log_bucket("dr-reports-access-logs", dr_roles.report_bucket_name, "dr-reports")
 
 
 def _dr_control(
@@ -528,7 +561,20 @@ def build_foundation(config: StackConfig) -> Foundation:
         )
         for cell in config.regions
     }
-    return Foundation(provider, account_id, keys, networks, alerts, _peering(config, networks, opts))
+    archives = {
+        cell.name: LogArchive(
+            f"logs-{cell.name}",
+            LogArchiveArgs(
+                region=cell.name,
+                environment=config.environment,
+                account_id=account_id,
+                retention_days=config.log_retention_days,
+            ),
+            opts,
+        )
+        for cell in config.regions
+    }
+    return Foundation(provider, account_id, keys, networks, alerts, _peering(config, networks, opts), archives)
 
 
 def refuse_placeholders(config: StackConfig, provider: aws.Provider) -> None:

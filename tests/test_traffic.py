@@ -382,3 +382,57 @@ def test_program__existing_zone_exports_its_id_and_no_name_servers() -> None:
     plan = plan_with("dev", lambda raw: raw["finstack:traffic"].update(hostedZoneId="Z0123456789ABCDEFGHIJ"))
     dns = plan.outputs["dns"]
     assert (dns["zoneId"], dns["zoneCreated"], dns["nameServers"]) == ("Z0123456789ABCDEFGHIJ", False, None)
+
+
+# -- DNS query logging -----------------------------------------------------------------------------
+
+QUERY_LOG = "aws:route53/queryLog:QueryLog"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOG_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
+LOGS_KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef"
+
+
+def _query_log() -> Any:
+    from components.traffic import QueryLogArgs
+
+    return QueryLogArgs(logs_key_arn=LOGS_KEY, retention_days=400, account_id="111122223333")
+
+
+def test_global_traffic__created_zone_logs_queries_to_a_us_east_1_group() -> None:
+    import json
+
+    plan = plan_of(_traffic("prod", query_log=_query_log()), "prod")
+    [zone] = plan.of_type("aws:route53/zone:Zone")
+    [group] = plan.of_type(LOG_GROUP)
+    [policy] = plan.of_type(LOG_POLICY)
+    [query_log] = plan.of_type(QUERY_LOG)
+    assert group.inputs["name"] == "/aws/route53/pay.example.com", group.urn
+    assert group.region == "us-east-1" and policy.region == "us-east-1", group.urn
+    assert group.inputs["kmsKeyId"] == LOGS_KEY and group.inputs["retentionInDays"] == 400, group.urn
+    assert group.inputs["deletionProtectionEnabled"] is True, group.urn
+    [statement] = json.loads(policy.inputs["policyDocument"])["Statement"]
+    assert statement["Principal"] == {"Service": "route53.amazonaws.com"}, policy.urn
+    assert statement["Resource"] == ("arn:aws:logs:us-east-1:111122223333:log-group:/aws/route53/pay.example.com:*"), (
+        policy.urn
+    )
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "111122223333"}, policy.urn
+    assert query_log.inputs["zoneId"] == zone.outputs["zoneId"], query_log.urn
+    assert query_log.inputs["cloudwatchLogGroupArn"] == group.outputs["arn"], query_log.urn
+    # Route 53 checks the resource policy when the configuration is created.
+    assert policy.urn in query_log.dependencies, query_log.urn
+
+
+def test_global_traffic__existing_zone_gets_no_query_log() -> None:
+    # An existing zone's one query logging configuration belongs to whoever owns the zone.
+    plan = plan_of(_traffic("prod", hosted_zone_id="Z0123456789ABCDEFGHIJ", query_log=_query_log()), "prod")
+    assert plan.of_type(QUERY_LOG) == [] and plan.of_type(LOG_POLICY) == []
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_program__shipped_zone_has_a_query_log_under_the_us_east_1_logs_key(stack: str) -> None:
+    plan = shipped_plan(stack)
+    [query_log] = plan.of_type(QUERY_LOG)
+    [group] = [g for g in plan.of_type(LOG_GROUP) if g.name == "traffic-query-log-group"]
+    [logs_key] = [k for k in plan.of_type("aws:kms/key:Key") if k.name == "keys-logs"]
+    assert group.inputs["kmsKeyId"] == logs_key.outputs["arn"], group.urn
+    assert query_log.inputs["cloudwatchLogGroupArn"] == group.outputs["arn"], query_log.urn

@@ -16,6 +16,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
+from ._log_delivery import log_archive_buckets
 from ._util import (
     Compliance,
     Setting,
@@ -196,17 +197,40 @@ def _log_group_cmk(args: ResourceValidationArgs, report: Report) -> None:
     _require_cmk(plain(args.props).get("kmsKeyId"), "CloudWatch log group kmsKeyId", report)
 
 
-def _s3_sse_kms(args: ResourceValidationArgs, report: Report) -> None:
-    """Bucket default encryption is SSE-KMS with a customer managed key."""
-    if args.resource_type not in SSE_CONFIGS:
-        return
-    rules = plain(args.props).get("rules")
-    if is_unknown(rules):
-        report(unknown_message("S3 bucket encryption rules", "a list with an aws:kms rule"))
-        return
-    if not as_list(rules):
+def _s3_sse_kms(args: StackValidationArgs, report: Report) -> None:
+    """Bucket default encryption is SSE-KMS with a customer managed key; a log archive's may be SSE-S3.
+
+    A stack policy because of that one exception: ALB and S3 log delivery write only to SSE-S3
+    buckets (policy/rules/_log_delivery.py), so a configuration whose every rule is AES256 passes
+    when its bucket is a log archive (tagged log-archive, policy granting log delivery only).
+    """
+    view = StackView(args.resources)
+    archives = log_archive_buckets(view)
+    for config in view.of_type(*SSE_CONFIGS):
+        rules = view.props(config).get("rules")
+
+        def finding(message: str, urn: str = config.urn) -> None:
+            report(message, urn)
+
+        if is_unknown(rules):
+            finding(unknown_message("S3 bucket encryption rules", "a list with an aws:kms rule"))
+            continue
+        algorithms = [get(rule, "applyServerSideEncryptionByDefault.sseAlgorithm") for rule in as_list(rules)]
+        buckets = view.references(config, "bucket", BUCKETS, keys=("id", "bucket"))
+        if (
+            algorithms
+            and all(a == "AES256" for a in algorithms)
+            and buckets
+            and all(b.urn in archives for b in buckets)
+        ):
+            continue
+        _check_sse_rules(as_list(rules), finding)
+
+
+def _check_sse_rules(rules: list[Any], report: Report) -> None:
+    if not rules:
         report("S3 bucket encryption configuration must have an aws:kms rule.")
-    for rule in as_list(rules):
+    for rule in rules:
         algorithm = get(rule, "applyServerSideEncryptionByDefault.sseAlgorithm")
         if is_unknown(algorithm):
             report(unknown_message("S3 bucket encryption sseAlgorithm", "aws:kms"))
@@ -843,14 +867,16 @@ POLICIES = [
         ),
         remediation=f"Set kmsKeyId to the region's logs key (its policy allows logs.<region>.amazonaws.com). {_CMK}",
     ),
-    resource_policy(
+    stack_policy(
         name="s3-bucket-sse-kms",
         description="S3 default encryption must be SSE-KMS with a customer managed KMS key.",
         validate=_s3_sse_kms,
         domain=DOMAIN,
         severity=Severity.HIGH,
         compliance=ENCRYPTION.with_controls("ENC-S3-SSE", security_hub=("S3.4",)),
-        remediation="Set rules[].applyServerSideEncryptionByDefault to sseAlgorithm aws:kms with kmsMasterKeyId.",
+        remediation="Set rules[].applyServerSideEncryptionByDefault to sseAlgorithm aws:kms with kmsMasterKeyId. "
+        "SSE-S3 (AES256) passes only on a log archive: a bucket tagged finstack:role=log-archive whose policy grants "
+        "nothing but AWS log delivery (components/log_archive.py), since ALB and S3 access logs refuse SSE-KMS.",
     ),
     stack_policy(
         name="s3-bucket-encryption-configured",

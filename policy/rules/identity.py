@@ -14,6 +14,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
+from ._log_delivery import is_log_delivery_grant
 from ._util import (
     Compliance,
     Setting,
@@ -811,6 +812,11 @@ def _resource_policy_principals(args: ResourceValidationArgs, report: Report) ->
     document = policy_document(props.get(prop), [prop])
     for index, statement in enumerate(statements(document)):
         if not _allows(statement):
+            continue
+        # AWS log delivery into a bucket (ALB access logs, S3 server access logs): the documented
+        # principals, write-only on objects (policy/rules/_log_delivery.py). A bucket policy carries
+        # no account to compare their aws:SourceAccount with; the grant lets AWS deliver log objects only.
+        if subject == "S3 bucket policy" and is_log_delivery_grant(statement):
             continue
         where = f"{subject} statement {_sid(statement, index)}"
         for finding in _statement_principal_findings(where, statement, known, unscoped):

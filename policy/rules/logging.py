@@ -13,6 +13,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
+from ._log_delivery import log_archive_buckets
 from ._util import (
     Compliance,
     Setting,
@@ -191,8 +192,14 @@ def _shown(value: Any) -> str:
 
 
 def _bucket_access_logging(args: StackValidationArgs, report: Report) -> None:
-    """Every S3 bucket writes server access logs to another bucket; log target buckets are exempt."""
+    """Every S3 bucket writes server access logs to another bucket; log targets and log archives are exempt.
+
+    A target logging into itself (or into a bucket that logs back) makes log records about log
+    delivery without end (S3 User Guide, "Enabling Amazon S3 server access logging": deliver to a
+    separate bucket); a log archive (policy/rules/_log_delivery.py) is the target by design.
+    """
     view = StackView(args.resources)
+    archives = log_archive_buckets(view)
     logged: set[str] = set()
     targets: set[str] = set()
     for setting in view.of_type(*BUCKET_LOGGING_TYPES):
@@ -205,7 +212,12 @@ def _bucket_access_logging(args: StackValidationArgs, report: Report) -> None:
     for bucket in view.of_type(*BUCKET_TYPES):
         inline = [get(entry, "targetBucket") for entry in as_list(view.props(bucket).get("loggings"))]
         inline += [get(view.props(bucket), "logging.targetBucket")]
-        if bucket.urn in logged or bucket.urn in targets or any(t is not None for t in inline):
+        if (
+            bucket.urn in logged
+            or bucket.urn in targets
+            or bucket.urn in archives
+            or any(t is not None for t in inline)
+        ):
             continue
         report(
             f"S3 bucket {bucket.name} must have server access logging to a log bucket "

@@ -473,6 +473,11 @@ LOAD_BALANCER = Select("aws:lb/loadBalancer:LoadBalancer", r"traffic-alb-us-east
 VPC = Select("aws:ec2/vpc:Vpc", r"cell-us-east-1-vpc")
 BUCKET = Select("aws:s3/bucket:Bucket", r"dr-reports")
 WEB_ACL = Select("aws:wafv2/webAcl:WebAcl", r"edge-us-east-1-web-acl")
+LOG_ARCHIVE = Select("aws:s3/bucket:Bucket", r"logs-us-east-1-bucket")
+LOG_ARCHIVE_SSE = Select(
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    r"logs-us-east-1-encryption",
+)
 
 MUTATIONS: tuple[Mutation, ...] = (
     # -- encryption at rest ----------------------------------------------------------------------
@@ -1049,11 +1054,52 @@ MUTATIONS: tuple[Mutation, ...] = (
         set_input("monitoringInterval", 0),
     ),
     Mutation(
-        "s3-new-bucket-without-access-logs",
+        "s3-bucket-logging-removed",
         "logging",
-        "a new bucket (no waiver names it) without server access logging",
-        BUCKET,
-        renamed("dr-reports-archive"),
+        "DR report bucket's server access logging to the log archive removed",
+        Select("aws:s3/bucketLogging:BucketLogging", r"dr-reports-access-logs"),
+        reported_on=(BUCKET,),
+    ),
+    Mutation(
+        "alb-access-logs-off",
+        "logging",
+        "cell ALB access logs to the log archive turned off",
+        LOAD_BALANCER,
+        set_input("accessLogs.enabled", False),
+    ),
+    Mutation(
+        "log-archive-untagged",
+        "encryption-at-rest",
+        "SSE-S3 log archive loses its log-archive role tag: an ordinary bucket on SSE-S3, logging nowhere",
+        LOG_ARCHIVE,
+        set_input(("tags", "finstack:role"), "app"),
+        reported_on=(LOG_ARCHIVE_SSE,),
+    ),
+    Mutation(
+        "log-archive-policy-grants-reader",
+        "encryption-at-rest",
+        "SSE-S3 log archive's policy also lets a role read it: no longer log-delivery only",
+        Select("aws:s3/bucketPolicy:BucketPolicy", r"logs-us-east-1-policy"),
+        edit_json(
+            "policy",
+            _append_statement(
+                {
+                    "Sid": "Reader",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111122223333:role/log-reader"},
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::*/*",
+                }
+            ),
+        ),
+        reported_on=(LOG_ARCHIVE_SSE,),
+    ),
+    Mutation(
+        "zone-query-log-removed",
+        "logging",
+        "public zone's DNS query log removed",
+        Select("aws:route53/queryLog:QueryLog", r"traffic-query-log"),
+        reported_on=(Select("aws:route53/zone:Zone", r"traffic-zone"),),
     ),
     # -- resilience ------------------------------------------------------------------------------
     Mutation(

@@ -1487,3 +1487,71 @@ def rotated_secret_stack() -> Stack:
         rotationLambdaArn=function,
     )
     return stack
+
+
+# --- log archive (ALB and S3 access logs; components/log_archive.py) -----------------------------------
+
+ARCHIVE = "finstack-prod-logs"
+ELB_US_EAST_1 = "127311923021"
+
+
+def log_delivery_statements(bucket: str = ARCHIVE) -> list[dict[str, Any]]:
+    """The archive's grants: the region's ELB account and S3 log delivery (pinned to the account), PutObject only."""
+    return [
+        {
+            "Sid": "AlbAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ELB_US_EAST_1}:root"},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/alb/AWSLogs/{ACCOUNT}/*",
+        },
+        {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/s3/*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                "ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"},
+            },
+        },
+    ]
+
+
+def reader_statement(bucket: str = ARCHIVE) -> dict[str, Any]:
+    """A role of the account allowed to read the bucket's objects: more than log delivery."""
+    return {
+        "Sid": "Reader",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/reader"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+
+
+def archive_policy(*extra: dict[str, Any], bucket: str = ARCHIVE) -> dict[str, Any]:
+    """bucket_policy() (TLS deny) plus the log-delivery grants and `extra` statements."""
+    props = bucket_policy(bucket)
+    document = json.loads(props["policy"])
+    document["Statement"] += [*log_delivery_statements(bucket), *extra]
+    return {**props, "policy": json.dumps(document)}
+
+
+def log_archive_stack(*, role: str | None = "log-archive", policy: dict[str, Any] | None = None) -> Stack:
+    """A log archive: bucket tagged finstack:role=log-archive, SSE-S3 default encryption, log-delivery-only policy."""
+    stack = Stack()
+    tags = {"finstack:role": role} if role else {}
+    bucket = stack.add(T_BUCKET, "logs-bucket", {"region": PRIMARY, "bucket": ARCHIVE, "id": ARCHIVE, "tags": tags})
+    stack.add(
+        T_SSE,
+        "logs-encryption",
+        {
+            "region": PRIMARY,
+            "bucket": ARCHIVE,
+            "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+        },
+        bucket=bucket,
+    )
+    stack.add(T_BUCKET_POLICY, "logs-policy", policy or archive_policy(), bucket=bucket)
+    return stack

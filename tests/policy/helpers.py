@@ -102,8 +102,15 @@ def check(
     config: dict[str, Any] | None = None,
     provider_region: str | None = PRIMARY,
 ) -> list[str]:
-    """Run a resource policy on one resource the way the analyzer does; return the messages."""
+    """Run a resource policy on one resource the way the analyzer does; return the messages.
+
+    A stack policy (e.g. s3-bucket-sse-kms, which needs the bucket an encryption setting belongs
+    to) runs on a stack of that one resource.
+    """
     checked = policy(policy_name)
+    if isinstance(checked, StackValidationPolicy):
+        alone = resource(type_, name, props, provider_region=provider_region)
+        return [message for message, _ in check_stack(policy_name, [alone], config=config)]
     assert isinstance(checked, ResourceValidationPolicy)
     messages: list[str] = []
     args = ResourceValidationArgs(

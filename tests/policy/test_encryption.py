@@ -1218,3 +1218,45 @@ def test_kms_key_policy_allows_service_use__backup_vault_key_must_allow_backup()
     found = check_stack("kms-key-policy-allows-service-use", stack.resources)
     assert [u for _, u in found] == [urn(f.T_VAULT, "backup-us-west-2-vault")]
     assert "to backup (the account through kms:ViaService, backup.us-west-2.amazonaws.com)" in found[0][0]
+
+
+# --- s3-bucket-sse-kms: the log archive exception ----------------------------------------------------
+
+SSE_S3_FINDING = ("S3 bucket encryption sseAlgorithm must be aws:kms, not AES256.", urn(f.T_SSE, "logs-encryption"))
+
+
+def test_s3_bucket_sse_kms__log_archive_may_use_sse_s3():
+    assert check_stack("s3-bucket-sse-kms", f.log_archive_stack().resources) == []
+
+
+def test_s3_bucket_sse_kms__sse_s3_without_the_log_archive_tag_fails():
+    assert check_stack("s3-bucket-sse-kms", f.log_archive_stack(role=None).resources) == [SSE_S3_FINDING]
+
+
+def test_s3_bucket_sse_kms__tagged_bucket_whose_policy_grants_more_than_log_delivery_fails():
+    # Given a bucket tagged like an archive whose policy also lets a role read it
+    reader = f.reader_statement()
+    stack = f.log_archive_stack(policy=f.archive_policy(reader))
+    # Then it is an ordinary bucket: SSE-S3 fails
+    assert check_stack("s3-bucket-sse-kms", stack.resources) == [SSE_S3_FINDING]
+
+
+@pytest.mark.parametrize(
+    "grant",
+    [
+        {"Action": ["s3:PutObject", "s3:DeleteObject"]},
+        {"Condition": {}},
+        {"Principal": {"Service": "delivery.logs.amazonaws.com"}},
+        {"Resource": f"arn:aws:s3:::{f.ARCHIVE}"},
+    ],
+    ids=["more-actions", "unpinned-service", "other-service", "bucket-not-objects"],
+)
+def test_s3_bucket_sse_kms__tagged_bucket_with_a_loose_delivery_grant_fails(grant):
+    loose = {**f.log_delivery_statements()[1], "Sid": "Loose", **grant}
+    stack = f.log_archive_stack(policy=f.archive_policy(loose))
+    assert check_stack("s3-bucket-sse-kms", stack.resources) == [SSE_S3_FINDING]
+
+
+def test_s3_bucket_sse_kms__log_archive_without_a_policy_fails():
+    stack = f.log_archive_stack()
+    assert check_stack("s3-bucket-sse-kms", stack.without("logs-policy")) == [SSE_S3_FINDING]

@@ -1442,3 +1442,25 @@ def test_lambda_public_invoke__function_url_without_auth_fails():
     assert (
         "must not open a function URL without auth" in check("lambda-no-public-invoke", f.T_LAMBDA_PERMISSION, props)[0]
     )
+
+
+def test_resource_policy_principals_restricted__log_delivery_grants_pass():
+    assert check("resource-policy-principals-restricted", f.T_BUCKET_POLICY, f.archive_policy()) == []
+
+
+def test_resource_policy_principals_restricted__elb_account_beyond_putobject_fails():
+    # The ELB log-delivery account is admitted for log writes only, not to read the bucket.
+    grant = {**f.log_delivery_statements()[0], "Sid": "Grant", "Action": ["s3:PutObject", "s3:GetObject"]}
+    assert check("resource-policy-principals-restricted", f.T_BUCKET_POLICY, _bucket_policy(grant)) == [
+        f"S3 bucket policy statement Grant must not allow account {f.ELB_US_EAST_1}: it is not this resource's or a "
+        "trusted one."
+    ]
+
+
+def test_resource_policy_principals_restricted__unpinned_s3_log_delivery_fails():
+    grant = {**f.log_delivery_statements()[1], "Sid": "Grant"}
+    del grant["Condition"]
+    assert check("resource-policy-principals-restricted", f.T_BUCKET_POLICY, _bucket_policy(grant)) == [
+        "S3 bucket policy statement Grant must scope service principal logging.s3.amazonaws.com with "
+        "aws:SourceAccount or aws:SourceArn."
+    ]

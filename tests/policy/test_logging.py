@@ -370,3 +370,20 @@ def test_s3_bucket_access_logging__inline_logging_counts():
     )
     found = check_stack("s3-bucket-access-logging", [r for r in resources if r.name != "evidence-logging"])
     assert [u for _, u in found] == [urn(f.T_BUCKET, "access-logs")]
+
+
+def test_s3_bucket_access_logging__log_archive_is_exempt_as_the_target():
+    # A log archive nobody logs into yet is still the region's target, not a bucket that must log.
+    assert check_stack("s3-bucket-access-logging", f.log_archive_stack().resources) == []
+
+
+def test_s3_bucket_access_logging__tagged_bucket_with_another_grant_is_not_exempt():
+    reader = f.reader_statement()
+    stack = f.log_archive_stack(policy=f.archive_policy(reader))
+    assert check_stack("s3-bucket-access-logging", stack.resources) == [
+        (
+            "S3 bucket logs-bucket must have server access logging to a log bucket (an aws.s3.BucketLogging with "
+            "targetBucket).",
+            urn(f.T_BUCKET, "logs-bucket"),
+        )
+    ]

@@ -207,6 +207,14 @@ def create_load_balancer(ctx: HandlerContext, name: str, inputs: dict[str, Any])
                 "Value": str(bool(inputs["dropInvalidHeaderFields"])).lower(),
             }
         )
+    access_logs = inputs.get("accessLogs") or {}
+    if access_logs.get("enabled"):
+        # ELB checks the bucket when logs are turned on (moto_ext/elb_access_logs.py).
+        attributes += [
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": str(access_logs.get("bucket", ""))},
+            {"Key": "access_logs.s3.prefix", "Value": str(access_logs.get("prefix", ""))},
+        ]
     if attributes:
         elb.modify_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"], Attributes=attributes)
     return balancer["LoadBalancerArn"], {
@@ -313,3 +321,16 @@ def create_safety_rule(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -
     )
     arn = (rule.get("AssertionRule") or {}).get("SafetyRuleArn", "")
     return arn, {"arn": arn, "status": "DEPLOYED"}
+
+
+def _delete_query_log(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
+    _route53(ctx).delete_query_logging_config(Id=resource_id)
+
+
+@REGISTRY.register("aws:route53/queryLog:QueryLog", "route53", _delete_query_log)
+def create_query_log(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """DNS query logging of a public zone into a us-east-1 log group (moto refuses a missing group or zone)."""
+    config = _route53(ctx).create_query_logging_config(
+        HostedZoneId=inputs["zoneId"], CloudWatchLogsLogGroupArn=inputs["cloudwatchLogGroupArn"]
+    )["QueryLoggingConfig"]
+    return config["Id"], {"arn": f"arn:aws:route53:::queryloggingconfig/{config['Id']}"}

@@ -172,3 +172,18 @@ def put_scaling_policy(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -
         kwargs["TargetTrackingScalingPolicyConfiguration"] = config
     policy = ctx.client(AUTOSCALING).put_scaling_policy(**kwargs)
     return policy_name, {"arn": policy["PolicyARN"], "name": policy_name}
+
+
+def _delete_log_resource_policy(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
+    ctx.client("logs").delete_resource_policy(policyName=resource_id)
+
+
+@REGISTRY.register("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "logs", _delete_log_resource_policy)
+def put_log_resource_policy(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """CloudWatch Logs resource policy (e.g. Route 53 query logging's)."""
+    document = inputs["policyDocument"]
+    ctx.client("logs").put_resource_policy(
+        policyName=inputs["policyName"],
+        policyDocument=document if isinstance(document, str) else json.dumps(document),
+    )
+    return inputs["policyName"], {}

@@ -10,15 +10,18 @@ from finstack.emulator.moto_ext import (
     bucket_policy,
     eks_access,
     eks_zones,
+    elb_access_logs,
     iam_enforcement,
     incluster_runner,
     kafka_cluster_arn,
     kafka_replicator,
     kms_policy_principals,
     kms_replica_aliases,
+    log_delivery,
     metrics,
     rotation_lambda,
     route53_health,
+    route53_query_logs,
     route53recoverycluster,
     route53recoverycontrolconfig,
     secret_replicas,
@@ -45,10 +48,12 @@ def install() -> None:
             aurora.register(installation)
             backup_selections.register(installation)
             bucket_policy.register(installation)
+            log_delivery.register(installation)
             eks_access.register(installation)
             incluster_runner.register(installation)
             acm_issuance.register(installation)
             eks_zones.register(installation)
+            elb_access_logs.register(installation)
             kafka_cluster_arn.register(installation)
             kafka_replicator.register(installation)
             kms_policy_principals.register(installation)
@@ -58,6 +63,7 @@ def install() -> None:
             route53recoverycontrolconfig.register(installation)
             route53recoverycluster.register(installation)
             route53_health.register(installation)
+            route53_query_logs.register(installation)
             metrics.register(installation)
             iam_enforcement.register(installation)
             wafv2_edge.register(installation)

@@ -39,6 +39,17 @@ def _listed(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+def applies_to_service(statement: dict[str, Any], service: str) -> bool:
+    """Whether the statement's Principal covers the AWS service principal `service` (or everyone)."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    services = principal.get("Service", [])
+    return principal.get("AWS") in ("*", ["*"]) or service in _listed(services)
+
+
 def _operator_matches(operator: str, expected: list[str], actual: str | None) -> bool:
     base = operator.removesuffix("IfExists")
     negated = "Not" in base
