@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertTopic, AlertTopicArgs
+from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.aurora_global import AuroraCellArgs, AuroraGlobal, AuroraGlobalArgs
 from components.cluster_runner import APPLIED_KEY, BUNDLE_KEY, ClusterRunner, ClusterRunnerArgs
 from components.dr_control import (
@@ -28,6 +29,7 @@ from components.msk import MskCellArgs, MskPlatform, MskPlatformArgs
 from components.network import CellPeering, CellPeeringArgs, PeeringCell, RegionalNetwork, RegionalNetworkArgs
 from components.replication_topology import cluster_name as msk_cluster_name
 from components.subnet_plan import tier_cidrs
+from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs
 from infra.config import ConfigError, RegionConfig, StackConfig, load_stack_config
 from infra.placeholders import is_documentation_account, placeholder_problems
@@ -87,6 +89,7 @@ def build(config: StackConfig) -> None:
     msk = _msk(config, foundation, opts)
     traffic = _traffic(config, foundation, opts)
     dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
+    _audit_and_detection(config, foundation, runners, dr_roles, opts)
     pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr, dr_roles))
     pulumi.export("inCluster", in_cluster_document(config, runners))
     pulumi.export("dns", dns_document(config, traffic))
@@ -373,6 +376,50 @@ def _dr_control(
         plan_prerequisites=tuple(r for cell in config.regions for r in clusters[cell.name].region_switch_access),
     )
     return DrControl("dr", args, opts)
+
+
+def _audit_and_detection(
+    config: StackConfig,
+    foundation: Foundation,
+    runners: dict[str, ClusterRunner],
+    dr_roles: DrAutomationRoles,
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """The audit trail (primary region) and each cell's threat detection (issue 19).
+
+    With `security.accountServices: landing-zone` the landing zone owns the trail, GuardDuty and
+    Macie: none is declared here (finstack's preflight verifies them); the cells still route
+    findings and RDS events to their alert topics.
+    """
+    own = config.security.account_services == "stack"
+    primary = config.primary.name
+    buckets: dict[str, list[pulumi.Input[str]]] = {
+        cell.name: [runners[cell.name].bundle_bucket] for cell in config.regions
+    }
+    if dr_roles.report_bucket_name is not None:
+        buckets[primary].append(dr_roles.report_bucket_name)
+    if own:
+        trail = AuditTrailArgs(
+            environment=config.environment,
+            home_region=primary,
+            account_id=foundation.account_id,
+            audit_key_arn=foundation.keys.arn("audit", primary),
+            logs_key_arn=foundation.keys.arn("logs", primary),
+            retention_days=config.security.audit_retention_days,
+            log_retention_days=config.log_retention_days,
+            data_bucket_names=tuple(b for cell in config.regions for b in buckets[cell.name]),
+        )
+        AuditTrail("audit", trail, opts)
+    for cell in config.regions:
+        args = ThreatDetectionArgs(
+            region=cell.name,
+            environment=config.environment,
+            account_id=foundation.account_id,
+            alert_topic_arn=foundation.alerts[cell.name].topic_arn,
+            account_services=own,
+            discovery_bucket_names=tuple(buckets[cell.name]),
+        )
+        ThreatDetection(f"detection-{cell.name}", args, opts)
 
 
 def _aurora(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> AuroraGlobal:
