@@ -106,6 +106,10 @@ _ARN: dict[str, tuple[str, str]] = {
     ),
     "aws:acm/certificate:Certificate": ("acm", "certificate/{guid}"),
     "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", "loadbalancer/app/{name}/{hash16}"),
+    "aws:cloudtrail/trail:Trail": ("cloudtrail", "trail/{name}"),
+    "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{name}"),
+    "aws:guardduty/detector:Detector": ("guardduty", "detector/{id}"),
+    "aws:rds/eventSubscription:EventSubscription": ("rds", "es:{name}"),
     # Replaced in _extra_outputs: a listener ARN embeds its load balancer's name and id.
     "aws:lb/listener:Listener": ("elasticloadbalancing", "listener/app/lb/{hash16}/{hash16}"),
 }
@@ -126,6 +130,8 @@ _NAME_INPUT: dict[str, str] = {
     "aws:s3/bucket:Bucket": "bucket",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
+    "aws:cloudtrail/trail:Trail": "name",
+    "aws:rds/eventSubscription:EventSubscription": "name",
 }
 
 # Types whose AWS id is their physical name.
