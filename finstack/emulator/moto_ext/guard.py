@@ -31,6 +31,8 @@ from finstack.emulator.moto_ext._install import install
 ALLOWED_SERVICES: tuple[str, ...] = (
     "acm",
     "applicationautoscaling",
+    # The audit trail (issue 19).
+    "cloudtrail",
     "cloudwatch",
     # The in-cluster runner (finstack.emulator.moto_ext.incluster_runner plays its builds).
     "codebuild",
@@ -39,10 +41,14 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     # elb and elbv2 share the elasticloadbalancing host; moto's whitelist sees it as "elb" first.
     "elb",
     "elbv2",
+    # EventBridge rules routing GuardDuty findings; GuardDuty and Macie themselves (issue 19).
+    "events",
+    "guardduty",
     "iam",
     "kafka",
     "kms",
     "logs",
+    "macie2",
     "rds",
     "rdsdata",
     "route53",
