@@ -27,6 +27,10 @@ ReplicateKey                       not exist is refused (``MalformedPolicyDocume
 acm certificate status,            `acm_issuance`: DNS-validated certificates issue once their
 elbv2 CreateListener               validation CNAMEs are in a public zone of the account (not on a
                                    timer); a listener on an unissued one is CertificateNotFound
+cloudtrail CreateTrail             `cloudtrail_policies`: a trail whose bucket policy or KMS key policy
+                                   does not let CloudTrail write is refused
+                                   (``InsufficientS3BucketPolicyException`` /
+                                   ``InsufficientEncryptionPolicyException``)
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

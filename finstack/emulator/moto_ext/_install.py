@@ -7,6 +7,7 @@ from finstack.emulator.moto_ext import (
     atomic_requests,
     aurora,
     bucket_policy,
+    cloudtrail_policies,
     eks_access,
     eks_zones,
     iam_enforcement,
@@ -41,6 +42,7 @@ def install() -> None:
             atomic_requests.register(installation)
             aurora.register(installation)
             bucket_policy.register(installation)
+            cloudtrail_policies.register(installation)
             eks_access.register(installation)
             incluster_runner.register(installation)
             acm_issuance.register(installation)
