@@ -61,6 +61,7 @@ EBS_ENCRYPTION_BY_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 EBS_DEFAULT_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
 SECRET = "aws:secretsmanager/secret:Secret"
 SNS_TOPIC = "aws:sns/topic:Topic"
+TRAIL = "aws:cloudtrail/trail:Trail"
 KMS_KEY = "aws:kms/key:Key"
 KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KMS_ALIAS = "aws:kms/alias:Alias"
@@ -572,6 +573,9 @@ KEY_USES: dict[str, KeyUse] = {
     LAUNCH_TEMPLATE: KeyUse("ec2", ("kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext")),
     EBS_VOLUME: KeyUse("ec2", ("kms:Decrypt", "kms:GenerateDataKeyWithoutPlaintext")),
     LOG_GROUP: KeyUse("logs", ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"), through_callers=False),
+    # CloudTrail encrypts log and digest files as its own principal ("Configure AWS KMS key policies for
+    # CloudTrail"); CreateTrail fails with InsufficientEncryptionPolicyException without that statement.
+    TRAIL: KeyUse("cloudtrail", ("kms:GenerateDataKey",), through_callers=False),
 }
 _ACCOUNT_PRINCIPAL = re.compile(r"^(?:arn:aws[a-z-]*:iam::(?P<arn_account>\d{12}):root|(?P<account>\d{12}))$")
 

@@ -734,7 +734,7 @@ def compliant_stack() -> Stack:
     stack = Stack()
     stack.add(T_AWS_PROVIDER, "aws", {"region": PRIMARY})
     keys: dict[str, PolicyResource] = {}
-    for purpose in ("data", "streaming", "secrets", "logs", "backup"):
+    for purpose in ("data", "streaming", "secrets", "logs", "backup", "audit"):
         primary = stack.add(T_KEY, f"keys-{purpose}-{PRIMARY}", kms_key(PRIMARY, purpose))
         replica = stack.add(
             T_REPLICA_KEY, f"keys-{purpose}-{SECONDARY}", replica_key(SECONDARY, purpose), primaryKeyArn=primary
@@ -1296,7 +1296,22 @@ def detector(region: str = PRIMARY) -> dict[str, Any]:
 def add_audit_and_detection(stack: Stack) -> None:
     """The trail (its bucket is audit_stack's business: the compliant stack holds no bucket), and per cell
     a GuardDuty detector with its features and a Macie account."""
-    stack.add(T_TRAIL, "audit-trail", trail())
+    audit_key = stack.named(f"keys-audit-{PRIMARY}")
+    policy = json.loads(plain(audit_key.props)["policy"])
+    policy["Statement"].append(
+        {
+            "Sid": "CloudTrailEncryptLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceArn": f"arn:aws:cloudtrail:{PRIMARY}:{ACCOUNT}:trail/finstack-prod-audit"}
+            },
+        }
+    )
+    stack.replace(audit_key.name, {**plain(audit_key.props), "policy": json.dumps(policy)})
+    stack.add(T_TRAIL, "audit-trail", trail(), kmsKeyId=audit_key)
     for region in (PRIMARY, SECONDARY):
         found = stack.add(T_DETECTOR, f"detection-{region}-detector", detector(region))
         for name, extra in DETECTOR_FEATURES.items():

@@ -105,3 +105,19 @@ def test_sns_topic_publishers_can_deliver__topic_policy_without_rds_fails():
             urn(f.T_RDS_SUBSCRIPTION, "rds-db-cluster"),
         )
     ]
+
+
+# --- kms-key-policy-allows-service-use: the trail's key lets CloudTrail encrypt ----------------
+
+
+def test_kms_key_policy_allows_service_use__trail_key_with_cloudtrail_statement_passes():
+    assert check_stack("kms-key-policy-allows-service-use", f.compliant_stack().resources) == []
+
+
+def test_kms_key_policy_allows_service_use__trail_key_without_cloudtrail_statement_fails():
+    stack = f.compliant_stack()
+    name = f"keys-audit-{PRIMARY}"
+    resources = stack.replace(name, {**stack.props(name), "policy": f.key_policy(PRIMARY)})
+    findings = check_stack("kms-key-policy-allows-service-use", resources)
+    assert [u for _, u in findings] == [urn(f.T_TRAIL, "audit-trail")], findings
+    assert "must allow kms:GenerateDataKey to cloudtrail" in findings[0][0], findings
