@@ -548,7 +548,10 @@ MUTATIONS: tuple[Mutation, ...] = (
         "s3-encryption-config-removed",
         "encryption-at-rest",
         "report bucket without default encryption",
-        Select("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"),
+        Select(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            r"dr-reports-encryption",
+        ),
         reported_on=(BUCKET,),
     ),
     Mutation(
@@ -703,7 +706,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "s3-policy-removed",
         "encryption-in-transit",
         "report bucket without a bucket policy",
-        Select("aws:s3/bucketPolicy:BucketPolicy"),
+        Select("aws:s3/bucketPolicy:BucketPolicy", r"dr-reports-policy"),
         reported_on=(BUCKET,),
     ),
     Mutation(
