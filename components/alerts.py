@@ -9,14 +9,19 @@ import pulumi_aws as aws
 
 from components import iam_docs
 from components.iam_docs import Document
+from components.keys import TOPIC_PUBLISHERS
 from components.naming import cell_tags
 
 
 def topic_policy(topic_arn: str, region: str, account_id: str, partition: str = iam_docs.PARTITION) -> Document:
     """Resource policy of an alert topic.
 
-    Only CloudWatch alarms of this account and region may publish (the aws:SourceAccount /
-    aws:SourceArn pair stops another account's alarm using CloudWatch as a confused deputy).
+    Only CloudWatch alarms, EventBridge rules (GuardDuty findings) and RDS event subscriptions of
+    this account and region may publish (the aws:SourceAccount / aws:SourceArn pair stops another
+    account's alarm, rule or subscription using the service as a confused deputy). EventBridge
+    needs this statement to deliver to a topic at all ("Amazon SNS permissions", EventBridge User
+    Guide), RDS likewise (Aurora User Guide, "Granting permissions to publish notifications to an
+    Amazon SNS topic"); both also need the topic's key (components/keys.py TOPIC_PUBLISHERS).
     The account's own principals keep access through IAM, as for any same-account resource.
     Publishing without TLS is denied for everyone; a Deny with `"*"` grants nothing.
     """
@@ -30,6 +35,21 @@ def topic_policy(topic_arn: str, region: str, account_id: str, partition: str = 
                 "StringEquals": {"aws:SourceAccount": account_id},
                 "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:*"},
             },
+        ),
+        *(
+            iam_docs.statement(
+                sid.replace("ToAlertTopics", "Publish"),
+                ("sns:Publish",),
+                [topic_arn],
+                principal=iam_docs.service_principal(service),
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{partition}:" + source.format(region=region, account=account_id)
+                    },
+                },
+            )
+            for sid, (service, source) in TOPIC_PUBLISHERS.items()
         ),
         iam_docs.statement(
             "DenyInsecureTransport",

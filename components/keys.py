@@ -39,8 +39,8 @@ from components import iam_docs
 from components.iam_docs import Document, Statement
 from components.naming import cell_tags
 
-Purpose = Literal["data", "streaming", "secrets", "logs", "backup"]
-PURPOSES: tuple[Purpose, ...] = ("data", "streaming", "secrets", "logs", "backup")
+Purpose = Literal["data", "streaming", "secrets", "logs", "backup", "audit"]
+PURPOSES: tuple[Purpose, ...] = ("data", "streaming", "secrets", "logs", "backup", "audit")
 
 # Services whose calls on behalf of this account's principals may use each key (kms:ViaService).
 VIA_SERVICES: dict[Purpose, tuple[str, ...]] = {
@@ -56,6 +56,9 @@ VIA_SERVICES: dict[Purpose, tuple[str, ...]] = {
     "logs": ("s3",),
     # AWS Backup vaults; RDS performs the snapshot copies that Backup requests for Aurora.
     "backup": ("backup", "rds"),
+    # The audit trail's log and digest files: S3 decrypts them for this account's readers (the
+    # bucket's default encryption). CloudTrail itself encrypts as its service principal (below).
+    "audit": ("s3",),
 }
 
 # Administrative operations, spelled out (the console's `Create*`/`Update*` ... expanded, minus
@@ -100,6 +103,35 @@ USE_ACTIONS = (
 GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
 # What an SNS publisher needs on the topic's key: a data key to encrypt, Decrypt to reuse it.
 SNS_PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# Service principals that publish to the CMK-encrypted alert topics besides CloudWatch alarms, with
+# the source ARN pattern they publish from. AWS drops their messages when the topic's key does not
+# let them use it: EventBridge ("Amazon EventBridge User Guide: Permissions for Amazon SNS" /
+# re:Post "Why isn't my Amazon SNS topic receiving EventBridge notifications?": the key policy must
+# allow events.amazonaws.com kms:Decrypt and kms:GenerateDataKey) and RDS event notifications
+# (Aurora User Guide, "Granting permissions to publish notifications to an Amazon SNS topic":
+# events.rds.amazonaws.com; an encrypted topic needs the same pair on its key).
+TOPIC_PUBLISHERS: dict[str, tuple[str, str]] = {
+    "EventBridgeRulesToAlertTopics": ("events.amazonaws.com", "events:{region}:{account}:rule/*"),
+    "RdsEventsToAlertTopics": ("events.rds.amazonaws.com", "rds:{region}:{account}:*"),
+}
+# CloudTrail's use of the audit key ("Configure AWS KMS key policies for CloudTrail", CloudTrail
+# User Guide): GenerateDataKey* to encrypt log and digest files and DescribeKey, bound to the trail;
+# readers decrypt through S3 (VIA_SERVICES["audit"]).
+CLOUDTRAIL_SERVICE = "cloudtrail.amazonaws.com"
+# The guide's `kms:GenerateDataKey*`, spelled out (iam_docs refuses partial wildcards): CloudTrail
+# calls GenerateDataKey for each log and digest file ("How AWS CloudTrail uses AWS KMS").
+CLOUDTRAIL_ENCRYPT_ACTIONS = ("kms:GenerateDataKey",)
+
+
+def audit_trail_name(environment: str) -> str:
+    """The one trail of the stack; fixed so the audit key policy can name the trail's ARN before it exists."""
+    return f"finstack-{environment}-audit"
+
+
+def audit_trail_arn(environment: str, home_region: str, account_id: str, partition: str = iam_docs.PARTITION) -> str:
+    """ARN of the stack's multi-region trail (its home region is the primary region)."""
+    return f"arn:{partition}:cloudtrail:{home_region}:{account_id}:trail/{audit_trail_name(environment)}"
+
 
 # Auto Scaling launches the EKS managed node group instances; their encrypted EBS volumes are
 # created as this role (https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html).
@@ -118,10 +150,19 @@ def alias_name(environment: str, purpose: str) -> str:
     return f"alias/finstack/{environment}/{purpose}"
 
 
-def key_policy(purpose: Purpose, region: str, account_id: str, partition: str = iam_docs.PARTITION) -> Document:
+def key_policy(
+    purpose: Purpose,
+    region: str,
+    account_id: str,
+    partition: str = iam_docs.PARTITION,
+    *,
+    trail_arn: str | None = None,
+) -> Document:
     """The key policy of the `purpose` key (primary or replica) in `region`.
 
     `Resource: "*"` in a key policy means "this key": the policy is attached to one key.
+    `trail_arn` (audit key in the trail's home region only): the trail CloudTrail may encrypt
+    for (aws:SourceArn). Replicas get none: a trail writes with the key of its home region.
     """
     root = iam_docs.account_root(account_id, partition)
     statements: list[Statement] = [
@@ -150,7 +191,43 @@ def key_policy(purpose: Purpose, region: str, account_id: str, partition: str = 
             ),
         ]
     statements += _service_statements(purpose, region, account_id, partition)
+    if purpose == "audit" and trail_arn:
+        statements += cloudtrail_statements(account_id, trail_arn, partition)
     return iam_docs.document(*statements)
+
+
+def cloudtrail_statements(account_id: str, trail_arn: str, partition: str = iam_docs.PARTITION) -> list[Statement]:
+    """The audit key's CloudTrail statements, as "Configure AWS KMS key policies for CloudTrail" prescribes.
+
+    Encrypt: cloudtrail.amazonaws.com, GenerateDataKey, only for this stack's trail
+    (aws:SourceArn, the documented best practice) and only with a trail of this account as the
+    encryption context. DescribeKey: CloudTrail reads the key's properties when the trail is
+    created or updated. The guide's decrypt section (the account's readers) is the key's
+    `UseThroughServices` statement: readers get log and digest files through S3 GetObject, so
+    S3 decrypts on their behalf (kms:ViaService s3), and no account principal uses a key
+    outside its purpose's services.
+    """
+    trails_of_account = f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+    cloudtrail = iam_docs.service_principal(CLOUDTRAIL_SERVICE)
+    return [
+        iam_docs.statement(
+            "CloudTrailEncryptLogs",
+            CLOUDTRAIL_ENCRYPT_ACTIONS,
+            ["*"],
+            principal=cloudtrail,
+            conditions={
+                "StringEquals": {"aws:SourceArn": trail_arn},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails_of_account},
+            },
+        ),
+        iam_docs.statement(
+            "CloudTrailDescribeKey",
+            ("kms:DescribeKey",),
+            ["*"],
+            principal=cloudtrail,
+            conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
+        ),
+    ]
 
 
 def _service_statements(purpose: Purpose, region: str, account_id: str, partition: str) -> list[Statement]:
@@ -188,7 +265,23 @@ def _service_statements(purpose: Purpose, region: str, account_id: str, partitio
                         "kms:EncryptionContext:aws:sns:topicArn": f"arn:{partition}:sns:{region}:{account_id}:*",
                     },
                 },
-            )
+            ),
+            *(
+                iam_docs.statement(
+                    sid,
+                    SNS_PUBLISH_ACTIONS,
+                    ["*"],
+                    principal=iam_docs.service_principal(service),
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {
+                            "aws:SourceArn": f"arn:{partition}:" + source.format(region=region, account=account_id),
+                            "kms:EncryptionContext:aws:sns:topicArn": f"arn:{partition}:sns:{region}:{account_id}:*",
+                        },
+                    },
+                )
+                for sid, (service, source) in TOPIC_PUBLISHERS.items()
+            ),
         ]
     if purpose == "data":
         role = iam_docs.aws_principal(f"arn:{partition}:iam::{account_id}:{AUTOSCALING_SERVICE_ROLE}")
@@ -272,8 +365,18 @@ class MultiRegionKeys(pulumi.ComponentResource):
         return self.key_arns[region][purpose]
 
     def _policy(self, purpose: Purpose, region: str) -> pulumi.Output[str]:
-        return pulumi.Output.from_input(self._args.account_id).apply(
-            lambda account: iam_docs.dumps(key_policy(purpose, region, account))
+        args = self._args
+        return pulumi.Output.from_input(args.account_id).apply(
+            lambda account: iam_docs.dumps(
+                key_policy(
+                    purpose,
+                    region,
+                    account,
+                    trail_arn=audit_trail_arn(args.environment, region, account)
+                    if region == args.primary_region
+                    else None,
+                )
+            )
         )
 
     def _create_autoscaling_role(self, name: str) -> list[pulumi.Resource]:

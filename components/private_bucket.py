@@ -6,6 +6,7 @@ audit-relevant and both must stay private; one helper keeps their guard rails id
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -98,16 +99,21 @@ def declare_private_bucket(
     tags: dict[str, str],
     parent: pulumi.Resource,
     protect: bool = False,
+    locked: ObjectLock | None = None,
 ) -> PrivateBucket:
     """Bucket `name` (children `name-ownership`, `-public-access`, `-versioning`, `-encryption`, `-policy`).
 
     `protect` sets Pulumi's protect option on the bucket: `pulumi destroy` and replacements stop at
-    it (for evidence that must outlive the stack).
+    it (for evidence that must outlive the stack). `locked` makes it a write-once bucket (child
+    `name-object-lock`) and adds its statements to the bucket policy.
     """
     key = pulumi.Output.from_input(key_arn)
     bucket = aws.s3.Bucket(
         name,
         bucket=bucket_name,
+        # S3 turns Object Lock on only at bucket creation (S3 User Guide, "Configuring S3 Object
+        # Lock"); the default retention is the separate configuration below.
+        object_lock_enabled=True if locked else None,
         # Its objects are evidence: a bucket that still holds some refuses to be deleted.
         force_destroy=False,
         region=region,
@@ -124,8 +130,9 @@ def declare_private_bucket(
                 apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                     sse_algorithm="aws:kms", kms_master_key_id=key
                 ),
-                # One data key per bucket instead of one KMS call per object.
-                bucket_key_enabled=True,
+                # One data key per bucket instead of one KMS call per object; off where a service
+                # writes under its own encryption context (CloudTrail: see ObjectLock.bucket_key).
+                bucket_key_enabled=locked.bucket_key if locked else True,
             )
         ],
         region=region,
@@ -134,11 +141,47 @@ def declare_private_bucket(
     policy = aws.s3.BucketPolicy(
         f"{name}-policy",
         bucket=bucket.id,
-        policy=pulumi.Output.all(bucket.arn, key).apply(
-            lambda values: iam_docs.dumps(private_bucket_policy(values[0], values[1]))
+        policy=pulumi.Output.all(bucket.arn, key, locked.statements(bucket.arn) if locked else []).apply(
+            lambda values: iam_docs.dumps(_with(private_bucket_policy(values[0], values[1]), values[2]))
         ),
         region=region,
         # S3 rejects policy changes that race the public access block on a new bucket.
         opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
     )
-    return PrivateBucket(bucket, [ownership, public_access, versioning, encryption, policy])
+    settings: list[pulumi.Resource] = [ownership, public_access, versioning, encryption, policy]
+    if locked:
+        settings.append(
+            aws.s3.BucketObjectLockConfiguration(
+                f"{name}-object-lock",
+                bucket=bucket.id,
+                object_lock_enabled="Enabled",
+                rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+                    default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                        mode=locked.mode, days=locked.retention_days
+                    )
+                ),
+                region=region,
+                # Object Lock needs versioning on (S3 refuses the configuration otherwise).
+                opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
+            )
+        )
+    return PrivateBucket(bucket, settings)
+
+
+def _with(document: Document, statements: Sequence[dict[str, object]]) -> Document:
+    return {**document, "Statement": [*document["Statement"], *statements]}
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """A write-once bucket: default Object Lock retention and the policy statements of its writer.
+
+    `statements(bucket_arn)` returns the extra bucket policy statements (the writing service's
+    grants and the deletion denies). COMPLIANCE mode: no one, the root user included, can shorten
+    the retention or delete a locked version before it ends (S3 User Guide, "Object Lock").
+    """
+
+    retention_days: int
+    statements: Callable[[pulumi.Output[str]], pulumi.Input[Sequence[dict[str, object]]]]
+    mode: str = "COMPLIANCE"
+    bucket_key: bool = True

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
 from components.alerts import AlertTopic, AlertTopicArgs
+from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.aurora_global import AuroraCellArgs, AuroraGlobal, AuroraGlobalArgs
 from components.aurora_plan import master_secret_name
 from components.backup import BackupCellArgs, BackupPlatform, BackupPlatformArgs
@@ -33,6 +34,7 @@ from components.network import CellPeering, CellPeeringArgs, PeeringCell, Region
 from components.replication_topology import cluster_name as msk_cluster_name
 from components.secret_rotation import SecretRotation, SecretRotationArgs
 from components.subnet_plan import tier_cidrs
+from components.threat_detection import ThreatDetection, ThreatDetectionArgs
 from components.traffic import GlobalTraffic, GlobalTrafficArgs, QueryLogArgs, TrafficCellArgs
 from infra.config import WAF_MANAGED_GROUPS, ConfigError, RegionConfig, StackConfig, load_stack_config
 from infra.placeholders import is_documentation_account, placeholder_problems
@@ -97,7 +99,8 @@ def build(config: StackConfig) -> None:
     traffic = _traffic(config, foundation, opts)
     _edge_defence(config, foundation, traffic, opts)
     dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
-    _access_logs(config, foundation, dr_roles, runners)
+    audit = _audit_and_detection(config, foundation, runners, dr_roles, opts)
+    _access_logs(config, foundation, dr_roles, runners, audit)
     pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr, dr_roles))
     pulumi.export("inCluster", in_cluster_document(config, runners))
     pulumi.export("dns", dns_document(config, traffic))
@@ -377,6 +380,7 @@ def _access_logs(
     foundation: Foundation,
     dr_roles: DrAutomationRoles,
     runners: dict[str, ClusterRunner],
+    audit: AuditTrail | None,
 ) -> None:
     """S3 server access logging of every platform bucket into its region's log archive.
 
@@ -390,6 +394,9 @@ def _access_logs(
     if dr_roles.report_bucket_name is not None:
         archive = foundation.log_archives[config.primary.name]
         archive.log_bucket("dr-reports-access-logs", dr_roles.report_bucket_name, "dr-reports")
+    if audit is not None:
+        archive = foundation.log_archives[config.primary.name]
+        archive.log_bucket("audit-bucket-access-logs", audit.bucket_name, "audit-bucket")
 
 
 def _dr_control(
@@ -440,6 +447,53 @@ def _dr_control(
         plan_prerequisites=tuple(r for cell in config.regions for r in clusters[cell.name].region_switch_access),
     )
     return DrControl("dr", args, opts)
+
+
+def _audit_and_detection(
+    config: StackConfig,
+    foundation: Foundation,
+    runners: dict[str, ClusterRunner],
+    dr_roles: DrAutomationRoles,
+    opts: pulumi.ResourceOptions,
+) -> AuditTrail | None:
+    """The audit trail (primary region) and each cell's threat detection (issue 19).
+
+    With `security.accountServices: landing-zone` the landing zone owns the trail, GuardDuty and
+    Macie: none is declared here (finstack's preflight verifies them); the cells still route
+    findings and RDS events to their alert topics.
+    """
+    own = config.security.account_services == "stack"
+    primary = config.primary.name
+    buckets: dict[str, list[pulumi.Input[str]]] = {
+        cell.name: [runners[cell.name].bundle_bucket] for cell in config.regions
+    }
+    if dr_roles.report_bucket_name is not None:
+        buckets[primary].append(dr_roles.report_bucket_name)
+    if own:
+        trail = AuditTrailArgs(
+            environment=config.environment,
+            home_region=primary,
+            account_id=foundation.account_id,
+            audit_key_arn=foundation.keys.arn("audit", primary),
+            logs_key_arn=foundation.keys.arn("logs", primary),
+            retention_days=config.security.audit_retention_days,
+            log_retention_days=config.log_retention_days,
+            data_bucket_names=tuple(b for cell in config.regions for b in buckets[cell.name]),
+        )
+        audit: AuditTrail | None = AuditTrail("audit", trail, opts)
+    else:
+        audit = None
+    for cell in config.regions:
+        args = ThreatDetectionArgs(
+            region=cell.name,
+            environment=config.environment,
+            account_id=foundation.account_id,
+            alert_topic_arn=foundation.alerts[cell.name].topic_arn,
+            account_services=own,
+            discovery_bucket_names=tuple(buckets[cell.name]),
+        )
+        ThreatDetection(f"detection-{cell.name}", args, opts)
+    return audit
 
 
 def _aurora(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> AuroraGlobal:

@@ -1,4 +1,4 @@
-"""AlertTopic: one CMK-encrypted SNS topic per cell that only CloudWatch alarms of this account publish to."""
+"""AlertTopic: one CMK-encrypted SNS topic per cell that only this account's alarms, rules and RDS events publish to."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_alert_topic__one_per_region_encrypted_with_that_regions_secrets_key(sta
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_alert_topic__policy_lets_only_this_accounts_alarms_in_this_region_publish(stack: str) -> None:
+def test_alert_topic__policy_lets_only_this_accounts_alarms_rules_and_rds_events_publish(stack: str) -> None:
     plan = shipped_plan(stack)
     topics = {t.outputs["arn"]: t for t in plan.of_type(TOPIC)}
     policies = plan.of_type(TOPIC_POLICY)
@@ -49,9 +49,19 @@ def test_alert_topic__policy_lets_only_this_accounts_alarms_in_this_region_publi
         topic = topics[policy.inputs["arn"]]
         assert policy.region == topic.region, policy.urn
         statements = json.loads(policy.inputs["policy"])["Statement"]
-        allows = [s for s in statements if s["Effect"] == "Allow"]
-        assert len(allows) == 1, policy.urn
-        allow = allows[0]
+        allows = {s["Sid"]: s for s in statements if s["Effect"] == "Allow"}
+        assert sorted(allows) == ["CloudWatchAlarmsPublish", "EventBridgeRulesPublish", "RdsEventsPublish"], policy.urn
+        for sid, service, source in (
+            ("EventBridgeRulesPublish", "events.amazonaws.com", f"events:{topic.region}:{ACCOUNT}:rule/*"),
+            ("RdsEventsPublish", "events.rds.amazonaws.com", f"rds:{topic.region}:{ACCOUNT}:*"),
+        ):
+            assert allows[sid]["Principal"] == {"Service": service}, policy.urn
+            assert allows[sid]["Action"] == "sns:Publish", policy.urn
+            assert allows[sid]["Condition"] == {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:{source}"},
+            }, policy.urn
+        allow = allows["CloudWatchAlarmsPublish"]
         assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}, policy.urn
         assert allow["Action"] == "sns:Publish", policy.urn
         assert allow["Resource"] == topic.outputs["arn"], policy.urn

@@ -16,6 +16,7 @@ from components.keys import (
     MultiRegionKeys,
     MultiRegionKeysArgs,
     alias_name,
+    audit_trail_arn,
     key_policy,
 )
 from finstack.engine.recording import ResourceRecord
@@ -215,13 +216,51 @@ def test_key_policy__service_principals_only_on_the_purposes_that_need_them(prod
     expected = {
         "data": set(),
         "streaming": set(),
-        "secrets": {"cloudwatch.amazonaws.com"},
+        "secrets": {"cloudwatch.amazonaws.com", "events.amazonaws.com", "events.rds.amazonaws.com"},
         "logs": {"logs.{region}.amazonaws.com"},
         "backup": set(),
+        # Only the trail's home region: CloudTrail writes with the primary audit key.
+        "audit": {"cloudtrail.amazonaws.com"},
     }
     for key in all_keys(prod):
         services = {s["Principal"]["Service"] for s in policy_of(key)["Statement"] if "Service" in s["Principal"]}
-        assert services == {s.format(region=key.region) for s in expected[purpose_of(key)]}, key.urn
+        wanted = {s.format(region=key.region) for s in expected[purpose_of(key)]}
+        if purpose_of(key) == "audit" and key.region != "us-east-1":
+            wanted = set()
+        assert services == wanted, key.urn
+
+
+def test_key_policy__audit_key_lets_only_the_stack_trail_encrypt(prod: Plan) -> None:
+    # "Configure AWS KMS key policies for CloudTrail": encrypt bound to the trail (aws:SourceArn) and
+    # to a CloudTrail encryption context of this account; DescribeKey; Decrypt for the account's readers.
+    (key,) = [k for k in prod.of_type(KEY) if purpose_of(k) == "audit"]
+    by_sid = {s["Sid"]: s for s in policy_of(key)["Statement"]}
+    trail = audit_trail_arn("prod", "us-east-1", ACCOUNT)
+    encrypt = by_sid["CloudTrailEncryptLogs"]
+    assert encrypt["Principal"] == {"Service": "cloudtrail.amazonaws.com"}, key.urn
+    assert encrypt["Action"] == "kms:GenerateDataKey", key.urn
+    assert encrypt["Condition"] == {
+        "StringEquals": {"aws:SourceArn": trail},
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"},
+    }, key.urn
+    assert by_sid["CloudTrailDescribeKey"]["Action"] == "kms:DescribeKey", key.urn
+    # Readers: through S3 only (GetObject of a log file makes S3 decrypt on their behalf).
+    assert by_sid["UseThroughServices"]["Condition"]["StringEquals"]["kms:ViaService"] == ["s3.us-east-1.amazonaws.com"]
+
+
+def test_key_policy__secrets_key_lets_eventbridge_and_rds_publish_to_alert_topics(prod: Plan) -> None:
+    # An encrypted topic drops EventBridge and RDS event messages unless its key lets them use it.
+    for key in [k for k in all_keys(prod) if purpose_of(k) == "secrets"]:
+        by_sid = {s["Sid"]: s for s in policy_of(key)["Statement"]}
+        for sid, service, source in (
+            ("EventBridgeRulesToAlertTopics", "events.amazonaws.com", f"events:{key.region}:{ACCOUNT}:rule/*"),
+            ("RdsEventsToAlertTopics", "events.rds.amazonaws.com", f"rds:{key.region}:{ACCOUNT}:*"),
+        ):
+            stmt = by_sid[sid]
+            assert stmt["Principal"] == {"Service": service}, key.urn
+            assert set(listed(stmt["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey"}, key.urn
+            assert stmt["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:{source}", key.urn
+            assert stmt["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}, key.urn
 
 
 def test_key_policy__replica_policy_names_only_its_own_region(prod: Plan) -> None:
@@ -233,7 +272,8 @@ def test_key_policy__replica_policy_names_only_its_own_region(prod: Plan) -> Non
 
 def test_key_policy__pure_builder_matches_what_the_program_declares(prod: Plan) -> None:
     for key in all_keys(prod):
-        assert policy_of(key) == key_policy(purpose_of(key), key.region, ACCOUNT), key.urn  # type: ignore[arg-type]
+        trail = audit_trail_arn("prod", key.region, ACCOUNT) if key.region == "us-east-1" else None
+        assert policy_of(key) == key_policy(purpose_of(key), key.region, ACCOUNT, trail_arn=trail), key.urn  # type: ignore[arg-type]
 
 
 # -- the component's interface --------------------------------------------------------------------

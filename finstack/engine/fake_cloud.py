@@ -112,6 +112,10 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", "loadbalancer/app/{name}/{hash16}"),
     # WAF API reference, WebACL.ARN: arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>.
     "aws:wafv2/webAcl:WebAcl": ("wafv2", "regional/webacl/{name}/{guid}"),
+    "aws:cloudtrail/trail:Trail": ("cloudtrail", "trail/{name}"),
+    "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{name}"),
+    "aws:guardduty/detector:Detector": ("guardduty", "detector/{id}"),
+    "aws:rds/eventSubscription:EventSubscription": ("rds", "es:{name}"),
     # Replaced in _extra_outputs: a listener ARN embeds its load balancer's name and id.
     "aws:lb/listener:Listener": ("elasticloadbalancing", "listener/app/lb/{hash16}/{hash16}"),
 }
@@ -132,6 +136,8 @@ _NAME_INPUT: dict[str, str] = {
     "aws:s3/bucket:Bucket": "bucket",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
+    "aws:cloudtrail/trail:Trail": "name",
+    "aws:rds/eventSubscription:EventSubscription": "name",
 }
 
 # Types whose AWS id is their physical name.

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import edge, encryption, governance, identity, kubernetes, logging, network, residency, resilience, transit
+from . import (
+    detection,
+    edge,
+    encryption,
+    governance,
+    identity,
+    kubernetes,
+    logging,
+    network,
+    residency,
+    resilience,
+    transit,
+)
 
 PACK_NAME = "finstack"
 PACK_DISPLAY_NAME = "finstack compliance as code"
@@ -26,6 +38,7 @@ ALL_POLICIES: list[Policy] = [
     *edge.POLICIES,
     *network.POLICIES,
     *logging.POLICIES,
+    *detection.POLICIES,
     *resilience.POLICIES,
     *identity.POLICIES,
     *kubernetes.POLICIES,

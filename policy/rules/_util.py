@@ -476,7 +476,10 @@ PCI_REQUIREMENTS: dict[str, str] = {
     "8.6.3": "Passwords for application and system accounts are protected against misuse (changed periodically)",
     "10.2.1": "Audit logs are enabled and active for all system components",
     "10.3.1": "Read access to audit log files is limited to those with a job-related need",
+    "10.3.2": "Audit log files are protected to prevent modifications by individuals",
+    "10.3.4": "File integrity monitoring or change-detection mechanisms are used on audit logs",
     "10.5.1": "Audit log history is retained for at least 12 months",
+    "11.5.1": "Intrusion-detection and/or intrusion-prevention techniques are used to detect and/or prevent intrusions",
     "12.5.2": "PCI DSS scope, including every location of stored account data, is documented and confirmed",
     "12.10.1": "An incident response plan, including business recovery and continuity, is ready to be activated",
 }

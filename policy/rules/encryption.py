@@ -62,6 +62,7 @@ EBS_ENCRYPTION_BY_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 EBS_DEFAULT_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
 SECRET = "aws:secretsmanager/secret:Secret"
 SNS_TOPIC = "aws:sns/topic:Topic"
+TRAIL = "aws:cloudtrail/trail:Trail"
 KMS_KEY = "aws:kms/key:Key"
 KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KMS_ALIAS = "aws:kms/alias:Alias"
@@ -601,6 +602,9 @@ KEY_USES: dict[str, KeyUse] = {
     # are re-encrypted by RDS under the vault's key ("Encryption for backups in AWS Backup"), which
     # components/keys.py also allows (VIA_SERVICES["backup"]).
     BACKUP_VAULT: KeyUse("backup", _ENVELOPE),
+    # CloudTrail encrypts log and digest files as its own principal ("Configure AWS KMS key policies for
+    # CloudTrail"); CreateTrail fails with InsufficientEncryptionPolicyException without that statement.
+    TRAIL: KeyUse("cloudtrail", ("kms:GenerateDataKey",), through_callers=False),
 }
 _ACCOUNT_PRINCIPAL = re.compile(r"^(?:arn:aws[a-z-]*:iam::(?P<arn_account>\d{12}):root|(?P<account>\d{12}))$")
 

@@ -8,6 +8,8 @@ prod, via the policy config).
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +22,7 @@ from ._util import (
     StackView,
     as_list,
     get,
+    is_false,
     is_true,
     is_unknown,
     plain,
@@ -43,6 +46,11 @@ CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 AURORA_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 BUCKET_LOGGING_TYPES = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+TRAIL = "aws:cloudtrail/trail:Trail"
+OBJECT_LOCK_TYPES = (
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+)
 
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 # Engine -> the log export that carries its audit trail.
@@ -226,6 +234,154 @@ def _bucket_access_logging(args: StackValidationArgs, report: Report) -> None:
         )
 
 
+# --- CloudTrail -------------------------------------------------------------------------------
+#
+# Security Hub CloudTrail.1 (multi-region trail with read and write management events), .2
+# (SSE-KMS), .4 (log file validation), .5 (CloudWatch Logs integration); CIS AWS Foundations 3.1,
+# 3.2, 3.5, 3.4 (v1.4 numbering kept by Security Hub); Checkov CKV_AWS_67/36/35, CKV2_AWS_10;
+# Trivy AVD-AWS-0014/0016/0015/0162. A trail logs management events unless its selectors leave
+# them out: advanced selectors without an `eventCategory = Management` selector record none,
+# and a `readOnly` filter on it drops reads (GetSecretValue included).
+AUDIT_TRAIL = Compliance(pci=("10.2.1",), soc2=("CC7.2", "CC7.3"), gdpr=("art30", "art32"))
+
+
+def _management_events_gaps(props: dict[str, Any]) -> str | None:
+    """Why the trail does not record every management event, or None."""
+    advanced = props.get("advancedEventSelectors")
+    if is_unknown(advanced):
+        return "advancedEventSelectors is unknown at preview"
+    if not as_list(advanced):
+        basic = as_list(props.get("eventSelectors"))
+        bad = [
+            s
+            for s in basic
+            if get(s, "includeManagementEvents") is False or get(s, "readWriteType") not in (None, "All")
+        ]
+        return "its event selectors leave out management events or reads" if basic and len(bad) == len(basic) else None
+    for selector in as_list(advanced):
+        fields = {get(f, "field"): f for f in as_list(get(selector, "fieldSelectors"))}
+        if as_list(get(fields.get("eventCategory"), "equals")) == ["Management"]:
+            return "its management selector filters readOnly" if "readOnly" in fields else None
+    return "no advanced selector records eventCategory Management"
+
+
+def _trail_multi_region(args: ResourceValidationArgs, report: Report) -> None:
+    """The trail records every region, global services and all management events."""
+    if args.resource_type != TRAIL:
+        return
+    props = plain(args.props)
+    for flag in ("isMultiRegionTrail", "includeGlobalServiceEvents"):
+        value = props.get(flag)
+        if is_unknown(value):
+            report(unknown_message(f"CloudTrail trail {flag}", "true"))
+        elif not is_true(value):
+            report(f"CloudTrail trail {flag} must be true.")
+    if is_false(props.get("enableLogging")):
+        report("CloudTrail trail enableLogging must not be false.")
+    gap = _management_events_gaps(props)
+    if gap:
+        report(f"CloudTrail trail must record all read and write management events; {gap}.")
+
+
+def _trail_log_validation(args: ResourceValidationArgs, report: Report) -> None:
+    """The trail writes signed digest files (log file integrity validation)."""
+    if args.resource_type != TRAIL:
+        return
+    value = plain(args.props).get("enableLogFileValidation")
+    if is_unknown(value):
+        report(unknown_message("CloudTrail trail enableLogFileValidation", "true"))
+    elif not is_true(value):
+        report("CloudTrail trail enableLogFileValidation must be true.")
+
+
+def _trail_cmk(args: ResourceValidationArgs, report: Report) -> None:
+    """The trail encrypts its files with a customer managed key (SSE-KMS), not SSE-S3."""
+    if args.resource_type != TRAIL:
+        return
+    key = plain(args.props).get("kmsKeyId")  # `present`: normally the audit key's ARN, unknown at preview
+    if not is_unknown(key) and not (isinstance(key, str) and key.strip()):
+        report("CloudTrail trail kmsKeyId must name the stack's audit key.")
+
+
+def _trail_cloudwatch(args: ResourceValidationArgs, report: Report) -> None:
+    """The trail delivers to a CloudWatch Logs group (metric filters and alarms read it)."""
+    if args.resource_type != TRAIL:
+        return
+    props = plain(args.props)
+    for prop, what in (("cloudWatchLogsGroupArn", "a log group ARN ending in :*"), ("cloudWatchLogsRoleArn", "a role")):
+        value = props.get(prop)  # `present`: outputs of the stack's log group and role
+        if not is_unknown(value) and not (isinstance(value, str) and value.strip()):
+            report(f"CloudTrail trail {prop} must name {what}.")
+
+
+def _account_services() -> str:
+    """`finstack:security.accountServices` from the stack config the engine passed (default stack)."""
+    try:
+        config: Any = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+        security = config.get("finstack:security") if isinstance(config, dict) else None
+        security = json.loads(security) if isinstance(security, str) else security
+    except (json.JSONDecodeError, TypeError):
+        return "stack"
+    value = security.get("accountServices") if isinstance(security, dict) else None
+    return value if value in ("stack", "landing-zone") else "stack"
+
+
+def landing_zone_owns_account_services() -> bool:
+    """True when the stack config says a landing zone owns the trail, GuardDuty and Macie."""
+    return _account_services() == "landing-zone"
+
+
+TRAIL_LOCK_CONFIG = {
+    "minimumRetentionDays": Setting(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "default": 365,
+            "description": "Shortest COMPLIANCE-mode Object Lock retention of the trail bucket (PCI DSS 10.5.1).",
+        }
+    ),
+}
+
+
+def _trail_bucket_locked(args: StackValidationArgs, report: Report) -> None:
+    """The stack has a multi-region trail, and its bucket is write-once for the configured minimum.
+
+    Skipped when a landing zone owns the account's trail (`finstack:security.accountServices`).
+    """
+    if landing_zone_owns_account_services():
+        return
+    view = StackView(args.resources)
+    minimum = settings(args, TRAIL_LOCK_CONFIG)["minimumRetentionDays"]
+    trails = view.of_type(TRAIL)
+    if not any(is_true(view.props(t).get("isMultiRegionTrail")) for t in trails):
+        report(
+            "The stack must declare a multi-region CloudTrail trail (or set finstack:security.accountServices "
+            "to landing-zone where the organization's trail covers the account).",
+            None,
+        )
+    locks = view.of_type(*OBJECT_LOCK_TYPES)
+    for trail in trails:
+        for bucket in view.references(trail, "s3BucketName", BUCKET_TYPES, keys=("id", "bucket")):
+            where = f"CloudTrail trail {trail.name} bucket {bucket.name}"
+            if not is_true(view.props(bucket).get("objectLockEnabled")):
+                report(f"{where} must be created with objectLockEnabled true.", bucket.urn)
+            mine = [
+                lock for lock in locks if bucket in view.references(lock, "bucket", BUCKET_TYPES, keys=("id", "bucket"))
+            ]
+            retention = [get(view.props(lock), "rule.defaultRetention") for lock in mine]
+            if not any(
+                get(r, "mode") == "COMPLIANCE"
+                and isinstance(get(r, "days"), (int, float))
+                and get(r, "days") >= minimum
+                for r in retention
+            ):
+                report(
+                    f"{where} must have an Object Lock configuration with COMPLIANCE default retention of at least "
+                    f"{minimum} days.",
+                    bucket.urn,
+                )
+
+
 RETENTION_CONFIG = {
     "minimumRetentionDays": Setting(
         {
@@ -328,5 +484,63 @@ POLICIES = [
         compliance=AUDIT.with_controls("LOG-S3-ACCESS", security_hub=("S3.9",)),
         remediation="Add aws.s3.BucketLogging(bucket=<bucket>.id, target_bucket=<regional log bucket>.id, "
         "target_prefix='<bucket>/'); the log bucket's policy lets logging.s3.amazonaws.com PutObject.",
+    ),
+    resource_policy(
+        name="cloudtrail-multi-region",
+        description="CloudTrail trails must cover every region and global services and record all management events.",
+        validate=_trail_multi_region,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=AUDIT_TRAIL.with_controls(
+            "LOG-CLOUDTRAIL-MULTI-REGION", security_hub=("CloudTrail.1",), cis=("3.1",)
+        ),
+        remediation="Set isMultiRegionTrail=True, includeGlobalServiceEvents=True and an advanced event selector "
+        "with eventCategory=Management and no readOnly filter (components/audit_trail.py).",
+    ),
+    resource_policy(
+        name="cloudtrail-log-file-validation",
+        description="CloudTrail trails must have log file integrity validation on.",
+        validate=_trail_log_validation,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=Compliance(pci=("10.3.4",), soc2=("CC7.2",), gdpr=("art32",)).with_controls(
+            "LOG-CLOUDTRAIL-VALIDATION", security_hub=("CloudTrail.4",), cis=("3.2",)
+        ),
+        remediation="Set enableLogFileValidation=True.",
+    ),
+    resource_policy(
+        name="cloudtrail-cmk-encrypted",
+        description="CloudTrail trails must encrypt log files with a customer managed KMS key.",
+        validate=_trail_cmk,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=Compliance(pci=("10.3.2",), soc2=("CC6.1",), gdpr=("art32",)).with_controls(
+            "LOG-CLOUDTRAIL-CMK", security_hub=("CloudTrail.2",), cis=("3.5",)
+        ),
+        remediation="Set kmsKeyId=MultiRegionKeys.arn('audit', <primary region>); the audit key policy lets "
+        "cloudtrail.amazonaws.com GenerateDataKey for this trail (components/keys.py).",
+    ),
+    resource_policy(
+        name="cloudtrail-cloudwatch-delivery",
+        description="CloudTrail trails must deliver events to a CloudWatch Logs group.",
+        validate=_trail_cloudwatch,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=AUDIT_TRAIL.with_controls("LOG-CLOUDTRAIL-CLOUDWATCH", security_hub=("CloudTrail.5",), cis=("3.4",)),
+        remediation="Set cloudWatchLogsGroupArn=<log group ARN>:* and cloudWatchLogsRoleArn=<role trusted by "
+        "cloudtrail.amazonaws.com with logs:CreateLogStream and logs:PutLogEvents on the group>.",
+    ),
+    stack_policy(
+        name="cloudtrail-bucket-object-locked",
+        description="The stack must have a multi-region trail whose bucket is Object Locked in compliance mode.",
+        validate=_trail_bucket_locked,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=Compliance(pci=("10.5.1", "10.3.2"), soc2=("CC7.2", "C1.1"), gdpr=("art5", "art32")).with_controls(
+            "FIN-AUDIT-IMMUTABLE"
+        ),
+        remediation="Declare components/audit_trail.AuditTrail (its bucket: objectLockEnabled and a COMPLIANCE "
+        "default retention of finstack:security.auditRetentionDays), or set accountServices: landing-zone.",
+        config=TRAIL_LOCK_CONFIG,
     ),
 ]

@@ -264,6 +264,17 @@ def _append_statement(statement: dict[str, Any]) -> Callable[[dict[str, Any]], N
     return change
 
 
+def _without_sid(sid: str) -> Callable[[dict[str, Any]], None]:
+    """Remove the statement `sid` from a policy document (it must be there)."""
+
+    def change(document: dict[str, Any]) -> None:
+        kept = [s for s in document["Statement"] if s.get("Sid") != sid]
+        assert len(kept) < len(document["Statement"]), f"no statement {sid}"
+        document["Statement"] = kept
+
+    return change
+
+
 def _trust_anyone(document: dict[str, Any]) -> None:
     """A trust policy whose first statement trusts every principal of every account."""
     _statement(document)["Principal"] = {"AWS": "*"}
@@ -478,6 +489,8 @@ LOG_ARCHIVE_SSE = Select(
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     r"logs-us-east-1-encryption",
 )
+TRAIL = Select("aws:cloudtrail/trail:Trail", r"audit-trail")
+DETECTOR = Select("aws:guardduty/detector:Detector", r"detection-us-east-1-detector")
 
 MUTATIONS: tuple[Mutation, ...] = (
     # -- encryption at rest ----------------------------------------------------------------------
@@ -541,7 +554,10 @@ MUTATIONS: tuple[Mutation, ...] = (
         "s3-encryption-config-removed",
         "encryption-at-rest",
         "report bucket without default encryption",
-        Select("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"),
+        Select(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            r"dr-reports-encryption",
+        ),
         reported_on=(BUCKET,),
     ),
     Mutation(
@@ -696,7 +712,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "s3-policy-removed",
         "encryption-in-transit",
         "report bucket without a bucket policy",
-        Select("aws:s3/bucketPolicy:BucketPolicy"),
+        Select("aws:s3/bucketPolicy:BucketPolicy", r"dr-reports-policy"),
         reported_on=(BUCKET,),
     ),
     Mutation(
@@ -1010,6 +1026,64 @@ MUTATIONS: tuple[Mutation, ...] = (
         "EKS control plane logs only the API server",
         EKS,
         set_input("enabledClusterLogTypes", ["api"]),
+    ),
+    Mutation(
+        "trail-single-region",
+        "logging",
+        "the audit trail records only its home region",
+        TRAIL,
+        set_input("isMultiRegionTrail", False),
+    ),
+    Mutation(
+        "trail-no-log-validation",
+        "logging",
+        "the audit trail writes no signed digest files",
+        TRAIL,
+        set_input("enableLogFileValidation", False),
+    ),
+    Mutation(
+        "trail-sse-s3",
+        "logging",
+        "the audit trail's files are encrypted with SSE-S3 instead of the audit key",
+        TRAIL,
+        drop_input("kmsKeyId"),
+    ),
+    Mutation(
+        "trail-no-cloudwatch",
+        "logging",
+        "the audit trail no longer delivers to CloudWatch Logs",
+        TRAIL,
+        drop_input("cloudWatchLogsGroupArn"),
+    ),
+    Mutation(
+        "trail-bucket-governance-lock",
+        "logging",
+        "the trail bucket's Object Lock retention is GOVERNANCE (removable with a permission)",
+        Select("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", r"audit-bucket-object-lock"),
+        set_input("rule.defaultRetention.mode", "GOVERNANCE"),
+        reported_on=(Select("aws:s3/bucket:Bucket", r"audit-bucket"),),
+    ),
+    Mutation(
+        "guardduty-runtime-monitoring-off",
+        "logging",
+        "GuardDuty EKS Runtime Monitoring disabled in us-east-1",
+        Select("aws:guardduty/detectorFeature:DetectorFeature", r"detection-us-east-1-eks-runtime-monitoring"),
+        set_input("status", "DISABLED"),
+        reported_on=(DETECTOR,),
+    ),
+    Mutation(
+        "guardduty-detector-removed",
+        "logging",
+        "no GuardDuty detector in us-west-2",
+        Select("aws:guardduty/detector:Detector", r"detection-us-west-2-detector"),
+    ),
+    Mutation(
+        "alert-key-denies-eventbridge",
+        "logging",
+        "the secrets key no longer lets EventBridge use it: findings never reach the alert topic",
+        Select("aws:kms/key:Key", r"keys-secrets"),
+        edit_json("policy", _without_sid("EventBridgeRulesToAlertTopics")),
+        reported_on=(Select("aws:cloudwatch/eventTarget:EventTarget", r"detection-us-east-1-findings-alerts"),),
     ),
     Mutation(
         "aurora-log-exports-off",

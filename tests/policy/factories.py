@@ -818,7 +818,7 @@ def compliant_stack() -> Stack:
     stack = Stack()
     stack.add(T_AWS_PROVIDER, "aws", {"region": PRIMARY})
     keys: dict[str, PolicyResource] = {}
-    for purpose in ("data", "streaming", "secrets", "logs", "backup"):
+    for purpose in ("data", "streaming", "secrets", "logs", "backup", "audit"):
         primary = stack.add(T_KEY, f"keys-{purpose}-{PRIMARY}", kms_key(PRIMARY, purpose))
         replica = stack.add(
             T_REPLICA_KEY, f"keys-{purpose}-{SECONDARY}", replica_key(SECONDARY, purpose), primaryKeyArn=primary
@@ -841,6 +841,7 @@ def compliant_stack() -> Stack:
     stack.add(T_NAMESPACE_PATCH, "kube-system-ns", {"metadata": {"name": "kube-system"}})
     add_backup(stack)
     describe_and_attach_groups(stack)
+    add_audit_and_detection(stack)
     protect_stateful(stack)
     return stack
 
@@ -1555,3 +1556,126 @@ def log_archive_stack(*, role: str | None = "log-archive", policy: dict[str, Any
     )
     stack.add(T_BUCKET_POLICY, "logs-policy", policy or archive_policy(), bucket=bucket)
     return stack
+
+
+# --- audit trail and threat detection (issue 19) ---------------------------------------------
+
+T_TRAIL = "aws:cloudtrail/trail:Trail"
+T_OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+T_DETECTOR = "aws:guardduty/detector:Detector"
+T_FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
+T_MACIE = "aws:macie2/account:Account"
+T_EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+T_RDS_SUBSCRIPTION = "aws:rds/eventSubscription:EventSubscription"
+TRAIL_BUCKET = "finstack-prod-audit-trail"
+DETECTOR_FEATURES = {
+    "EKS_AUDIT_LOGS": [],
+    "EKS_RUNTIME_MONITORING": [{"name": "EKS_ADDON_MANAGEMENT", "status": "ENABLED"}],
+    "RDS_LOGIN_EVENTS": [],
+    "S3_DATA_EVENTS": [],
+    "EBS_MALWARE_PROTECTION": [],
+}
+
+
+def trail() -> dict[str, Any]:
+    """The multi-region trail as components/audit_trail.py declares it."""
+    return {
+        "region": PRIMARY,
+        "name": "finstack-prod-audit",
+        "s3BucketName": TRAIL_BUCKET,
+        "kmsKeyId": key_arn(PRIMARY, "audit"),
+        "isMultiRegionTrail": True,
+        "includeGlobalServiceEvents": True,
+        "enableLogFileValidation": True,
+        "enableLogging": True,
+        "cloudWatchLogsGroupArn": f"arn:aws:logs:{PRIMARY}:{ACCOUNT}:log-group:/finstack/prod/cloudtrail:*",
+        "cloudWatchLogsRoleArn": f"arn:aws:iam::{ACCOUNT}:role/audit-delivery-role",
+        "advancedEventSelectors": [
+            {"name": "All management events", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}
+        ],
+        "tags": cell_tags(PRIMARY),
+    }
+
+
+def object_lock(days: int = 365, mode: str = "COMPLIANCE") -> dict[str, Any]:
+    """The trail bucket's default Object Lock retention."""
+    return {
+        "region": PRIMARY,
+        "bucket": TRAIL_BUCKET,
+        "objectLockEnabled": "Enabled",
+        "rule": {"defaultRetention": {"mode": mode, "days": days}},
+    }
+
+
+def detector(region: str = PRIMARY) -> dict[str, Any]:
+    return {"region": region, "id": f"det{SHORT[region]}", "enable": True, "tags": cell_tags(region)}
+
+
+def add_audit_and_detection(stack: Stack) -> None:
+    """The trail (its bucket is audit_stack's business: the compliant stack holds no bucket), and per cell
+    a GuardDuty detector with its features and a Macie account."""
+    audit_key = stack.named(f"keys-audit-{PRIMARY}")
+    policy = json.loads(plain(audit_key.props)["policy"])
+    policy["Statement"].append(
+        {
+            "Sid": "CloudTrailEncryptLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceArn": f"arn:aws:cloudtrail:{PRIMARY}:{ACCOUNT}:trail/finstack-prod-audit"}
+            },
+        }
+    )
+    stack.replace(audit_key.name, {**plain(audit_key.props), "policy": json.dumps(policy)})
+    stack.add(T_TRAIL, "audit-trail", trail(), kmsKeyId=audit_key)
+    for region in (PRIMARY, SECONDARY):
+        found = stack.add(T_DETECTOR, f"detection-{region}-detector", detector(region))
+        for name, extra in DETECTOR_FEATURES.items():
+            props = {"region": region, "detectorId": f"det{SHORT[region]}", "name": name, "status": "ENABLED"}
+            if extra:
+                props["additionalConfigurations"] = extra
+            stack.add(T_FEATURE, f"detection-{region}-{name.lower()}", props, detectorId=found)
+        stack.add(T_MACIE, f"detection-{region}-macie", {"region": region, "status": "ENABLED"})
+
+
+def audit_stack(*, lock: dict[str, Any] | None = None, bucket_locked: bool = True) -> Stack:
+    """A trail, its bucket (Object Lock on at creation) and the bucket's lock configuration."""
+    stack = Stack()
+    stack.add(T_AWS_PROVIDER, "aws", {"region": PRIMARY})
+    bucket = stack.add(
+        T_BUCKET,
+        "audit-bucket",
+        {"region": PRIMARY, "bucket": TRAIL_BUCKET, "id": TRAIL_BUCKET, "objectLockEnabled": bucket_locked},
+    )
+    stack.add(T_TRAIL, "audit-trail", trail(), s3BucketName=bucket)
+    stack.add(T_OBJECT_LOCK, "audit-bucket-object-lock", lock or object_lock(), bucket=bucket)
+    return stack
+
+
+def publisher_stack(key_statements: list[dict[str, Any]], topic_statements: list[dict[str, Any]]) -> Stack:
+    """An alert topic under a secrets key, with an EventBridge target and an RDS subscription publishing to it."""
+    stack = Stack()
+    stack.add(T_AWS_PROVIDER, "aws", {"region": PRIMARY})
+    key = stack.add(T_KEY, "keys-secrets", {**kms_key(PRIMARY, "secrets"), "policy": document(*key_statements)})
+    topic_arn = f"arn:aws:sns:{PRIMARY}:{ACCOUNT}:alerts"
+    topic = stack.add(T_TOPIC, "alerts-topic", {**sns_topic(PRIMARY), "arn": topic_arn}, kmsMasterKeyId=key)
+    stack.add(
+        T_TOPIC_POLICY,
+        "alerts-policy",
+        {"region": PRIMARY, "arn": topic_arn, "policy": document(*topic_statements)},
+        arn=topic,
+    )
+    stack.add(T_EVENT_TARGET, "findings-alerts", {"region": PRIMARY, "rule": "findings", "arn": topic_arn}, arn=topic)
+    stack.add(
+        T_RDS_SUBSCRIPTION,
+        "rds-db-cluster",
+        {"region": PRIMARY, "snsTopic": topic_arn, "sourceType": "db-cluster"},
+        snsTopic=topic,
+    )
+    return stack
+
+
+def publisher_statement(service: str, actions: list[str], sid: str) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Principal": {"Service": service}, "Action": actions, "Resource": "*"}

@@ -387,3 +387,118 @@ def test_s3_bucket_access_logging__tagged_bucket_with_another_grant_is_not_exemp
             urn(f.T_BUCKET, "logs-bucket"),
         )
     ]
+
+
+# --- CloudTrail (issue 19) ----------------------------------------------------------------------
+
+
+def test_cloudtrail_trail_policies__shipped_shape_passes():
+    for name in (
+        "cloudtrail-multi-region",
+        "cloudtrail-log-file-validation",
+        "cloudtrail-cmk-encrypted",
+        "cloudtrail-cloudwatch-delivery",
+    ):
+        assert check(name, f.T_TRAIL, f.trail()) == [], name
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"isMultiRegionTrail": False}, "CloudTrail trail isMultiRegionTrail must be true."),
+        ({"includeGlobalServiceEvents": DELETE}, "CloudTrail trail includeGlobalServiceEvents must be true."),
+        ({"enableLogging": False}, "CloudTrail trail enableLogging must not be false."),
+        (
+            {"isMultiRegionTrail": UNKNOWN_BOOL},
+            "CloudTrail trail isMultiRegionTrail is unknown at preview; it must be true as a literal so the policy "
+            "can prove it.",
+        ),
+        (
+            {
+                "advancedEventSelectors": [
+                    {
+                        "name": "writes",
+                        "fieldSelectors": [
+                            {"field": "eventCategory", "equals": ["Management"]},
+                            {"field": "readOnly", "equals": ["false"]},
+                        ],
+                    }
+                ]
+            },
+            "CloudTrail trail must record all read and write management events; its management selector filters "
+            "readOnly.",
+        ),
+        (
+            {
+                "advancedEventSelectors": [
+                    {"name": "data", "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}]}
+                ]
+            },
+            "CloudTrail trail must record all read and write management events; no advanced selector records "
+            "eventCategory Management.",
+        ),
+    ],
+)
+def test_cloudtrail_multi_region__broken_property_fails(changes, expected):
+    assert check("cloudtrail-multi-region", f.T_TRAIL, edit(f.trail(), changes)) == [expected]
+
+
+def test_cloudtrail_log_file_validation__off_fails():
+    props = edit(f.trail(), {"enableLogFileValidation": DELETE})
+    assert check("cloudtrail-log-file-validation", f.T_TRAIL, props) == [
+        "CloudTrail trail enableLogFileValidation must be true."
+    ]
+
+
+def test_cloudtrail_cmk_encrypted__no_key_fails_and_unknown_key_passes():
+    assert check("cloudtrail-cmk-encrypted", f.T_TRAIL, edit(f.trail(), {"kmsKeyId": DELETE})) == [
+        "CloudTrail trail kmsKeyId must name the stack's audit key."
+    ]
+    assert check("cloudtrail-cmk-encrypted", f.T_TRAIL, edit(f.trail(), {"kmsKeyId": UNKNOWN})) == []
+
+
+def test_cloudtrail_cloudwatch_delivery__no_group_fails():
+    props = edit(f.trail(), {"cloudWatchLogsGroupArn": DELETE})
+    assert check("cloudtrail-cloudwatch-delivery", f.T_TRAIL, props) == [
+        "CloudTrail trail cloudWatchLogsGroupArn must name a log group ARN ending in :*."
+    ]
+
+
+def test_cloudtrail_bucket_object_locked__compliant_passes():
+    assert check_stack("cloudtrail-bucket-object-locked", f.audit_stack().resources) == []
+    assert check_stack("cloudtrail-bucket-object-locked", f.compliant_stack().resources) == []
+
+
+def test_cloudtrail_bucket_object_locked__governance_mode_fails():
+    resources = f.audit_stack(lock=f.object_lock(mode="GOVERNANCE")).resources
+    assert check_stack("cloudtrail-bucket-object-locked", resources) == [
+        (
+            "CloudTrail trail audit-trail bucket audit-bucket must have an Object Lock configuration with COMPLIANCE "
+            "default retention of at least 365 days.",
+            urn(f.T_BUCKET, "audit-bucket"),
+        )
+    ]
+
+
+def test_cloudtrail_bucket_object_locked__short_retention_fails_against_config():
+    resources = f.audit_stack(lock=f.object_lock(days=30)).resources
+    assert check_stack("cloudtrail-bucket-object-locked", resources, config={"minimumRetentionDays": 30}) == []
+    assert len(check_stack("cloudtrail-bucket-object-locked", resources)) == 1
+
+
+def test_cloudtrail_bucket_object_locked__bucket_without_object_lock_fails():
+    resources = f.audit_stack(bucket_locked=False).resources
+    assert check_stack("cloudtrail-bucket-object-locked", resources) == [
+        (
+            "CloudTrail trail audit-trail bucket audit-bucket must be created with objectLockEnabled true.",
+            urn(f.T_BUCKET, "audit-bucket"),
+        )
+    ]
+
+
+def test_cloudtrail_bucket_object_locked__no_trail_fails_unless_landing_zone(monkeypatch):
+    resources = f.compliant_stack().without("audit-trail")
+    (finding,) = check_stack("cloudtrail-bucket-object-locked", resources)
+    assert finding[0].startswith("The stack must declare a multi-region CloudTrail trail")
+    monkeypatch.setenv("PULUMI_CONFIG", '{"finstack:security": "{\\"accountServices\\": \\"landing-zone\\"}"}')
+    assert check_stack("cloudtrail-bucket-object-locked", resources) == []

@@ -99,6 +99,7 @@ def physical_name(name: str, inputs: dict[str, Any], key: str = "name") -> str:
 def load_all() -> Registry:
     """Import every handler module (they register themselves) and return the registry."""
     from finstack.emulator.handlers import (  # noqa: F401
+        audit,
         backup,
         compute,
         data,

@@ -206,6 +206,9 @@ def create_bucket(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tup
     """Bucket in its region."""
     bucket = physical_name(name, inputs, "bucket").lower()
     kwargs: dict[str, Any] = {"Bucket": bucket}
+    if inputs.get("objectLockEnabled"):
+        # Only at creation (S3 User Guide, "Configuring S3 Object Lock"); the retention is a separate call.
+        kwargs["ObjectLockEnabledForBucket"] = True
     if ctx.region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
     s3 = ctx.client("s3")

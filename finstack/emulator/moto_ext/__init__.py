@@ -32,6 +32,10 @@ PutLoggingConfiguration            (``WAFInvalidParameterException``, ``WAFNonex
                                    log destinations must be named ``aws-waf-logs-...``
 backup Create/Get/Delete/          `backup_selections`: selections of an existing plan with an existing
 ListBackupSelections               IAM role (moto has vaults, locks and plans, no selections)
+cloudtrail CreateTrail             `cloudtrail_policies`: a trail whose bucket policy or KMS key policy
+                                   does not let CloudTrail write is refused
+                                   (``InsufficientS3BucketPolicyException`` /
+                                   ``InsufficientEncryptionPolicyException``)
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

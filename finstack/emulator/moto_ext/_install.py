@@ -8,6 +8,7 @@ from finstack.emulator.moto_ext import (
     aurora,
     backup_selections,
     bucket_policy,
+    cloudtrail_policies,
     eks_access,
     eks_zones,
     elb_access_logs,
@@ -49,6 +50,7 @@ def install() -> None:
             backup_selections.register(installation)
             bucket_policy.register(installation)
             log_delivery.register(installation)
+            cloudtrail_policies.register(installation)
             eks_access.register(installation)
             incluster_runner.register(installation)
             acm_issuance.register(installation)

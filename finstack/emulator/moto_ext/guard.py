@@ -35,6 +35,8 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     "backup",
     # Lambda: the secret rotation function (its steps run in-process, moto_ext/rotation_lambda.py).
     "awslambda",
+    # The audit trail (issue 19).
+    "cloudtrail",
     "cloudwatch",
     # The in-cluster runner (finstack.emulator.moto_ext.incluster_runner plays its builds).
     "codebuild",
@@ -43,10 +45,14 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     # elb and elbv2 share the elasticloadbalancing host; moto's whitelist sees it as "elb" first.
     "elb",
     "elbv2",
+    # EventBridge rules routing GuardDuty findings; GuardDuty and Macie themselves (issue 19).
+    "events",
+    "guardduty",
     "iam",
     "kafka",
     "kms",
     "logs",
+    "macie2",
     "rds",
     "rdsdata",
     "route53",
