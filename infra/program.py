@@ -26,6 +26,7 @@ from components.keys import MultiRegionKeys, MultiRegionKeysArgs
 from components.kube_baseline import KubeBaseline, KubeBaselineArgs
 from components.msk import MskCellArgs, MskPlatform, MskPlatformArgs
 from components.network import CellPeering, CellPeeringArgs, PeeringCell, RegionalNetwork, RegionalNetworkArgs
+from components.posture import AccountPosture, AccountPostureArgs, PostureCellArgs
 from components.replication_topology import cluster_name as msk_cluster_name
 from components.subnet_plan import tier_cidrs
 from components.traffic import GlobalTraffic, GlobalTrafficArgs, TrafficCellArgs
@@ -87,6 +88,7 @@ def build(config: StackConfig) -> None:
     msk = _msk(config, foundation, opts)
     traffic = _traffic(config, foundation, opts)
     dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
+    _posture(config, foundation, opts)
     pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr, dr_roles))
     pulumi.export("inCluster", in_cluster_document(config, runners))
     pulumi.export("dns", dns_document(config, traffic))
@@ -373,6 +375,15 @@ def _dr_control(
         plan_prerequisites=tuple(r for cell in config.regions for r in clusters[cell.name].region_switch_access),
     )
     return DrControl("dr", args, opts)
+
+
+def _posture(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> AccountPosture | None:
+    """Security Hub, AWS Config and the PCI conformance pack, unless a landing zone owns them."""
+    if config.security.account_services == "landing-zone":
+        return None  # verified by the real-mode preflight instead (finstack/preflight)
+    cells = tuple(PostureCellArgs(cell.name, foundation.keys.arn("logs", cell.name)) for cell in config.regions)
+    args = AccountPostureArgs(config.environment, config.primary.name, foundation.account_id, cells)
+    return AccountPosture("posture", args, opts)
 
 
 def _aurora(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> AuroraGlobal:
