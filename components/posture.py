@@ -15,13 +15,16 @@ Per cell:
 * AWS Config: a recorder of all supported resource types; the global IAM types only in the primary
   region, because recording them in every region writes identical configuration items once per
   region ("Selecting which resources AWS Config records", AWS Config Developer Guide; API reference
-  `RecordingGroup.includeGlobalResourceTypes`). Its role has the `AWS_ConfigRole` managed policy
-  plus delivery to this cell's bucket only ("Permissions for the IAM role assigned to AWS Config").
-* The delivery channel writes to a house private bucket encrypted with the cell's `logs` key.
-  Config writes as its IAM role, a principal of this account, and S3 asks KMS on its behalf: the
-  logs key's `UseThroughServices` statement (kms:ViaService s3, kms:CallerAccount) already admits
-  that path, so the key policy needs no Config statement; the role's own policy grants
-  kms:GenerateDataKey/Decrypt on that key only.
+  `RecordingGroup.includeGlobalResourceTypes`). It records as the service-linked role
+  AWSServiceRoleForConfig: Security Hub control Config.1 fails a recorder using any other role
+  ("Security Hub controls for AWS Config", Security Hub User Guide). The role is account-wide,
+  declared once (retained on destroy) or, with `security.configServiceRole: existing`, only named.
+* The delivery channel writes to a house private bucket encrypted with the cell's `logs` key. The
+  service-linked role has no S3 or KMS permissions, so Config delivers as the config.amazonaws.com
+  principal: the bucket policy grants it GetBucketAcl, ListBucket and PutObject under its prefix
+  ("Permissions for the Amazon S3 Bucket for the AWS Config Delivery Channel") and the logs key
+  policy grants it Decrypt/GenerateDataKey (components/keys.py, "Permissions for the KMS Key for
+  the AWS Config Delivery Channel"), both only for this account (aws:SourceAccount).
 * The recorder is switched on (`RecorderStatus`) only after the channel exists: StartConfigurationRecorder
   fails with NoAvailableDeliveryChannelException otherwise (AWS Config API reference).
 * A conformance pack of AWS managed rules for PCI DSS 4.0 (`PCI_CONFORMANCE_RULES`), a curated
@@ -36,12 +39,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
 from components import iam_docs
-from components.iam_docs import Document
+from components.iam_docs import Statement
 from components.naming import cell_tags
 from components.private_bucket import declare_private_bucket
 
@@ -52,7 +56,8 @@ STANDARDS: dict[str, str] = {"fsbp": FSBP_STANDARD, "pci": PCI_STANDARD}
 # Consolidated control findings: one finding per control, whatever standards include it.
 CONTROL_FINDING_GENERATOR = "SECURITY_CONTROL"
 AGGREGATOR_LINKING_MODE = "SPECIFIED_REGIONS"
-CONFIG_ROLE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+CONFIG_SERVICE = "config.amazonaws.com"
+CONFIG_SERVICE_ROLE = f"role/aws-service-role/{CONFIG_SERVICE}/AWSServiceRoleForConfig"
 CONFIG_PREFIX = "config"
 # Daily snapshots in addition to the change stream: an assessor can sample a day's state.
 SNAPSHOT_FREQUENCY = "TwentyFour_Hours"
@@ -102,21 +107,35 @@ def conformance_template() -> str:
     return json.dumps({"Resources": resources}, sort_keys=True)
 
 
-def config_role_policy(bucket_arn: str, key_arn: str, account_id: str) -> Document:
-    """What the Config role needs beyond AWS_ConfigRole: write its own prefix, encrypt with the cell's key.
+def config_bucket_grants(bucket_arn: str, account_id: str) -> list[Statement]:
+    """What the config.amazonaws.com principal needs on its delivery bucket, for this account only.
 
-    ("Permissions for the IAM role assigned to AWS Config", AWS Config Developer Guide: S3
-    PutObject under AWSLogs/<account>/*, GetBucketAcl on the bucket, and the KMS key.)
+    ("Permissions for the Amazon S3 Bucket for the AWS Config Delivery Channel", AWS Config
+    Developer Guide: the ACL and existence checks, then PutObject under <prefix>/AWSLogs/<account>/Config/
+    with the bucket-owner-full-control ACL, which an owner-enforced bucket accepts.)
     """
-    return iam_docs.document(
+    principal = iam_docs.service_principal(CONFIG_SERVICE)
+    source = {"StringEquals": {"aws:SourceAccount": account_id}}
+    return [
         iam_docs.statement(
-            "DeliverConfiguration",
-            ("s3:PutObject",),
-            [f"{bucket_arn}/{CONFIG_PREFIX}/AWSLogs/{account_id}/*"],
+            "ConfigBucketPermissionsCheck", ("s3:GetBucketAcl",), [bucket_arn], principal=principal, conditions=source
         ),
-        iam_docs.statement("CheckBucketAcl", ("s3:GetBucketAcl",), [bucket_arn]),
-        iam_docs.statement("EncryptDeliveries", ("kms:Decrypt", "kms:GenerateDataKey"), [key_arn]),
-    )
+        iam_docs.statement(
+            "ConfigBucketExistenceCheck", ("s3:ListBucket",), [bucket_arn], principal=principal, conditions=source
+        ),
+        iam_docs.statement(
+            "ConfigBucketDelivery",
+            ("s3:PutObject",),
+            [f"{bucket_arn}/{CONFIG_PREFIX}/AWSLogs/{account_id}/Config/*"],
+            principal=principal,
+            conditions={"StringEquals": {"aws:SourceAccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control"}},
+        ),
+    ]
+
+
+def config_bucket_name(environment: str, account_id: str, region: str) -> str:
+    """`finstack-prod-config-111122223333-us-east-1`: global S3 namespace, so account and region in it."""
+    return f"finstack-{environment}-config-{account_id}-{region}"
 
 
 @dataclass(frozen=True)
@@ -135,6 +154,7 @@ class AccountPostureArgs:
     primary_region: str
     account_id: pulumi.Input[str]
     cells: tuple[PostureCellArgs, ...]
+    config_service_role: Literal["create", "existing"] = "create"
 
 
 class AccountPosture(pulumi.ComponentResource):
@@ -154,6 +174,7 @@ class AccountPosture(pulumi.ComponentResource):
         self.recorder_names = {}
         self.config_bucket_names = {}
         hubs: list[pulumi.Resource] = []
+        self._service_role = self._create_service_role(name)
         for cell in args.cells:
             hub = self._create_security_hub(name, cell.region)
             hubs.append(hub)
@@ -203,50 +224,47 @@ class AccountPosture(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=hubs),
         )
 
+    def _create_service_role(self, name: str) -> list[pulumi.Resource]:
+        """AWSServiceRoleForConfig, when this stack is to create it (else nothing: the account has it)."""
+        if self._args.config_service_role == "existing":
+            return []
+        return [
+            aws.iam.ServiceLinkedRole(
+                f"{name}-config-service-role",
+                aws_service_name=CONFIG_SERVICE,
+                # Account-wide (every region's recorder and any other tool's use it): destroying the
+                # stack must not take it away.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            )
+        ]
+
     def _create_config(self, name: str, cell: PostureCellArgs) -> tuple[aws.cfg.Recorder, pulumi.Output[str]]:
         region = cell.region
         tags = cell_tags(region, role="posture")
         account = pulumi.Output.from_input(self._args.account_id)
+        bucket_name = account.apply(lambda a: config_bucket_name(self._args.environment, a, region))
         bucket = declare_private_bucket(
             f"{name}-config-{region}",
-            bucket_name=None,
+            bucket_name=bucket_name,
             region=region,
             key_arn=cell.logs_key_arn,
             tags=tags,
             parent=self,
-        )
-        role = aws.iam.Role(
-            f"{name}-config-role-{region}",
-            assume_role_policy=account.apply(
-                lambda a: iam_docs.dumps(iam_docs.assume_role_policy("config.amazonaws.com", source_account=a))
+            grants=pulumi.Output.all(bucket_name, account).apply(
+                lambda v: config_bucket_grants(f"arn:{iam_docs.PARTITION}:s3:::{v[0]}", v[1])
             ),
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
         )
-        managed = aws.iam.RolePolicyAttachment(
-            f"{name}-config-managed-{region}",
-            role=role.name,
-            policy_arn=CONFIG_ROLE_POLICY_ARN,
-            opts=pulumi.ResourceOptions(parent=role),
-        )
-        delivery = aws.iam.RolePolicy(
-            f"{name}-config-delivery-{region}",
-            role=role.name,
-            policy=pulumi.Output.all(bucket.bucket.arn, cell.logs_key_arn, account).apply(
-                lambda v: iam_docs.dumps(config_role_policy(v[0], v[1], v[2]))
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
-        )
+        role_arn = account.apply(lambda a: f"arn:{iam_docs.PARTITION}:iam::{a}:{CONFIG_SERVICE_ROLE}")
         recorder = aws.cfg.Recorder(
             f"{name}-recorder-{region}",
-            role_arn=role.arn,
+            role_arn=role_arn,
             recording_group=aws.cfg.RecorderRecordingGroupArgs(
                 all_supported=True,
                 # Global IAM types once, in the primary: identical items per region otherwise.
                 include_global_resource_types=region == self._args.primary_region,
             ),
             region=region,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[managed, delivery]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._service_role),
         )
         channel = aws.cfg.DeliveryChannel(
             f"{name}-channel-{region}",

@@ -382,7 +382,9 @@ def _posture(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceO
     if config.security.account_services == "landing-zone":
         return None  # verified by the real-mode preflight instead (finstack/preflight)
     cells = tuple(PostureCellArgs(cell.name, foundation.keys.arn("logs", cell.name)) for cell in config.regions)
-    args = AccountPostureArgs(config.environment, config.primary.name, foundation.account_id, cells)
+    args = AccountPostureArgs(
+        config.environment, config.primary.name, foundation.account_id, cells, config.security.config_service_role
+    )
     return AccountPosture("posture", args, opts)
 
 

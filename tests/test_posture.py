@@ -71,9 +71,11 @@ def test_posture__channel_delivers_to_a_private_bucket_with_the_cells_logs_key(s
         (channel,) = plan.of_type(CHANNEL, region)
         (recorder,) = plan.of_type(RECORDER, region)
         (status,) = plan.of_type(STATUS, region)
-        bucket = [b for b in plan.of_type("aws:s3/bucket:Bucket", region) if b.outputs["bucket"] == channel.inputs["s3BucketName"]]
+        buckets = plan.of_type("aws:s3/bucket:Bucket", region)
+        bucket = [b for b in buckets if b.outputs["bucket"] == channel.inputs["s3BucketName"]]
         assert len(bucket) == 1, channel.urn
-        (encryption,) = [e for e in plan.children_of(bucket[0]) if e.type.endswith("BucketServerSideEncryptionConfiguration")]
+        children = plan.children_of(bucket[0])
+        (encryption,) = [e for e in children if e.type.endswith("BucketServerSideEncryptionConfiguration")]
         key = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
         assert channel.inputs["s3KmsKeyArn"] == key, channel.urn
         assert recorder.urn in channel.dependencies, channel.urn
@@ -81,15 +83,45 @@ def test_posture__channel_delivers_to_a_private_bucket_with_the_cells_logs_key(s
         assert status.inputs["isEnabled"] is True, status.urn
 
 
-def test_posture__config_role_writes_only_its_prefix_and_uses_only_the_cells_key() -> None:
+def test_posture__config_records_as_its_service_linked_role() -> None:
+    plan = shipped_plan("prod")
+    (role,) = [
+        r
+        for r in plan.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+        if r.inputs["awsServiceName"] == "config.amazonaws.com"
+    ]
+    assert role.retain_on_delete, f"{role.urn}: account-wide, other regions and tools use it"
+    for recorder in plan.of_type(RECORDER):
+        assert recorder.inputs["roleArn"] == (
+            "arn:aws:iam::111122223333:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+        ), recorder.urn
+        assert role.urn in recorder.dependencies, recorder.urn
+
+
+def test_posture__existing_service_role_is_named_not_declared() -> None:
+    plan = plan_with("dev", lambda raw: raw["finstack:security"].update(configServiceRole="existing"))
+    roles = [r.urn for r in plan.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole") if "config" in r.name]
+    assert roles == []
+    assert len(plan.of_type(RECORDER)) == len(plan.regions)
+
+
+def test_posture__bucket_lets_only_this_accounts_config_deliver_under_its_prefix() -> None:
     plan = shipped_plan("prod")
     for region in plan.regions:
         (channel,) = plan.of_type(CHANNEL, region)
-        policies = [p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == f"posture-config-delivery-{region}"]
-        assert len(policies) == 1, region
-        statements = {s["Sid"]: s for s in json.loads(policies[0].inputs["policy"])["Statement"]}
-        assert statements["DeliverConfiguration"]["Resource"].endswith("/config/AWSLogs/111122223333/*")
-        assert statements["EncryptDeliveries"]["Resource"] == channel.inputs["s3KmsKeyArn"], policies[0].urn
+        bucket = channel.inputs["s3BucketName"]
+        (policy,) = [
+            p
+            for p in plan.of_type("aws:s3/bucketPolicy:BucketPolicy", region)
+            if p.name == f"posture-config-{region}-policy"
+        ]
+        statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+        delivery = statements["ConfigBucketDelivery"]
+        assert delivery["Principal"] == {"Service": "config.amazonaws.com"}, policy.urn
+        assert delivery["Resource"] == f"arn:aws:s3:::{bucket}/config/AWSLogs/111122223333/Config/*", policy.urn
+        assert delivery["Condition"]["StringEquals"]["aws:SourceAccount"] == "111122223333", policy.urn
+        # The house denies stay first: TLS only and no object under another key.
+        assert list(statements)[:2] == ["DenyInsecureTransport", "DenyOtherKmsKeys"], policy.urn
 
 
 def test_posture__conformance_pack_lists_the_curated_managed_rules() -> None:
