@@ -105,6 +105,7 @@ def load_all() -> Registry:
         identity,
         monitoring,
         network,
+        posture,
         security,
         streaming,
     )

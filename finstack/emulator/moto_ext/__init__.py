@@ -27,6 +27,9 @@ ReplicateKey                       not exist is refused (``MalformedPolicyDocume
 acm certificate status,            `acm_issuance`: DNS-validated certificates issue once their
 elbv2 CreateListener               validation CNAMEs are in a public zone of the account (not on a
                                    timer); a listener on an unissued one is CertificateNotFound
+securityhub standards,             `posture_services`: BatchEnable/GetEnabled/BatchDisableStandards,
+finding aggregators; config        Create/Get/List/DeleteFindingAggregator (refused while the hub is
+conformance packs                  off), Put/Describe/DeleteConformancePack
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

@@ -16,6 +16,7 @@ from finstack.emulator.moto_ext import (
     kms_policy_principals,
     kms_replica_aliases,
     metrics,
+    posture_services,
     route53_health,
     route53recoverycluster,
     route53recoverycontrolconfig,
@@ -55,6 +56,7 @@ def install() -> None:
             route53_health.register(installation)
             metrics.register(installation)
             iam_enforcement.register(installation)
+            posture_services.register(installation)
         except Exception:
             installation.uninstall()
             raise

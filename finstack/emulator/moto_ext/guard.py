@@ -34,8 +34,13 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     "cloudwatch",
     # The in-cluster runner (finstack.emulator.moto_ext.incluster_runner plays its builds).
     "codebuild",
+    # Posture (components/posture.py) and the landing-zone preflight (finstack/preflight).
+    "cloudtrail",
+    "config",
     "ec2",
     "eks",
+    "guardduty",
+    "macie2",
     # elb and elbv2 share the elasticloadbalancing host; moto's whitelist sees it as "elb" first.
     "elb",
     "elbv2",
@@ -50,6 +55,7 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     "route53recoverycontrolconfig",
     "s3",
     "secretsmanager",
+    "securityhub",
     "sns",
     "sts",
 )
