@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import edge, encryption, governance, identity, kubernetes, logging, network, residency, resilience, transit
+from . import (
+    edge,
+    encryption,
+    governance,
+    identity,
+    kubernetes,
+    logging,
+    network,
+    posture,
+    residency,
+    resilience,
+    transit,
+)
 
 PACK_NAME = "finstack"
 PACK_DISPLAY_NAME = "finstack compliance as code"
@@ -30,6 +42,7 @@ ALL_POLICIES: list[Policy] = [
     *identity.POLICIES,
     *kubernetes.POLICIES,
     *residency.POLICIES,
+    *posture.POLICIES,
     *governance.POLICIES,
 ]
 
