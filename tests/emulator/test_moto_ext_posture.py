@@ -88,3 +88,11 @@ def test_conformance_pack__put_described_deleted() -> None:
     with pytest.raises(ClientError) as raised:
         config.describe_conformance_packs(ConformancePackNames=["pci"])
     assert raised.value.response["Error"]["Code"] == "NoSuchConformancePackException"
+
+
+def test_macie__off_until_enabled() -> None:
+    macie = boto3.client("macie2", region_name=WEST)
+    with pytest.raises(ClientError):
+        macie.get_macie_session()
+    macie.enable_macie()
+    assert macie.get_macie_session()["status"] == "ENABLED"

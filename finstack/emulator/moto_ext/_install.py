@@ -15,6 +15,7 @@ from finstack.emulator.moto_ext import (
     kafka_replicator,
     kms_policy_principals,
     kms_replica_aliases,
+    macie_off_by_default,
     metrics,
     posture_services,
     route53_health,
@@ -57,6 +58,7 @@ def install() -> None:
             metrics.register(installation)
             iam_enforcement.register(installation)
             posture_services.register(installation)
+            macie_off_by_default.register(installation)
         except Exception:
             installation.uninstall()
             raise

@@ -1,0 +1,91 @@
+"""Landing-zone preflight against the emulator: every missing service is named; all on passes."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from finstack.preflight.gateway import AccountServicesGateway
+from finstack.preflight.runner import verify
+from tests.emulator.moto_ext_fixtures import EAST, WEST, aws_fixture, clock_fixture  # noqa: F401 - fixtures by name
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+REGIONS = (EAST, WEST)
+CONFIG_ROLE = "AWSServiceRoleForConfig"
+STANDARDS = (
+    "arn:aws:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0",
+    "arn:aws:securityhub:{region}::standards/pci-dss/v/4.0.1",
+)
+
+
+def reader(region: str) -> AccountServicesGateway:
+    return AccountServicesGateway(boto3.Session(), region)
+
+
+def turn_on(region: str, *, skip: str = "") -> None:
+    """What a landing zone turns on in a region (all but `skip`)."""
+    if skip != "guardduty":
+        boto3.client("guardduty", region_name=region).create_detector(Enable=True)
+    if skip != "securityhub":
+        hub = boto3.client("securityhub", region_name=region)
+        hub.enable_security_hub(EnableDefaultStandards=False)
+        requests = [{"StandardsArn": s.format(region=region)} for s in STANDARDS]
+        hub.batch_enable_standards(StandardsSubscriptionRequests=requests if skip != "pci" else requests[:1])
+    if skip != "config":
+        config = boto3.client("config", region_name=region)
+        config.put_configuration_recorder(
+            ConfigurationRecorder={
+                "name": "default",
+                "roleARN": f"arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/{CONFIG_ROLE}",
+                "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": region == EAST},
+            }
+        )
+        config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "org-config"})
+        config.start_configuration_recorder(ConfigurationRecorderName="default")
+    if skip != "macie":
+        boto3.client("macie2", region_name=region).enable_macie()
+
+
+def org_trail() -> None:
+    boto3.client("s3", region_name=EAST).create_bucket(Bucket="org-trail")
+    trail = boto3.client("cloudtrail", region_name=EAST)
+    trail.create_trail(Name="org", S3BucketName="org-trail", IsMultiRegionTrail=True)
+    trail.start_logging(Name="org")
+
+
+def test_preflight__nothing_on_names_every_service_in_every_region() -> None:
+    report = verify(REGIONS, reader)
+    assert not report.ok
+    lines = [m.line() for m in report.missing]
+    for region in REGIONS:
+        assert f"{region}: GuardDuty: no detector with status ENABLED" in lines
+        assert f"{region}: Security Hub: not enabled" in lines
+        assert f"{region}: AWS Config: no configuration recorder is recording" in lines
+        assert f"{region}: CloudTrail: no multi-region (or organization) trail is logging" in lines
+        assert f"{region}: Macie: not enabled" in lines
+    assert len(lines) == 5 * len(REGIONS)
+
+
+def test_preflight__landing_zone_services_on_passes() -> None:
+    org_trail()
+    for region in REGIONS:
+        turn_on(region)
+    report = verify(REGIONS, reader)
+    assert report.missing == ()
+
+
+@pytest.mark.parametrize(
+    ("skip", "expected"),
+    [
+        ("guardduty", "GuardDuty: no detector with status ENABLED"),
+        ("pci", "Security Hub: standard PCI DSS v4.0.1 not enabled"),
+        ("config", "AWS Config: no configuration recorder is recording"),
+        ("macie", "Macie: not enabled"),
+    ],
+)
+def test_preflight__one_service_off_in_one_region_is_named(skip: str, expected: str) -> None:
+    org_trail()
+    turn_on(EAST)
+    turn_on(WEST, skip=skip)
+    assert [m.line() for m in verify(REGIONS, reader).missing] == [f"{WEST}: {expected}"]
