@@ -89,3 +89,27 @@ def test_preflight__one_service_off_in_one_region_is_named(skip: str, expected: 
     turn_on(EAST)
     turn_on(WEST, skip=skip)
     assert [m.line() for m in verify(REGIONS, reader).missing] == [f"{WEST}: {expected}"]
+
+
+def test_require_landing_zone__exits_1_naming_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    from finstack.commands.preflight import require_landing_zone
+    from tests.plan import shipped_config
+
+    config = shipped_config("prod")
+    landing = config.model_copy(
+        update={"security": config.security.model_copy(update={"account_services": "landing-zone"})}
+    )
+    with pytest.raises(SystemExit) as exited:
+        require_landing_zone(landing, boto3.Session)
+    assert exited.value.code == 1
+    assert f"{WEST}: Macie: not enabled" in capsys.readouterr().out
+
+
+def test_require_landing_zone__stack_mode_calls_nothing() -> None:
+    from finstack.commands.preflight import require_landing_zone
+    from tests.plan import shipped_config
+
+    def no_session() -> None:
+        raise AssertionError("stack mode must not call AWS")
+
+    require_landing_zone(shipped_config("prod"), no_session)
