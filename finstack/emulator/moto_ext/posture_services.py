@@ -65,7 +65,7 @@ def _aggregator(account: str) -> tuple[Any, dict[str, Any]] | None:
 
 
 def _packs(account: str, region: str) -> dict[str, dict[str, Any]]:
-    backend = config_backends[account][region]
+    backend: Any = config_backends[account][region]
     if not hasattr(backend, "finstack_packs"):
         backend.finstack_packs = {}
     return backend.finstack_packs  # type: ignore[no-any-return]
