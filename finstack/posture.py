@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import os
 import subprocess
-import sys
 import venv
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -92,7 +91,8 @@ def main() -> None:
             cli.main(args=["up", "--stack", "prod", "--emulate"], prog_name="finstack", standalone_mode=False)
         except SystemExit as exit_:
             if exit_.code not in (0, None):
-                sys.exit(exit_.code)
+                # Prowler still reads what was deployed; the run is reported as partial.
+                print(f"warning: the emulated deploy stopped (exit {exit_.code}); Prowler checks a partial stack")
         OUTPUT.mkdir(parents=True, exist_ok=True)
         command = [str(prowler), "aws", "--compliance", FRAMEWORK, "--output-formats", "csv"]
         command += ["--output-directory", str(OUTPUT), "--no-banner", "-f", *regions]
