@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint unit bench clean
+.PHONY: install demo test lint unit bench posture clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,12 @@ unit: install
 
 test: lint unit
 
+# Prowler's PCI DSS 4.0 checks against the emulated prod stack (its own .posture-venv; not part of test).
+posture: install
+	$(BIN)/python -m finstack.posture
+
 bench: install
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .finstack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .posture-venv .finstack .pytest_cache .mypy_cache .ruff_cache

@@ -101,6 +101,8 @@ USE_ACTIONS = (
     "kms:ReEncryptTo",
 )
 GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
+# What AWS Config needs to write an SSE-KMS object to its delivery bucket.
+CONFIG_DELIVERY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 # What an SNS publisher needs on the topic's key: a data key to encrypt, Decrypt to reuse it.
 SNS_PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 # Service principals that publish to the CMK-encrypted alert topics besides CloudWatch alarms, with
@@ -246,7 +248,17 @@ def _service_statements(purpose: Purpose, region: str, account_id: str, partitio
                         "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
                     }
                 },
-            )
+            ),
+            # AWS Config recording with its service-linked role delivers to the Config bucket as the
+            # config.amazonaws.com principal, which needs the key itself ("Permissions for the KMS Key
+            # for the AWS Config Delivery Channel", AWS Config Developer Guide); only for this account.
+            iam_docs.statement(
+                "ConfigDeliveryOfThisAccount",
+                CONFIG_DELIVERY_ACTIONS,
+                ["*"],
+                principal=iam_docs.service_principal("config.amazonaws.com"),
+                conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            ),
         ]
     if purpose == "secrets":
         # Alarms publish to the CMK-encrypted alert topics as cloudwatch.amazonaws.com; SNS then

@@ -13,11 +13,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam_docs
-from components.iam_docs import Document
+from components.iam_docs import Document, Statement
 
 
-def private_bucket_policy(bucket_arn: str, key_arn: str) -> Document:
-    """TLS only, and no object under another key than the bucket's.
+def private_bucket_policy(bucket_arn: str, key_arn: str, grants: list[Statement] | None = None) -> Document:
+    """TLS only, and no object under another key than the bucket's; then any service `grants`.
 
     Built by hand, not with `iam_docs.statement`: a Deny must cover every action (`s3:*`);
     the no-wildcard rule is about what a policy grants.
@@ -42,6 +42,7 @@ def private_bucket_policy(bucket_arn: str, key_arn: str) -> Document:
                 "Resource": f"{bucket_arn}/*",
                 "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
             },
+            *(grants or []),
         ],
     }
 
@@ -100,12 +101,14 @@ def declare_private_bucket(
     parent: pulumi.Resource,
     protect: bool = False,
     locked: ObjectLock | None = None,
+    grants: pulumi.Input[list[Statement]] | None = None,
 ) -> PrivateBucket:
     """Bucket `name` (children `name-ownership`, `-public-access`, `-versioning`, `-encryption`, `-policy`).
 
     `protect` sets Pulumi's protect option on the bucket: `pulumi destroy` and replacements stop at
     it (for evidence that must outlive the stack). `locked` makes it a write-once bucket (child
-    `name-object-lock`) and adds its statements to the bucket policy.
+    `name-object-lock`) and adds its statements to the bucket policy. `grants` adds statements (after
+    the two denies) for services that write as their own principal, such as AWS Config's.
     """
     key = pulumi.Output.from_input(key_arn)
     bucket = aws.s3.Bucket(
@@ -141,8 +144,8 @@ def declare_private_bucket(
     policy = aws.s3.BucketPolicy(
         f"{name}-policy",
         bucket=bucket.id,
-        policy=pulumi.Output.all(bucket.arn, key, locked.statements(bucket.arn) if locked else []).apply(
-            lambda values: iam_docs.dumps(_with(private_bucket_policy(values[0], values[1]), values[2]))
+        policy=pulumi.Output.all(bucket.arn, key, grants or [], locked.statements(bucket.arn) if locked else []).apply(
+            lambda values: iam_docs.dumps(_with(private_bucket_policy(values[0], values[1], values[2]), values[3]))
         ),
         region=region,
         # S3 rejects policy changes that race the public access block on a new bucket.

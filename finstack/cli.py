@@ -76,6 +76,7 @@ LAZY_COMMANDS = {
     "emulator": "finstack.commands.emulate:emulator",
     "drill": "finstack.commands.drill:drill",
     "arm": "finstack.commands.arm:arm",
+    "preflight": "finstack.commands.preflight:preflight",
 }
 
 

@@ -528,6 +528,13 @@ class SecurityConfig(_Model):
             "the stack declares none and `finstack check`/`up` in real mode verify they are on."
         ),
     )
+    config_service_role: Literal["create", "existing"] = Field(
+        "create",
+        description=(
+            "create: the stack declares AWSServiceRoleForConfig, which the AWS Config recorders use (retained on "
+            "destroy); existing: the account already has it. Ignored under accountServices landing-zone."
+        ),
+    )
     audit_retention_days: int = Field(
         365,
         ge=1,

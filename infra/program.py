@@ -31,6 +31,7 @@ from components.kube_baseline import KubeBaseline, KubeBaselineArgs
 from components.log_archive import LogArchive, LogArchiveArgs
 from components.msk import MskCellArgs, MskPlatform, MskPlatformArgs
 from components.network import CellPeering, CellPeeringArgs, PeeringCell, RegionalNetwork, RegionalNetworkArgs
+from components.posture import AccountPosture, AccountPostureArgs, PostureCellArgs
 from components.replication_topology import cluster_name as msk_cluster_name
 from components.secret_rotation import SecretRotation, SecretRotationArgs
 from components.subnet_plan import tier_cidrs
@@ -100,7 +101,8 @@ def build(config: StackConfig) -> None:
     _edge_defence(config, foundation, traffic, opts)
     dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
     audit = _audit_and_detection(config, foundation, runners, dr_roles, opts)
-    _access_logs(config, foundation, dr_roles, runners, audit)
+    posture = _posture(config, foundation, opts)
+    _access_logs(config, foundation, dr_roles, runners, audit, posture)
     pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr, dr_roles))
     pulumi.export("inCluster", in_cluster_document(config, runners))
     pulumi.export("dns", dns_document(config, traffic))
@@ -381,6 +383,7 @@ def _access_logs(
     dr_roles: DrAutomationRoles,
     runners: dict[str, ClusterRunner],
     audit: AuditTrail | None,
+    posture: AccountPosture | None,
 ) -> None:
     """S3 server access logging of every platform bucket into its region's log archive.
 
@@ -397,6 +400,12 @@ def _access_logs(
     if audit is not None:
         archive = foundation.log_archives[config.primary.name]
         archive.log_bucket("audit-bucket-access-logs", audit.bucket_name, "audit-bucket")
+    if posture is not None:
+        for cell in config.regions:
+            name = f"posture-config-{cell.name}"
+            foundation.log_archives[cell.name].log_bucket(
+                f"{name}-access-logs", posture.config_bucket_names[cell.name], name
+            )
 
 
 def _dr_control(
@@ -494,6 +503,17 @@ def _audit_and_detection(
         )
         ThreatDetection(f"detection-{cell.name}", args, opts)
     return audit
+
+
+def _posture(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> AccountPosture | None:
+    """Security Hub, AWS Config and the PCI conformance pack, unless a landing zone owns them."""
+    if config.security.account_services == "landing-zone":
+        return None  # verified by the real-mode preflight instead (finstack/preflight)
+    cells = tuple(PostureCellArgs(cell.name, foundation.keys.arn("logs", cell.name)) for cell in config.regions)
+    args = AccountPostureArgs(
+        config.environment, config.primary.name, foundation.account_id, cells, config.security.config_service_role
+    )
+    return AccountPosture("posture", args, opts)
 
 
 def _aurora(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> AuroraGlobal:

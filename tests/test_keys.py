@@ -159,9 +159,17 @@ def test_key_policy__logs_key_serves_only_this_regions_log_groups(prod: Plan) ->
     for key in [k for k in all_keys(prod) if purpose_of(k) == "logs"]:
         region = key.region
         services = [s for s in policy_of(key)["Statement"] if "Service" in s["Principal"]]
-        assert [s["Principal"]["Service"] for s in services] == [f"logs.{region}.amazonaws.com"], key.urn
-        condition = services[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+        logs = [s for s in services if s["Principal"]["Service"] == f"logs.{region}.amazonaws.com"]
+        assert len(logs) == 1, key.urn
+        condition = logs[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
         assert condition == f"arn:aws:logs:{region}:{ACCOUNT}:log-group:*", key.urn
+
+
+def test_key_policy__logs_key_lets_aws_config_of_this_account_deliver(prod: Plan) -> None:
+    for key in [k for k in all_keys(prod) if purpose_of(k) == "logs"]:
+        (config,) = [s for s in policy_of(key)["Statement"] if s["Principal"] == {"Service": "config.amazonaws.com"}]
+        assert sorted(config["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"], key.urn
+        assert config["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}, key.urn
 
 
 def test_key_policy__secrets_key_lets_cloudwatch_alarms_publish_to_this_regions_topics(prod: Plan) -> None:
@@ -196,7 +204,7 @@ def test_keys__data_keys_wait_for_the_autoscaling_role_the_stack_declares(stack:
     # KMS refuses a key policy naming a role that does not exist, and a fresh account has no
     # Auto Scaling role until its first Auto Scaling group (the node groups, after the keys).
     plan = shipped_plan(stack)
-    (role,) = plan.of_type(SLR)
+    (role,) = [r for r in plan.of_type(SLR) if r.inputs["awsServiceName"] != "config.amazonaws.com"]
     assert role.inputs["awsServiceName"] == "autoscaling.amazonaws.com", role.urn
     assert not role.inputs.get("customSuffix"), f"{role.urn}: EKS node groups use the unsuffixed role"
     assert role.retain_on_delete, f"{role.urn}: every Auto Scaling group of the account uses it"
@@ -207,7 +215,7 @@ def test_keys__data_keys_wait_for_the_autoscaling_role_the_stack_declares(stack:
 
 def test_keys__existing_autoscaling_role_is_named_not_declared() -> None:
     plan = plan_with("dev", lambda raw: raw.setdefault("finstack:keys", {}).update(autoScalingServiceRole="existing"))
-    assert plan.of_type(SLR) == []
+    assert [r for r in plan.of_type(SLR) if r.inputs["awsServiceName"] == "autoscaling.amazonaws.com"] == []
     data = [k for k in all_keys(plan) if purpose_of(k) == "data"]
     assert data and all("AWSServiceRoleForAutoScaling" in k.inputs["policy"] for k in data), [k.urn for k in data]
 
@@ -217,7 +225,7 @@ def test_key_policy__service_principals_only_on_the_purposes_that_need_them(prod
         "data": set(),
         "streaming": set(),
         "secrets": {"cloudwatch.amazonaws.com", "events.amazonaws.com", "events.rds.amazonaws.com"},
-        "logs": {"logs.{region}.amazonaws.com"},
+        "logs": {"logs.{region}.amazonaws.com", "config.amazonaws.com"},
         "backup": set(),
         # Only the trail's home region: CloudTrail writes with the primary audit key.
         "audit": {"cloudtrail.amazonaws.com"},

@@ -71,7 +71,10 @@ def up(stack: str, emulate: bool, yes: bool) -> None:
 
     files = load_stack(stack)
     if not emulate:
-        files.validated()
+        from finstack.commands.preflight import require_landing_zone
+
+        # A landing-zone stack declares no account-level service: they must be on before it deploys.
+        require_landing_zone(files.validated())
         _real_up(stack, files.project_dir, yes)
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn

@@ -18,6 +18,7 @@ from . import (
     kubernetes,
     logging,
     network,
+    posture,
     residency,
     resilience,
     transit,
@@ -43,6 +44,7 @@ ALL_POLICIES: list[Policy] = [
     *identity.POLICIES,
     *kubernetes.POLICIES,
     *residency.POLICIES,
+    *posture.POLICIES,
     *governance.POLICIES,
 ]
 

@@ -1866,6 +1866,26 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
     ),
     Mutation(
+        "config-recorder-partial",
+        "logging",
+        "us-west-2 AWS Config recorder records only selected resource types",
+        Select("aws:cfg/recorder:Recorder", r"posture-recorder-us-west-2"),
+        set_input(("recordingGroup", "allSupported"), False),
+    ),
+    Mutation(
+        "securityhub-pci-unsubscribed",
+        "logging",
+        "us-west-2 Security Hub no longer subscribed to PCI DSS v4.0.1",
+        Select("aws:securityhub/standardsSubscription:StandardsSubscription", r"posture-pci-us-west-2"),
+    ),
+    Mutation(
+        "securityhub-aggregator-unlinked",
+        "logging",
+        "the finding aggregator links no other region",
+        Select("aws:securityhub/findingAggregator:FindingAggregator", r"posture-aggregator"),
+        set_input("specifiedRegions", []),
+    ),
+    Mutation(
         "provider-outside-jurisdiction",
         "residency",
         "the default aws provider targets eu-west-1",

@@ -843,7 +843,61 @@ def compliant_stack() -> Stack:
     describe_and_attach_groups(stack)
     add_audit_and_detection(stack)
     protect_stateful(stack)
+    add_posture(stack)
     return stack
+
+
+T_HUB = "aws:securityhub/account:Account"
+T_SUBSCRIPTION = "aws:securityhub/standardsSubscription:StandardsSubscription"
+T_AGGREGATOR = "aws:securityhub/findingAggregator:FindingAggregator"
+T_RECORDER = "aws:cfg/recorder:Recorder"
+T_CHANNEL = "aws:cfg/deliveryChannel:DeliveryChannel"
+T_RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+STANDARDS = {
+    "fsbp": "standards/aws-foundational-security-best-practices/v/1.0.0",
+    "pci": "standards/pci-dss/v/4.0.1",
+}
+
+
+def add_posture(stack: Stack, regions: tuple[str, ...] = (PRIMARY, SECONDARY)) -> None:
+    """components/posture.py per cell: Security Hub with both standards, Config; the aggregator in the primary."""
+    for region in regions:
+        stack.add(T_HUB, f"posture-hub-{region}", {"region": region, "enableDefaultStandards": False})
+        for role, suffix in STANDARDS.items():
+            stack.add(
+                T_SUBSCRIPTION,
+                f"posture-{role}-{region}",
+                {"region": region, "standardsArn": f"arn:aws:securityhub:{region}::{suffix}"},
+            )
+        stack.add(
+            T_RECORDER,
+            f"posture-recorder-{region}",
+            {
+                "region": region,
+                "name": f"posture-recorder-{region}",
+                "roleArn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+                "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": region == PRIMARY},
+            },
+        )
+        stack.add(
+            T_CHANNEL,
+            f"posture-channel-{region}",
+            {"region": region, "s3BucketName": f"finstack-prod-config-{ACCOUNT}-{region}"},
+        )
+        stack.add(
+            T_RECORDER_STATUS,
+            f"posture-recording-{region}",
+            {"region": region, "name": f"posture-recorder-{region}", "isEnabled": True},
+        )
+    stack.add(
+        T_AGGREGATOR,
+        "posture-aggregator",
+        {
+            "region": regions[0],
+            "linkingMode": "SPECIFIED_REGIONS",
+            "specifiedRegions": [r for r in regions if r != regions[0]],
+        },
+    )
 
 
 # --- kubernetes workloads, services and RBAC (issue 18, k8s rules) -------------------------

@@ -108,6 +108,7 @@ def load_all() -> Registry:
         identity,
         monitoring,
         network,
+        posture,
         security,
         serverless,
         streaming,

@@ -36,6 +36,9 @@ cloudtrail CreateTrail             `cloudtrail_policies`: a trail whose bucket p
                                    does not let CloudTrail write is refused
                                    (``InsufficientS3BucketPolicyException`` /
                                    ``InsufficientEncryptionPolicyException``)
+securityhub standards,             `posture_services`: BatchEnable/GetEnabled/BatchDisableStandards,
+finding aggregators; config        Create/Get/List/DeleteFindingAggregator (refused while the hub is
+conformance packs                  off), Put/Describe/DeleteConformancePack
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

@@ -19,7 +19,9 @@ from finstack.emulator.moto_ext import (
     kms_policy_principals,
     kms_replica_aliases,
     log_delivery,
+    macie_off_by_default,
     metrics,
+    posture_services,
     rotation_lambda,
     route53_health,
     route53_query_logs,
@@ -69,6 +71,8 @@ def install() -> None:
             metrics.register(installation)
             iam_enforcement.register(installation)
             wafv2_edge.register(installation)
+            posture_services.register(installation)
+            macie_off_by_default.register(installation)
         except Exception:
             installation.uninstall()
             raise

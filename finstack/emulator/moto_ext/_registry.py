@@ -82,6 +82,13 @@ class Installation:
         setattr(owner, attribute, replacement)
         self._undo.append(lambda: setattr(owner, attribute, previous))
 
+    def add(self, owner: Any, attribute: str, method: Any) -> None:
+        """Give `owner` (a moto responses class) a method moto lacks (a new API action) until uninstall."""
+        if hasattr(owner, attribute):
+            raise AttributeError(f"{owner.__name__}.{attribute} exists; use patch() to replace it")
+        setattr(owner, attribute, method)
+        self._undo.append(lambda: delattr(owner, attribute))
+
     def uninstall(self) -> None:
         """Revert every change, newest first."""
         while self._undo:

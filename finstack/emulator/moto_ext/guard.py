@@ -40,8 +40,13 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     "cloudwatch",
     # The in-cluster runner (finstack.emulator.moto_ext.incluster_runner plays its builds).
     "codebuild",
+    # Posture (components/posture.py) and the landing-zone preflight (finstack/preflight).
+    "cloudtrail",
+    "config",
     "ec2",
     "eks",
+    "guardduty",
+    "macie2",
     # elb and elbv2 share the elasticloadbalancing host; moto's whitelist sees it as "elb" first.
     "elb",
     "elbv2",
@@ -60,6 +65,7 @@ ALLOWED_SERVICES: tuple[str, ...] = (
     "route53recoverycontrolconfig",
     "s3",
     "secretsmanager",
+    "securityhub",
     "sns",
     "sts",
     "wafv2",

@@ -1,0 +1,210 @@
+"""Posture: every region records its configuration and is assessed against FSBP and PCI DSS v4.0.1.
+
+Stack policies over components/posture.py. They are skipped when the stack's config says a landing
+zone owns the account-level services (`finstack:security.accountServices: landing-zone`): the
+stack then declares none of them and `finstack check`/`up` verify them in the account instead
+(finstack/preflight). The pack reads that key from the stack config the engine passes in
+PULUMI_CONFIG (see governance.py); structured values arrive as JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from pulumi_policy import PolicyResource, Severity, StackValidationArgs
+
+from ._util import Compliance, StackView, is_true, is_unknown, stack_policy
+
+Report = Callable[..., None]
+
+DOMAIN = "posture"
+
+HUB = "aws:securityhub/account:Account"
+SUBSCRIPTION = "aws:securityhub/standardsSubscription:StandardsSubscription"
+AGGREGATOR = "aws:securityhub/findingAggregator:FindingAggregator"
+RECORDER = "aws:cfg/recorder:Recorder"
+CHANNEL = "aws:cfg/deliveryChannel:DeliveryChannel"
+RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+AWS_PROVIDER = "pulumi:providers:aws"
+
+# Standards every region must subscribe (Security Hub "Standards reference"), by ARN suffix.
+REQUIRED_STANDARDS = {
+    "AWS Foundational Security Best Practices v1.0.0": "standards/aws-foundational-security-best-practices/v/1.0.0",
+    "PCI DSS v4.0.1": "standards/pci-dss/v/4.0.1",
+}
+
+SECURITY_KEY = "finstack:security"
+PRIMARY_KEY = "aws:region"
+
+# DORA: Art. 6 (ICT risk-management framework, including assessment against standards) and Art. 10
+# (detection of anomalous activity and configuration drift).
+POSTURE = Compliance(pci=("2.2.1", "10.2.1"), soc2=("CC7.1",), gdpr=("art32",), dora=("art6", "art10"))
+
+
+def _stack_config() -> dict[str, Any]:
+    try:
+        config: Any = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def landing_zone_owns_account_services() -> bool:
+    """True when the stack config sets finstack:security.accountServices to landing-zone."""
+    security: Any = _stack_config().get(SECURITY_KEY)
+    if isinstance(security, str):
+        try:
+            security = json.loads(security)
+        except json.JSONDecodeError:
+            return False
+    return isinstance(security, dict) and security.get("accountServices") == "landing-zone"
+
+
+def _primary_region(view: StackView) -> str | None:
+    """aws:region from the stack config (the primary, infra/config.py), else the explicit provider's."""
+    region = _stack_config().get(PRIMARY_KEY)
+    if isinstance(region, str) and region:
+        return region
+    for provider in view.of_type(AWS_PROVIDER):
+        value = view.props(provider).get("region")
+        if isinstance(value, str) and not is_unknown(value):
+            return value
+    return None
+
+
+def _in(view: StackView, resources: list[PolicyResource], region: str) -> list[PolicyResource]:
+    return [r for r in resources if view.region(r) == region]
+
+
+def _config_recorded(args: StackValidationArgs, report: Report) -> None:
+    """Every region records all supported types with a delivery channel and a started recorder."""
+    if landing_zone_owns_account_services():
+        return
+    view = StackView(args.resources)
+    recorders, channels, statuses = view.of_type(RECORDER), view.of_type(CHANNEL), view.of_type(RECORDER_STATUS)
+    for region in view.regional_regions():
+        mine = _in(view, recorders, region)
+        if not mine:
+            report(
+                f"Region {region} must have an AWS Config recorder (aws.cfg.Recorder) recording all supported "
+                "resource types.",
+                None,
+            )
+            continue
+        for recorder in mine:
+            group = view.props(recorder).get("recordingGroup") or {}
+            value = group.get("allSupported") if isinstance(group, dict) else None
+            if not is_unknown(value) and not is_true(value):
+                report(
+                    f"AWS Config recorder {recorder.name} in {region} must record all supported resource types "
+                    "(recordingGroup.allSupported true).",
+                    recorder.urn,
+                )
+        if not _in(view, channels, region):
+            report(f"Region {region} must have an AWS Config delivery channel (aws.cfg.DeliveryChannel).", None)
+        started = [s for s in _in(view, statuses, region) if is_true(view.props(s).get("isEnabled"))]
+        if not started and not any(is_unknown(view.props(s).get("isEnabled")) for s in _in(view, statuses, region)):
+            report(f"Region {region} must start its AWS Config recorder (aws.cfg.RecorderStatus isEnabled true).", None)
+
+
+def _security_hub_standards(args: StackValidationArgs, report: Report) -> None:
+    """Every region has Security Hub on and subscribes FSBP v1.0.0 and PCI DSS v4.0.1 there."""
+    if landing_zone_owns_account_services():
+        return
+    view = StackView(args.resources)
+    hubs, subscriptions = view.of_type(HUB), view.of_type(SUBSCRIPTION)
+    for region in view.regional_regions():
+        if not _in(view, hubs, region):
+            report(f"Region {region} must enable Security Hub (aws.securityhub.Account).", None)
+            continue
+        arns = [view.props(s).get("standardsArn") for s in _in(view, subscriptions, region)]
+        if any(is_unknown(a) for a in arns):
+            continue
+        for title, suffix in REQUIRED_STANDARDS.items():
+            if not any(isinstance(a, str) and a.endswith(f":securityhub:{region}::{suffix}") for a in arns):
+                report(
+                    f"Security Hub in {region} must subscribe {title} (aws.securityhub.StandardsSubscription "
+                    f"arn:aws:securityhub:{region}::{suffix}).",
+                    None,
+                )
+
+
+def _findings_aggregated(args: StackValidationArgs, report: Report) -> None:
+    """A finding aggregator in the primary region links every other region of the stack."""
+    if landing_zone_owns_account_services():
+        return
+    view = StackView(args.resources)
+    regions = view.regional_regions()
+    primary = _primary_region(view)
+    if primary is None or len(regions) < 2:
+        return
+    aggregators = view.of_type(AGGREGATOR)
+    if not _in(view, aggregators, primary):
+        report(
+            f"Security Hub findings must be aggregated in the primary region {primary} "
+            "(aws.securityhub.FindingAggregator there).",
+            None,
+        )
+        return
+    for aggregator in _in(view, aggregators, primary):
+        props = view.props(aggregator)
+        mode, linked = props.get("linkingMode"), props.get("specifiedRegions")
+        if is_unknown(mode) or is_unknown(linked) or mode == "ALL_REGIONS":
+            continue
+        if mode == "SPECIFIED_REGIONS":
+            missing = sorted(set(regions) - {primary} - set(linked or []))
+            if missing:
+                report(
+                    f"Security Hub finding aggregator {aggregator.name} must link {', '.join(missing)} "
+                    "(specifiedRegions).",
+                    aggregator.urn,
+                )
+        else:
+            report(
+                f"Security Hub finding aggregator {aggregator.name} must link every region of the stack "
+                f"(linkingMode SPECIFIED_REGIONS with them, or ALL_REGIONS), not {mode}.",
+                aggregator.urn,
+            )
+
+
+POLICIES = [
+    stack_policy(
+        name="config-recorder-every-region",
+        description="Every region must record all supported resource types with AWS Config and deliver them.",
+        validate=_config_recorded,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=POSTURE.with_controls("FIN-CONFIG-RECORDER", security_hub=("Config.1",), cis=("3.3",)),
+        remediation=(
+            "Keep finstack:security.accountServices at stack (components/posture.py declares a recorder, delivery "
+            "channel and recorder status per cell), or set it to landing-zone when the organization records them."
+        ),
+    ),
+    stack_policy(
+        name="securityhub-standards-every-region",
+        description="Every region must enable Security Hub with the FSBP v1.0.0 and PCI DSS v4.0.1 standards.",
+        validate=_security_hub_standards,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=POSTURE.with_controls("FIN-SECURITYHUB-STANDARDS"),
+        remediation=(
+            "Declare aws.securityhub.Account and a StandardsSubscription per standard in every region "
+            "(components/posture.py), or let a landing zone own them (accountServices: landing-zone)."
+        ),
+    ),
+    stack_policy(
+        name="securityhub-findings-aggregated",
+        description="Security Hub findings of every region must be aggregated in the primary region.",
+        validate=_findings_aggregated,
+        domain=DOMAIN,
+        severity=Severity.MEDIUM,
+        compliance=POSTURE.with_controls("FIN-SECURITYHUB-AGGREGATION"),
+        remediation=(
+            "Declare aws.securityhub.FindingAggregator in the primary region with linkingMode SPECIFIED_REGIONS "
+            "listing the other regions (components/posture.py)."
+        ),
+    ),
+]
