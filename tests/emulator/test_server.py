@@ -234,3 +234,17 @@ def test_server__advancing_a_wall_clock_is_a_conflict(admin: AdminClient) -> Non
         assert excinfo.value.code == 409
     finally:
         set_clock(previous)
+
+
+def test_server__eks_access_entries_of_role_arns(admin: AdminClient) -> None:
+    # Over HTTP the principal ARN's "/" arrives decoded (werkzeug), so the access-entry routes must
+    # match ARNs with slashes, as the in-process emulator does.
+    eks = client("eks")
+    role = "arn:aws:iam::123456789012:role/platform/admin"
+    policy = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    eks.create_cluster(name="c", roleArn="arn:aws:iam::123456789012:role/eks", resourcesVpcConfig={"subnetIds": []})
+    eks.create_access_entry(clusterName="c", principalArn=role)
+    eks.associate_access_policy(clusterName="c", principalArn=role, policyArn=policy, accessScope={"type": "cluster"})
+    listed = eks.list_associated_access_policies(clusterName="c", principalArn=role)["associatedAccessPolicies"]
+    assert [p["policyArn"] for p in listed] == [policy]
+    assert eks.describe_access_entry(clusterName="c", principalArn=role)["accessEntry"]["principalArn"] == role

@@ -179,10 +179,14 @@ class AccessEntryResponse(EKSResponse):
 def register(installation: Installation) -> None:
     """Route the access-entry paths of the EKS API to `AccessEntryResponse`."""
     base = "{0}/clusters/(?P<name>[^/]+)/access-entries"
+    # A principal ARN holds "/" (role/<name>), which the moto server sees decoded (werkzeug unquotes
+    # %2F before routing): the ARN patterns name "/" in their character class, which also makes
+    # werkzeug match them across path segments (a converter without "/" stays within one segment).
+    principal = "(?P<principalArn>[a-zA-Z0-9:/_+=,.@%-]+?)"
     for path in (
         f"{base}$",
-        f"{base}/(?P<principalArn>[^/]+)$",
-        f"{base}/(?P<principalArn>[^/]+)/access-policies$",
-        f"{base}/(?P<principalArn>[^/]+)/access-policies/(?P<policyArn>.+)$",
+        f"{base}/{principal}$",
+        f"{base}/{principal}/access-policies$",
+        f"{base}/{principal}/access-policies/(?P<policyArn>[a-zA-Z0-9:/_+=,.@%-]+)$",
     ):
         installation.route(eks_urls, path, AccessEntryResponse.dispatch)
