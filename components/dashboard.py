@@ -20,6 +20,9 @@ one DR question an operator asks during a drill:
 - are the backups there to restore from? AWS Backup `NumberOfBackupJobsFailed` and
   `NumberOfCopyJobsFailed` per cell vault (`BackupVaultName`; CloudWatch User Guide, the `AWS/Backup`
   metrics), next to `NumberOfBackupJobsCompleted`.
+- is anyone attacking the cells? GuardDuty findings of medium severity and up, counted by each cell's
+  findings rule (`AWS/Events` `MatchedEvents`), and alerts the rule failed to deliver
+  (`FailedInvocations`).
 
 CloudWatch draws metrics of other regions in one widget when each metric carries its
 `region`, so every metric line below names the region it lives in.
@@ -68,6 +71,7 @@ class CellPanel:
     load_balancer_suffix: str | None = None
     waf_web_acl_name: str | None = None
     backup_vault_name: str | None = None
+    findings_rule_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ def dr_dashboard_body(spec: DashboardSpec) -> dict[str, Any]:
         rows.append([_waf_requests(spec.cells)])
     if any(cell.backup_vault_name for cell in spec.cells):
         rows.append([_backup_jobs(spec.cells)])
+    if any(cell.findings_rule_name for cell in spec.cells):
+        rows.append([_threat_findings(spec.cells)])
     return {"widgets": _layout(rows)}
 
 
@@ -297,6 +303,32 @@ def _backup_jobs(cells: tuple[CellPanel, ...]) -> Widget:
         )
     return _metric_widget(
         "AWS Backup: failed backup and copy jobs",
+        metrics,
+        _home_region(cells),
+        stat="Sum",
+        period=BACKUP_PERIOD_SECONDS,
+    )
+
+
+def _threat_findings(cells: tuple[CellPanel, ...]) -> Widget:
+    """GuardDuty findings of medium severity and up per cell, and whether they reached the alert topic.
+
+    GuardDuty publishes no finding-count metric; the cell's findings rule does: EventBridge counts
+    `MatchedEvents` (events that matched the rule: one per finding or finding update) and
+    `FailedInvocations` (deliveries to the topic that failed) per `RuleName` in `AWS/Events`
+    (EventBridge User Guide, "Monitoring Amazon EventBridge": metrics and dimensions).
+    """
+    metrics: list[list[Any]] = []
+    for c in cells:
+        if c.findings_rule_name is None:
+            continue
+        rule = ("RuleName", c.findings_rule_name)
+        metrics.append(_line("AWS/Events", "MatchedEvents", rule, c.region, f"GuardDuty findings {c.region}"))
+        metrics.append(
+            _line("AWS/Events", "FailedInvocations", rule, c.region, f"undelivered alerts {c.region}", color="#d62728")
+        )
+    return _metric_widget(
+        "Threat detection: GuardDuty findings (medium and up) and undelivered alerts",
         metrics,
         _home_region(cells),
         stat="Sum",

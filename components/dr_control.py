@@ -598,6 +598,8 @@ class DrCellArgs:
     load_balancer_arn_suffix: pulumi.Input[str] | None = None
     # The cell's web ACL name (components/edge_defence.py web_acl_name): a plain name, known before `up`.
     waf_web_acl_name: str | None = None
+    # The cell's GuardDuty findings rule (components/threat_detection.py): its metrics count findings.
+    findings_rule_name: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -949,7 +951,12 @@ class DrControl(pulumi.ComponentResource):
         args = self._args
         panels = [
             pulumi.Output.all(
-                c.health_check_id, c.eks_cluster_name, c.aurora_cluster_id, c.replicator_arn, c.load_balancer_arn_suffix
+                c.health_check_id,
+                c.eks_cluster_name,
+                c.aurora_cluster_id,
+                c.replicator_arn,
+                c.load_balancer_arn_suffix,
+                c.findings_rule_name,
             ).apply(
                 _panel_of(
                     c.region,
@@ -1000,7 +1007,7 @@ def _panel_of(
     """Resolved cell identifiers -> the cell's dashboard panel (for `.apply`)."""
 
     def panel(values: Sequence[Any]) -> CellPanel:
-        health_check_id, cluster, aurora_id, replicator_arn, lb_suffix = values
+        health_check_id, cluster, aurora_id, replicator_arn, lb_suffix, findings_rule = values
         return CellPanel(
             region=region,
             health_check_id=health_check_id,
@@ -1011,6 +1018,7 @@ def _panel_of(
             load_balancer_suffix=lb_suffix or None,
             waf_web_acl_name=waf_web_acl_name,
             backup_vault_name=vault,
+            findings_rule_name=findings_rule or None,
         )
 
     return panel

@@ -83,6 +83,14 @@ class Foundation:
     """Region -> the cell's access-log bucket (ALB access logs, S3 server access logs)."""
 
 
+@dataclass(frozen=True)
+class SecurityOperations:
+    """The audit trail (None when a landing zone owns it) and each cell's threat detection."""
+
+    audit: AuditTrail | None
+    detections: dict[str, ThreatDetection]
+
+
 def build(config: StackConfig) -> None:
     """Declare the whole platform; export the `dr` document the drills read and the `dns` delegation."""
     foundation = build_foundation(config)
@@ -99,10 +107,10 @@ def build(config: StackConfig) -> None:
     msk = _msk(config, foundation, opts)
     traffic = _traffic(config, foundation, opts)
     _edge_defence(config, foundation, traffic, opts)
-    dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, opts)
-    audit = _audit_and_detection(config, foundation, runners, dr_roles, opts)
+    security = _audit_and_detection(config, foundation, runners, dr_roles, opts)
+    dr = _dr_control(config, foundation, dr_roles, clusters, aurora, msk, traffic, security, opts)
     posture = _posture(config, foundation, opts)
-    _access_logs(config, foundation, dr_roles, runners, audit, posture)
+    _access_logs(config, foundation, dr_roles, runners, security.audit, posture)
     pulumi.export("dr", dr_document(config, clusters, aurora, msk, traffic, dr, dr_roles))
     pulumi.export("inCluster", in_cluster_document(config, runners))
     pulumi.export("dns", dns_document(config, traffic))
@@ -416,6 +424,7 @@ def _dr_control(
     aurora: AuroraGlobal,
     msk: MskPlatform,
     traffic: GlobalTraffic,
+    security: SecurityOperations,
     opts: pulumi.ResourceOptions,
 ) -> DrControl:
     arc = config.traffic.arc_enabled
@@ -431,6 +440,7 @@ def _dr_control(
             replicator_arn=msk.replicator_arns.get(cell.name),
             load_balancer_arn_suffix=traffic.load_balancer_arn_suffixes[cell.name],
             waf_web_acl_name=web_acl_name(config.environment, cell.name),
+            findings_rule_name=security.detections[cell.name].findings_rule_name,
         )
         for cell in config.regions
     )
@@ -464,7 +474,7 @@ def _audit_and_detection(
     runners: dict[str, ClusterRunner],
     dr_roles: DrAutomationRoles,
     opts: pulumi.ResourceOptions,
-) -> AuditTrail | None:
+) -> SecurityOperations:
     """The audit trail (primary region) and each cell's threat detection (issue 19).
 
     With `security.accountServices: landing-zone` the landing zone owns the trail, GuardDuty and
@@ -492,6 +502,7 @@ def _audit_and_detection(
         audit: AuditTrail | None = AuditTrail("audit", trail, opts)
     else:
         audit = None
+    detections: dict[str, ThreatDetection] = {}
     for cell in config.regions:
         args = ThreatDetectionArgs(
             region=cell.name,
@@ -501,8 +512,8 @@ def _audit_and_detection(
             account_services=own,
             discovery_bucket_names=tuple(buckets[cell.name]),
         )
-        ThreatDetection(f"detection-{cell.name}", args, opts)
-    return audit
+        detections[cell.name] = ThreatDetection(f"detection-{cell.name}", args, opts)
+    return SecurityOperations(audit, detections)
 
 
 def _posture(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceOptions) -> AccountPosture | None:

@@ -565,6 +565,32 @@ def test_dr_control__dashboard_shows_the_backup_vaults_the_stack_declares(prod: 
     assert shown == {f"finstack-prod-{r}" for r in prod.regions}, dashboard.urn
 
 
+def test_dr_dashboard_body__threat_widget_counts_each_cells_findings_rule() -> None:
+    cells = tuple(
+        CellPanel(r, f"hc-{r}", f"eks-{r}", f"db-{r}", i == 0, findings_rule_name=f"findings-{r}")
+        for i, r in enumerate(("us-east-1", "us-west-2"))
+    )
+    [widget] = [w for w in dr_dashboard_body(DashboardSpec("t", cells))["widgets"] if "GuardDuty" in str(w)]
+    lines = widget["properties"]["metrics"]
+    assert {(line[0], line[1], line[2], line[3], line[-1]["region"]) for line in lines} == {
+        ("AWS/Events", metric, "RuleName", f"findings-{r}", r)
+        for metric in ("MatchedEvents", "FailedInvocations")
+        for r in ("us-east-1", "us-west-2")
+    }
+    assert widget["properties"]["stat"] == "Sum"
+
+
+def test_dr_control__dashboard_counts_the_findings_rules_the_stack_declares() -> None:
+    prod = shipped_plan("prod")
+    [dashboard] = prod.of_type("aws:cloudwatch/dashboard:Dashboard")
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    lines = [m for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]]
+    shown = {(line[3], line[-1]["region"]) for line in lines if line[0] == "AWS/Events"}
+    rules = {(r.outputs["name"], r.region) for r in prod.of_type("aws:cloudwatch/eventRule:EventRule")}
+    assert shown and shown <= rules, dashboard.urn
+    assert {region for _, region in shown} == set(prod.regions), dashboard.urn
+
+
 REGIONS = st.lists(st.sampled_from(["us-east-1", "us-east-2", "us-west-2", "eu-west-1"]), min_size=1, unique=True)
 
 
