@@ -165,3 +165,13 @@ def test_destroy__leaves_nothing_behind(prod: tuple[StackFiles, UpReport], activ
     assert active.gateway.client("rds", "us-east-1").describe_global_clusters()["GlobalClusters"] == []
     assert active.gateway.client("route53", "us-east-1").list_health_checks()["HealthChecks"] == []
     assert not outputs_path(files).exists()
+
+
+def test_registry__refuses_a_second_handler_for_a_type() -> None:
+    # Two modules handling one type would leave the emulator running whichever was imported last.
+    from finstack.emulator.handlers import Registry
+
+    registry = Registry()
+    registry.register("aws:s3/bucketLogging:BucketLogging", "s3")(lambda ctx, name, inputs: ("id", {}))
+    with pytest.raises(ValueError, match="aws:s3/bucketLogging:BucketLogging already has a handler"):
+        registry.register("aws:s3/bucketLogging:BucketLogging", "s3")(lambda ctx, name, inputs: ("id", {}))

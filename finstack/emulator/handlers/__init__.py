@@ -51,6 +51,9 @@ class Registry:
         """Decorator: register `create` (and optionally `delete`) for a Pulumi type token."""
 
         def wrap(create: CreateFn) -> CreateFn:
+            # One handler per type: a second registration would silently replace the first.
+            if type_ in self.handlers:
+                raise ValueError(f"{type_} already has a handler ({self.handlers[type_].create.__module__})")
             self.handlers[type_] = Handler(create=create, delete=delete, service=service)
             return create
 

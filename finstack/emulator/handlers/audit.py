@@ -1,7 +1,7 @@
 """The audit trail and threat detection in the emulator: CloudTrail, GuardDuty, Macie, EventBridge, RDS events.
 
-The trail bucket's Object Lock and lifecycle settings are here too (the bucket itself is
-`data.create_bucket`, which turns Object Lock on at creation as S3 requires). Macie classification
+The trail bucket's Object Lock setting is here too (the bucket itself is `data.create_bucket`, which
+turns Object Lock on at creation as S3 requires; its lifecycle and access logging are `data`'s). Macie classification
 jobs have no handler: moto 5 implements no CreateClassificationJob (they are reported "not
 emulated").
 """
@@ -28,46 +28,6 @@ def put_object_lock(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> t
     ctx.client("s3").put_object_lock_configuration(
         Bucket=inputs["bucket"],
         ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": default}},
-    )
-    return inputs["bucket"], {}
-
-
-def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"ID": rule["id"], "Status": rule.get("status", "Enabled")}
-    entry["Filter"] = {"Prefix": (rule.get("filter") or {}).get("prefix") or ""}
-    if rule.get("transitions"):
-        entry["Transitions"] = [
-            {"Days": int(t["days"]), "StorageClass": t["storageClass"]} for t in rule["transitions"]
-        ]
-    if rule.get("noncurrentVersionTransitions"):
-        entry["NoncurrentVersionTransitions"] = [
-            {"NoncurrentDays": int(t["noncurrentDays"]), "StorageClass": t["storageClass"]}
-            for t in rule["noncurrentVersionTransitions"]
-        ]
-    abort = rule.get("abortIncompleteMultipartUpload") or {}
-    if abort.get("daysAfterInitiation"):
-        entry["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(abort["daysAfterInitiation"])}
-    return entry
-
-
-@REGISTRY.register("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "s3")
-def put_lifecycle(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Lifecycle rules (transitions to colder storage)."""
-    rules = [_lifecycle_rule(rule) for rule in inputs.get("rules") or []]
-    ctx.client("s3").put_bucket_lifecycle_configuration(
-        Bucket=inputs["bucket"], LifecycleConfiguration={"Rules": rules}
-    )
-    return inputs["bucket"], {}
-
-
-@REGISTRY.register("aws:s3/bucketLogging:BucketLogging", "s3")
-def put_logging(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Server access logging into the target bucket."""
-    ctx.client("s3").put_bucket_logging(
-        Bucket=inputs["bucket"],
-        BucketLoggingStatus={
-            "LoggingEnabled": {"TargetBucket": inputs["targetBucket"], "TargetPrefix": inputs.get("targetPrefix", "")}
-        },
     )
     return inputs["bucket"], {}
 

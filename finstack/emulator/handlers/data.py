@@ -295,6 +295,11 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
         entry["Transitions"] = [
             {"Days": int(t["days"]), "StorageClass": t["storageClass"]} for t in rule["transitions"]
         ]
+    if rule.get("noncurrentVersionTransitions"):
+        entry["NoncurrentVersionTransitions"] = [
+            {"NoncurrentDays": int(t["noncurrentDays"]), "StorageClass": t["storageClass"]}
+            for t in rule["noncurrentVersionTransitions"]
+        ]
     if rule.get("noncurrentVersionExpiration"):
         entry["NoncurrentVersionExpiration"] = {
             "NoncurrentDays": int(rule["noncurrentVersionExpiration"]["noncurrentDays"])
