@@ -56,6 +56,21 @@ def test_associate_web_acl__an_application_load_balancer_of_its_region_is_protec
     assert waf.get_web_acl_for_resource(ResourceArn=alb)["WebACL"]["ARN"] == acl
 
 
+def test_list_resources_for_web_acl__names_the_protected_albs() -> None:
+    # moto lacks the call; posture scanners (Prowler's elbv2_waf_acl_attached) ask it.
+    acl, alb = web_acl(), load_balancer()
+    waf = boto3.client("wafv2", region_name=EAST)
+    assert waf.list_resources_for_web_acl(WebACLArn=acl)["ResourceArns"] == []
+    waf.associate_web_acl(WebACLArn=acl, ResourceArn=alb)
+    assert waf.list_resources_for_web_acl(WebACLArn=acl, ResourceType="APPLICATION_LOAD_BALANCER")["ResourceArns"] == [
+        alb
+    ]
+    assert waf.list_resources_for_web_acl(WebACLArn=acl, ResourceType="API_GATEWAY")["ResourceArns"] == []
+    with pytest.raises(ClientError) as err:
+        waf.list_resources_for_web_acl(WebACLArn=acl.replace(acl.rsplit("/", 1)[1], "0" * 36))
+    assert error_code(err) == "WAFNonexistentItemException"
+
+
 def test_associate_web_acl__a_network_load_balancer_is_refused() -> None:
     acl, nlb = web_acl(), load_balancer(kind="network", name="nlb")
     with pytest.raises(ClientError) as err:

@@ -28,8 +28,9 @@ acm certificate status,            `acm_issuance`: DNS-validated certificates is
 elbv2 CreateListener               validation CNAMEs are in a public zone of the account (not on a
                                    timer); a listener on an unissued one is CertificateNotFound
 wafv2 AssociateWebACL,             `wafv2_edge`: a web ACL protects only existing ALBs of its Region
-PutLoggingConfiguration            (``WAFInvalidParameterException``, ``WAFNonexistentItemException``);
-                                   log destinations must be named ``aws-waf-logs-...``
+PutLoggingConfiguration,           (``WAFInvalidParameterException``, ``WAFNonexistentItemException``);
+ListResourcesForWebACL             log destinations must be named ``aws-waf-logs-...``; lists the ALBs
+                                   a web ACL protects (moto lacks the call)
 backup Create/Get/Delete/          `backup_selections`: selections of an existing plan with an existing
 ListBackupSelections               IAM role (moto has vaults, locks and plans, no selections)
 cloudtrail CreateTrail             `cloudtrail_policies`: a trail whose bucket policy or KMS key policy

@@ -19,12 +19,14 @@ Only ELBv2 ARNs are checked for existence and kind: the stack associates web ACL
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 from moto.elbv2.models import elbv2_backends
 from moto.wafv2.exceptions import WAFNonexistentItemException
 from moto.wafv2.models import WAFV2Backend
+from moto.wafv2.responses import WAFV2Response
 
 from finstack.emulator.moto_ext._registry import Installation
 
@@ -93,3 +95,24 @@ def register(installation: Installation) -> None:
 
     installation.patch(WAFV2Backend, "associate_web_acl", checked_associate)
     installation.patch(WAFV2Backend, "put_logging_configuration", checked_put_logging)
+    installation.add(WAFV2Response, "list_resources_for_web_acl", _list_resources_for_web_acl)
+
+
+# ListResourcesForWebACL's ResourceType -> the ARN part that marks such a resource (botocore wafv2
+# model: ResourceType defaults to APPLICATION_LOAD_BALANCER; the stack associates ALBs only).
+_RESOURCE_MARKERS = {"APPLICATION_LOAD_BALANCER": ":loadbalancer/app/"}
+
+
+def _list_resources_for_web_acl(self: WAFV2Response) -> tuple[int, dict[str, str], str]:
+    """`ListResourcesForWebACL`, which moto lacks: the web ACL's associated resources of one type.
+
+    Posture scanners (Prowler's elbv2_waf_acl_attached) ask it which ALBs a web ACL protects;
+    AWS answers WAFNonexistentItemException for an unknown web ACL.
+    """
+    body = json.loads(self.body)
+    web_acl = self.wafv2_backend.wacls.get(body["WebACLArn"])
+    if web_acl is None:
+        raise WAFNonexistentItemException
+    marker = _RESOURCE_MARKERS.get(body.get("ResourceType", "APPLICATION_LOAD_BALANCER"))
+    arns = [arn for arn in web_acl.associated_resources if marker is not None and marker in arn]
+    return 200, {"Content-Type": "application/json"}, json.dumps({"ResourceArns": arns})
