@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from finstack.engine.recording import ResourceRecord
@@ -20,6 +21,10 @@ def plain(value: Any) -> Any:
     """JSON-safe copy: secrets redacted, assets as their text or path, resources as URNs."""
     if rpc.is_rpc_secret(value):
         return SECRET
+    if isinstance(value, Unknown):
+        # An Output the mocks left unresolved (a computed property no mock answered): the engine's
+        # sentinel, never the object's repr (its memory address would make two runs differ).
+        return UNKNOWN
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
