@@ -40,8 +40,9 @@ PERIOD_SECONDS = 60
 # CloudWatch lays dashboards out on a 24-column grid.
 GRID_WIDTH = 24
 HALF_WIDTH = GRID_WIDTH // 2
-# AWS Backup publishes job counts every five minutes: hourly sums read better than empty minutes.
-BACKUP_PERIOD_SECONDS = 3600
+# Sparse event counts (AWS Backup publishes job counts every five minutes; GuardDuty findings are
+# rare): hourly sums read better than mostly empty minutes.
+HOURLY_PERIOD_SECONDS = 3600
 WIDGET_HEIGHT = 6
 
 Widget = dict[str, Any]
@@ -306,7 +307,7 @@ def _backup_jobs(cells: tuple[CellPanel, ...]) -> Widget:
         metrics,
         _home_region(cells),
         stat="Sum",
-        period=BACKUP_PERIOD_SECONDS,
+        period=HOURLY_PERIOD_SECONDS,
     )
 
 
@@ -332,7 +333,7 @@ def _threat_findings(cells: tuple[CellPanel, ...]) -> Widget:
         metrics,
         _home_region(cells),
         stat="Sum",
-        period=BACKUP_PERIOD_SECONDS,
+        period=HOURLY_PERIOD_SECONDS,
     )
 
 
