@@ -145,7 +145,8 @@ def declare_private_bucket(
         f"{name}-policy",
         bucket=bucket.id,
         policy=pulumi.Output.all(bucket.arn, key, grants or [], locked.statements(bucket.arn) if locked else []).apply(
-            lambda values: iam_docs.dumps(_with(private_bucket_policy(values[0], values[1], values[2]), values[3]))
+            # The service grants, then the lock's writer grants and deletion denies: one list of additions.
+            lambda values: iam_docs.dumps(private_bucket_policy(values[0], values[1], [*values[2], *values[3]]))
         ),
         region=region,
         # S3 rejects policy changes that race the public access block on a new bucket.
@@ -169,10 +170,6 @@ def declare_private_bucket(
             )
         )
     return PrivateBucket(bucket, settings)
-
-
-def _with(document: Document, statements: Sequence[dict[str, object]]) -> Document:
-    return {**document, "Statement": [*document["Statement"], *statements]}
 
 
 @dataclass(frozen=True)
