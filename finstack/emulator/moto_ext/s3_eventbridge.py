@@ -10,8 +10,6 @@ present while delivery is on; "Using EventBridge", S3 User Guide). Posture scann
 
 from __future__ import annotations
 
-from typing import Any
-
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult
 from moto.s3.responses import S3Response
@@ -29,13 +27,13 @@ def register(installation: Installation) -> None:
             return original(self)
         serialized = self.serialized
 
-        def with_eventbridge(result: Any) -> TYPE_RESPONSE:
+        def with_eventbridge(result: ActionResult) -> TYPE_RESPONSE:
             # moto builds the answer as one ActionResult of a dict: add the element S3 returns.
             if isinstance(result, ActionResult) and isinstance(result.result, dict):
                 result = ActionResult({**result.result, "EventBridgeConfiguration": {}})
             return serialized(result)
 
-        self.serialized = with_eventbridge  # type: ignore[method-assign]
+        self.serialized = with_eventbridge  # type: ignore[method-assign,assignment]
         try:
             return original(self)
         finally:
