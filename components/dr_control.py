@@ -762,7 +762,9 @@ class DrControl(pulumi.ComponentResource):
             # Write-once for the audit retention (COMPLIANCE), then expiry at the same age. The lock
             # may come to a bucket that already exists: the lock configuration turns it on
             # (ObjectLock.at_creation). Writers need only s3:PutObject: the bucket's default
-            # retention applies to every new version.
+            # retention applies to every new version. S3 then requires Content-MD5 or an SDK checksum on
+            # each PutObject ("Content-MD5 HTTP header is required for Put Object requests with Object
+            # Lock parameters"; current AWS SDKs send a CRC checksum by default); moto refuses the same.
             locked=ObjectLock(
                 retention_days=args.report_retention_days,
                 statements=lambda bucket_arn: bucket_arn.apply(lambda arn: [deny_deletes(arn)]),

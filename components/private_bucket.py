@@ -318,9 +318,10 @@ class ObjectLock:
     `at_creation` False: the bucket may already exist (a protected prod bucket that gains the lock),
     so the bucket is not created with Object Lock (pulumi-aws would replace it) and the lock
     configuration turns it on: PutObjectLockConfiguration with ObjectLockEnabled on a versioned
-    bucket ("Enable Object Lock on an existing S3 bucket", S3 User Guide, "Configuring S3 Object
-    Lock"; `aws.s3.BucketObjectLockConfiguration` "can be used enable Object Lock for new and
-    existing buckets", pulumi-aws/terraform-provider-aws docs of the resource).
+    bucket ("You can enable Object Lock for new or existing buckets", S3 API Reference,
+    PutObjectLockConfiguration; "Enable Object Lock on an existing S3 bucket", S3 User Guide,
+    "Configuring S3 Object Lock"; `aws.s3.BucketObjectLockConfiguration` "can be used enable Object
+    Lock for new and existing buckets", pulumi-aws/terraform-provider-aws docs of the resource).
     """
 
     retention_days: int
