@@ -16,7 +16,7 @@ and every abandoned multipart upload forever.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -80,7 +80,7 @@ class Lifecycle:
     expire_days: int | None = None
     transitions: tuple[tuple[int, str], ...] = ()
     noncurrent_days: int | None = NONCURRENT_DAYS
-    noncurrent_transitions: tuple[tuple[int, str], ...] = field(default=())
+    noncurrent_transitions: tuple[tuple[int, str], ...] = ()
     abort_multipart_days: int = ABORT_MULTIPART_DAYS
 
     def __post_init__(self) -> None:
