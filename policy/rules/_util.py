@@ -440,6 +440,20 @@ class StackView:
         return sorted(r for r in regions if r)
 
 
+def stack_accounts(view: StackView) -> set[str]:
+    """The account(s) the stack deploys into: those of its own KMS keys' ARNs (known once a key exists).
+
+    A policy has no other source for the account: the engine passes none, and most resources
+    (bucket policies above all) carry no account of their own.
+    """
+    accounts = set()
+    for key in view.of_type("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"):
+        arn = parse_arn(view.props(key).get("arn"))
+        if arn is not None and arn.account:
+            accounts.add(arn.account)
+    return accounts
+
+
 def _leaf_strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
