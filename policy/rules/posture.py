@@ -9,14 +9,19 @@ PULUMI_CONFIG (see governance.py); structured values arrive as JSON text.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
-from typing import Any
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
-from ._util import Compliance, StackView, is_true, is_unknown, stack_policy
+from ._util import (
+    Compliance,
+    StackView,
+    is_true,
+    is_unknown,
+    landing_zone_owns_account_services,
+    stack_config,
+    stack_policy,
+)
 
 Report = Callable[..., None]
 
@@ -44,28 +49,9 @@ PRIMARY_KEY = "aws:region"
 POSTURE = Compliance(pci=("2.2.1", "10.2.1"), soc2=("CC7.1",), gdpr=("art32",), dora=("art6", "art10"))
 
 
-def _stack_config() -> dict[str, Any]:
-    try:
-        config: Any = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-    except json.JSONDecodeError:
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
-def landing_zone_owns_account_services() -> bool:
-    """True when the stack config sets finstack:security.accountServices to landing-zone."""
-    security: Any = _stack_config().get(SECURITY_KEY)
-    if isinstance(security, str):
-        try:
-            security = json.loads(security)
-        except json.JSONDecodeError:
-            return False
-    return isinstance(security, dict) and security.get("accountServices") == "landing-zone"
-
-
 def _primary_region(view: StackView) -> str | None:
     """aws:region from the stack config (the primary, infra/config.py), else the explicit provider's."""
-    region = _stack_config().get(PRIMARY_KEY)
+    region = stack_config().get(PRIMARY_KEY)
     if isinstance(region, str) and region:
         return region
     for provider in view.of_type(AWS_PROVIDER):
