@@ -10,6 +10,7 @@
   reading a secret is recorded by the management selector, which must not filter out read-only
   events. S3 object-level calls are data events (CloudTrail API Reference, `DataResource`):
   one advanced selector records them for the platform's buckets.
+* Insights (`INSIGHT_TYPES`): unusual API call and error rates become Insights events.
 * Bucket (primary region): S3 Object Lock in COMPLIANCE mode for `retention_days` (PCI DSS
   10.5.1: twelve months of audit history, three immediately available), versioning, SSE-KMS
   with the audit key, lifecycle to colder storage, TLS only, no deletes; CloudTrail may write
@@ -32,7 +33,7 @@ import pulumi_aws as aws
 from components import iam_docs
 from components.keys import audit_trail_arn, audit_trail_name
 from components.naming import cell_tags
-from components.private_bucket import ObjectLock, declare_private_bucket
+from components.private_bucket import Lifecycle, ObjectLock, declare_private_bucket, deny_deletes
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 # Lifecycle: S3 Glacier Flexible Retrieval after 90 days (the three months PCI DSS 10.5.1 wants
@@ -40,8 +41,23 @@ CLOUDTRAIL = "cloudtrail.amazonaws.com"
 # follows each version across storage classes.
 GLACIER_AFTER_DAYS = 90
 DEEP_ARCHIVE_AFTER_DAYS = 180
-# What no one may do to the trail bucket: delete a log or digest file (any version) or the bucket.
-DELETE_ACTIONS = ("s3:DeleteBucket", "s3:DeleteObject", "s3:DeleteObjectVersion")
+# Kept current: the trail's files are evidence for as long as the account exists; Object Lock
+# retention holds each version at least `retention_days`.
+TRAIL_LIFECYCLE = Lifecycle(
+    rule_id="colder-storage",
+    transitions=((GLACIER_AFTER_DAYS, "GLACIER"), (DEEP_ARCHIVE_AFTER_DAYS, "DEEP_ARCHIVE")),
+    noncurrent_days=None,
+    noncurrent_transitions=((GLACIER_AFTER_DAYS, "GLACIER"),),
+)
+# CloudTrail Insights: unusual rates of write management calls (ApiCallRateInsight) and of failing
+# management calls (ApiErrorRateInsight) against a learned baseline, e.g. a burst of
+# DeleteSnapshot or of AccessDenied from stolen credentials ("Working with CloudTrail Insights",
+# CloudTrail User Guide, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-insights-events-with-cloudtrail.html).
+# A trail gets them only if it logs management events: write ones for the call rate, read or write
+# for the error rate; the management selector below logs both. Without EventCategories the
+# selectors apply to management events (API reference, `InsightSelector`). Cost: Insights are billed
+# per 100,000 management events analyzed, per Insights type (AWS CloudTrail pricing).
+INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
 
 
 def trail_bucket_statements(bucket_arn: str, account_id: str, trail_arn: str) -> list[dict[str, Any]]:
@@ -49,7 +65,7 @@ def trail_bucket_statements(bucket_arn: str, account_id: str, trail_arn: str) ->
 
     "Amazon S3 bucket policy for CloudTrail" (CloudTrail User Guide): GetBucketAcl on the bucket and
     PutObject under AWSLogs/<account>/ with `s3:x-amz-acl` bucket-owner-full-control, both with
-    aws:SourceArn = the trail. The Deny is built by hand: it must name every principal.
+    aws:SourceArn = the trail; then the deletion deny (`private_bucket.deny_deletes`).
     """
     only_this_trail = {"aws:SourceArn": trail_arn}
     cloudtrail = iam_docs.service_principal(CLOUDTRAIL)
@@ -68,13 +84,7 @@ def trail_bucket_statements(bucket_arn: str, account_id: str, trail_arn: str) ->
             principal=cloudtrail,
             conditions={"StringEquals": {**only_this_trail, "s3:x-amz-acl": "bucket-owner-full-control"}},
         ),
-        {
-            "Sid": "DenyDeletes",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": list(DELETE_ACTIONS),
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        },
+        deny_deletes(bucket_arn),
     ]
 
 
@@ -189,6 +199,7 @@ class AuditTrail(pulumi.ComponentResource):
             cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
             cloud_watch_logs_role_arn=role.arn,
             advanced_event_selectors=advanced_event_selectors(args.data_bucket_names),
+            insight_selectors=[aws.cloudtrail.TrailInsightSelectorArgs(insight_type=t) for t in INSIGHT_TYPES],
             region=args.home_region,
             tags=self._tags,
             # CreateTrail checks the bucket policy and the delivery role: both must exist first.
@@ -223,36 +234,7 @@ class AuditTrail(pulumi.ComponentResource):
             parent=self,
             protect=args.environment == "prod",
             locked=lock,
-        )
-        opts = pulumi.ResourceOptions(parent=bucket.bucket)
-        aws.s3.BucketLifecycleConfiguration(
-            f"{self._name}-bucket-lifecycle",
-            bucket=bucket.bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="colder-storage",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    transitions=[
-                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=GLACIER_AFTER_DAYS, storage_class="GLACIER"
-                        ),
-                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                            days=DEEP_ARCHIVE_AFTER_DAYS, storage_class="DEEP_ARCHIVE"
-                        ),
-                    ],
-                    noncurrent_version_transitions=[
-                        aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(
-                            noncurrent_days=GLACIER_AFTER_DAYS, storage_class="GLACIER"
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
-                )
-            ],
-            region=args.home_region,
-            opts=opts,
+            lifecycle=TRAIL_LIFECYCLE,
         )
         return bucket
 

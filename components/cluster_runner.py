@@ -28,12 +28,17 @@ from components import iam_docs
 from components.eks_policies import ADMIN_ACCESS_POLICY, access_policy_arn, partition_of
 from components.iam_docs import Document, document, statement
 from components.naming import cell_tags, short_region
-from components.private_bucket import PrivateBucket, declare_private_bucket
+from components.private_bucket import Lifecycle, PrivateBucket, declare_private_bucket
 
 # What `finstack up` uploads (a zip: manifests/, index.json, apply_bundle.py) and what the build
 # writes back after a successful apply (the objects it applied, for pruning on the next run).
 BUNDLE_KEY = "bundle.zip"
 APPLIED_KEY = "applied.json"
+# Each `finstack up` replaces bundle.zip and applied.json: the current versions are what the
+# cluster runs and stay; replaced ones are kept 30 days (which bundle ran last week, for an
+# investigation) and then expire, unfinished uploads after 7. No Object Lock: the bucket's
+# objects are overwritten by design, and the trail records every object-level call on them.
+BUNDLE_LIFECYCLE = Lifecycle(rule_id="expire-replaced-bundles")
 # Amazon Linux 2023 standard image: AWS CLI v2, Python 3 and kubectl from Amazon EKS's bucket
 # (aws/aws-codebuild-docker-images, al/x86_64/standard/5.0/Dockerfile). CodeBuild's image list:
 # https://docs.aws.amazon.com/codebuild/latest/userguide/ec2-compute-images.html
@@ -203,6 +208,7 @@ class ClusterRunner(pulumi.ComponentResource):
             key_arn=args.logs_key_arn,
             tags=self._tags,
             parent=self,
+            lifecycle=BUNDLE_LIFECYCLE,
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",

@@ -70,7 +70,7 @@ from components.dashboard import CellPanel, DashboardSpec, dr_dashboard_body, re
 from components.eks import cluster_name_of
 from components.iam_docs import PARTITION, Document, document, statement
 from components.naming import cell_tags, short_region
-from components.private_bucket import declare_private_bucket
+from components.private_bucket import ObjectLock, declare_private_bucket, deny_deletes, evidence_lifecycle
 from components.replication_topology import full_mesh
 from components.traffic import ROUTE53_METRICS_REGION, health_alarm_name
 
@@ -640,6 +640,9 @@ class DrControlArgs:
     replication_lag_alarm_seconds: float | None = None
     recovery_time_objective_minutes: int = DEFAULT_RTO_MINUTES
     plan_prerequisites: tuple[pulumi.Resource, ...] = ()
+    # Object Lock retention and lifecycle expiry of the execution reports
+    # (`finstack:security.auditRetentionDays`).
+    report_retention_days: int = 365
 
     def __post_init__(self) -> None:
         regions = [cell.region for cell in self.cells]
@@ -756,6 +759,18 @@ class DrControl(pulumi.ComponentResource):
             parent=self,
             # Drill evidence is kept for auditors; in prod neither a destroy nor a replacement may take it.
             protect=args.environment == "prod",
+            # Write-once for the audit retention (COMPLIANCE), then expiry at the same age. The lock
+            # may come to a bucket that already exists: the lock configuration turns it on
+            # (ObjectLock.at_creation). Writers need only s3:PutObject: the bucket's default
+            # retention applies to every new version. S3 then requires Content-MD5 or an SDK checksum on
+            # each PutObject ("Content-MD5 HTTP header is required for Put Object requests with Object
+            # Lock parameters"; current AWS SDKs send a CRC checksum by default); moto refuses the same.
+            locked=ObjectLock(
+                retention_days=args.report_retention_days,
+                statements=lambda bucket_arn: bucket_arn.apply(lambda arn: [deny_deletes(arn)]),
+                at_creation=False,
+            ),
+            lifecycle=evidence_lifecycle(args.report_retention_days),
         )
         return reports.bucket, reports.settings
 

@@ -21,7 +21,12 @@ log-delivery principals only: the policy pack admits SSE-S3 for exactly that sha
 (`s3-bucket-sse-kms`) and exempts the archive, being the target, from access logging itself.
 
 Pure policy builders (`archive_policy`, `elb_log_principal`, `lifecycle_steps`) have no Pulumi
-state and are unit-tested on their own.
+state and are unit-tested on their own. The lifecycle is the house evidence lifecycle
+(components/private_bucket.py `evidence_lifecycle`) with the log retention.
+
+No Object Lock: S3 server access logging refuses a destination with an Object Lock default
+retention (S3 User Guide, "Configuring S3 Object Lock": "S3 buckets with Object Lock can't be used
+as destination buckets for server access logs"), and the archive is every bucket's destination.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import pulumi_aws as aws
 from components import iam_docs
 from components.iam_docs import Document
 from components.naming import cell_tags
-from components.private_bucket import declare_bucket_guards
+from components.private_bucket import COLDER_STORAGE, declare_bucket_guards, declare_lifecycle, evidence_lifecycle
 
 ROLE = "log-archive"
 ALB_PREFIX = "alb"
@@ -69,13 +74,6 @@ ELB_LOG_ACCOUNTS: Mapping[str, str] = {
 }
 ELB_LOG_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 S3_LOG_SERVICE = "logging.s3.amazonaws.com"
-# Colder storage once logs are rarely read: Standard-IA bills at least 30 days per object and
-# accepts transitions from day 30; Glacier Instant Retrieval keeps millisecond reads for an
-# investigation (S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle").
-TRANSITIONS: tuple[tuple[int, str], ...] = ((30, "STANDARD_IA"), (90, "GLACIER_IR"))
-# An overwritten or deleted log object stays recoverable this long (the bucket is versioned).
-NONCURRENT_DAYS = 30
-ABORT_MULTIPART_DAYS = 7
 
 
 def elb_log_principal(region: str) -> dict[str, str]:
@@ -126,7 +124,7 @@ def archive_policy(bucket_arn: str, region: str, account_id: str) -> Document:
 
 def lifecycle_steps(retention_days: int) -> tuple[tuple[int, str], ...]:
     """The transitions that happen before expiry (S3 refuses a transition on or after the expiration day)."""
-    return tuple((days, storage) for days, storage in TRANSITIONS if days < retention_days)
+    return tuple((days, storage) for days, storage in COLDER_STORAGE if days < retention_days)
 
 
 def access_log_prefix(bucket_label: str) -> str:
@@ -203,31 +201,8 @@ class LogArchive(pulumi.ComponentResource):
             region=region,
             opts=opts,
         )
-        lifecycle = aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="archive-then-expire",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    transitions=[
-                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(days=days, storage_class=storage)
-                        for days, storage in lifecycle_steps(self._args.retention_days)
-                    ],
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=self._args.retention_days),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=NONCURRENT_DAYS
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=ABORT_MULTIPART_DAYS
-                    ),
-                )
-            ],
-            region=region,
-            # S3 rejects a lifecycle configuration on a bucket whose versioning is still being set.
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
-        )
+        # Transitions to Standard-IA at 30 and Glacier IR at 90 days, expiry after the log retention.
+        lifecycle = declare_lifecycle(name, bucket, region, evidence_lifecycle(self._args.retention_days), versioning)
         policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,

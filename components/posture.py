@@ -47,7 +47,7 @@ import pulumi_aws as aws
 from components import iam_docs
 from components.iam_docs import Statement
 from components.naming import cell_tags
-from components.private_bucket import declare_private_bucket
+from components.private_bucket import declare_private_bucket, evidence_lifecycle
 
 FSBP_STANDARD = "aws-foundational-security-best-practices/v/1.0.0"
 PCI_STANDARD = "pci-dss/v/4.0.1"
@@ -155,6 +155,9 @@ class AccountPostureArgs:
     account_id: pulumi.Input[str]
     cells: tuple[PostureCellArgs, ...]
     config_service_role: Literal["create", "existing"] = "create"
+    # How long configuration snapshots and history stay in the Config bucket
+    # (`finstack:security.auditRetentionDays`): evidence of the platform's state for an assessor.
+    retention_days: int = 365
 
 
 class AccountPosture(pulumi.ComponentResource):
@@ -253,6 +256,11 @@ class AccountPosture(pulumi.ComponentResource):
             grants=pulumi.Output.all(bucket_name, account).apply(
                 lambda v: config_bucket_grants(f"arn:{iam_docs.PARTITION}:s3:::{v[0]}", v[1])
             ),
+            # Evidence, but not Object Locked: "AWS Config does not support the delivery channel to an
+            # Amazon S3 bucket where object lock is enabled" (AWS::Config::DeliveryChannel, CloudFormation
+            # Template Reference). Versioning (a replaced or deleted object stays a noncurrent
+            # version) and a lifecycle that expires nothing before the retention protect it instead.
+            lifecycle=evidence_lifecycle(self._args.retention_days),
         )
         role_arn = account.apply(lambda a: f"arn:{iam_docs.PARTITION}:iam::{a}:{CONFIG_SERVICE_ROLE}")
         recorder = aws.cfg.Recorder(

@@ -464,6 +464,7 @@ def _dr_control(
         replication_lag_alarm_seconds=config.aurora.replication_lag_alarm_seconds,
         # ARC evaluates the plan at creation: its execution role's EKS access must exist first.
         plan_prerequisites=tuple(r for cell in config.regions for r in clusters[cell.name].region_switch_access),
+        report_retention_days=config.security.audit_retention_days,
     )
     return DrControl("dr", args, opts)
 
@@ -522,7 +523,12 @@ def _posture(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceO
         return None  # verified by the real-mode preflight instead (finstack/preflight)
     cells = tuple(PostureCellArgs(cell.name, foundation.keys.arn("logs", cell.name)) for cell in config.regions)
     args = AccountPostureArgs(
-        config.environment, config.primary.name, foundation.account_id, cells, config.security.config_service_role
+        config.environment,
+        config.primary.name,
+        foundation.account_id,
+        cells,
+        config.security.config_service_role,
+        retention_days=config.security.audit_retention_days,
     )
     return AccountPosture("posture", args, opts)
 

@@ -155,3 +155,11 @@ def test_audit_trail__exposes_trail_bucket_and_log_group() -> None:
     plan = plan_of(program, "dev")
     assert plan.outputs["trail"] == plan.named("audit-trail").outputs["arn"]
     assert plan.outputs["group"] == "/finstack/dev/cloudtrail"
+
+
+def test_audit_trail__logs_insights_for_api_call_and_error_rates() -> None:
+    trail = shipped_plan("prod").named("audit-trail")
+    assert trail.inputs["insightSelectors"] == [
+        {"insightType": "ApiCallRateInsight"},
+        {"insightType": "ApiErrorRateInsight"},
+    ], trail.urn

@@ -46,6 +46,13 @@ AURORA_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 BUCKET_LOGGING_TYPES = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 TRAIL = "aws:cloudtrail/trail:Trail"
+LIFECYCLE_TYPES = (
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+)
+NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
+# CloudTrail's Insights types (API reference, `InsightSelector.InsightType`).
+INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
 OBJECT_LOCK_TYPES = (
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
@@ -233,6 +240,98 @@ def _bucket_access_logging(args: StackValidationArgs, report: Report) -> None:
         )
 
 
+def _settings_by_bucket(view: StackView, types: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Bucket URN -> the settings resources of `types` whose `bucket` names it."""
+    found: dict[str, list[Any]] = {}
+    for setting in view.of_type(*types):
+        for bucket in view.references(setting, "bucket", BUCKET_TYPES, keys=("id", "bucket")):
+            found.setdefault(bucket.urn, []).append(setting)
+    return found
+
+
+def _lock_retention_days(view: StackView, locks: list[Any]) -> float:
+    """The longest default retention (days) of a bucket's Object Lock configurations; 0 without one."""
+    longest = 0.0
+    for lock in locks:
+        days, years = (
+            get(view.props(lock), "rule.defaultRetention.days"),
+            get(view.props(lock), "rule.defaultRetention.years"),
+        )
+        if isinstance(days, (int, float)):
+            longest = max(longest, float(days))
+        if isinstance(years, (int, float)):
+            longest = max(longest, float(years) * 365)
+    return longest
+
+
+def _bucket_lifecycle(args: StackValidationArgs, report: Report) -> None:
+    """Every S3 bucket has an enabled lifecycle rule that ends old versions and abandoned uploads.
+
+    A versioned bucket without one keeps every overwritten version and every incomplete multipart
+    upload, billed, forever (S3 User Guide, "Managing the lifecycle of objects"). On an Object Locked
+    bucket no expiry may come before the lock's default retention ends: the evidence would be
+    scheduled away as soon as the lock lets it.
+    """
+    view = StackView(args.resources)
+    lifecycles = _settings_by_bucket(view, LIFECYCLE_TYPES)
+    locks = _settings_by_bucket(view, OBJECT_LOCK_TYPES)
+    for bucket in view.of_type(*BUCKET_TYPES):
+        rules = [
+            rule
+            for lifecycle in lifecycles.get(bucket.urn, [])
+            for rule in as_list(view.props(lifecycle).get("rules"))
+            if get(rule, "status") == "Enabled"
+        ]
+        where = f"S3 bucket {bucket.name}"
+        if not rules:
+            report(
+                f"{where} must have a lifecycle configuration with an Enabled rule (an "
+                "aws.s3.BucketLifecycleConfiguration; components/private_bucket.py Lifecycle).",
+                bucket.urn,
+            )
+            continue
+        if not any(get(rule, "abortIncompleteMultipartUpload.daysAfterInitiation") is not None for rule in rules):
+            report(
+                f"{where} lifecycle must abort incomplete multipart uploads (abortIncompleteMultipartUpload).",
+                bucket.urn,
+            )
+        if not any(
+            get(rule, "noncurrentVersionExpiration") is not None or as_list(get(rule, "noncurrentVersionTransitions"))
+            for rule in rules
+        ):
+            report(
+                f"{where} lifecycle must expire or transition noncurrent versions (noncurrentVersionExpiration).",
+                bucket.urn,
+            )
+        retention = _lock_retention_days(view, locks.get(bucket.urn, []))
+        for rule in rules:
+            days = get(rule, "expiration.days")
+            if isinstance(days, (int, float)) and days < retention:
+                report(
+                    f"{where} lifecycle must not expire objects after {int(days)} days, before its Object Lock "
+                    f"retention of {int(retention)} days ends.",
+                    bucket.urn,
+                )
+
+
+def _bucket_eventbridge(args: StackValidationArgs, report: Report) -> None:
+    """Every S3 bucket sends its events to EventBridge (aws.s3.BucketNotification eventbridge=True)."""
+    view = StackView(args.resources)
+    notified = {
+        bucket.urn
+        for notification in view.of_type(NOTIFICATION)
+        if is_true(view.props(notification).get("eventbridge"))
+        for bucket in view.references(notification, "bucket", BUCKET_TYPES, keys=("id", "bucket"))
+    }
+    for bucket in view.of_type(*BUCKET_TYPES):
+        if bucket.urn not in notified:
+            report(
+                f"S3 bucket {bucket.name} must send its events to EventBridge (an aws.s3.BucketNotification "
+                "with eventbridge=True; components/private_bucket.py declare_bucket_guards).",
+                bucket.urn,
+            )
+
+
 # --- CloudTrail -------------------------------------------------------------------------------
 #
 # Security Hub CloudTrail.1 (multi-region trail with read and write management events), .2
@@ -311,6 +410,20 @@ def _trail_cloudwatch(args: ResourceValidationArgs, report: Report) -> None:
         value = props.get(prop)  # `present`: outputs of the stack's log group and role
         if not is_unknown(value) and not (isinstance(value, str) and value.strip()):
             report(f"CloudTrail trail {prop} must name {what}.")
+
+
+def _trail_insights(args: ResourceValidationArgs, report: Report) -> None:
+    """The trail logs CloudTrail Insights events for unusual API call and error rates."""
+    if args.resource_type != TRAIL:
+        return
+    selectors = as_list(plain(args.props).get("insightSelectors"))
+    if any(is_unknown(s) for s in selectors):
+        report(unknown_message("CloudTrail trail insightSelectors", ", ".join(INSIGHT_TYPES)))
+        return
+    present = {get(selector, "insightType") for selector in selectors}
+    missing = [t for t in INSIGHT_TYPES if t not in present]
+    if missing:
+        report(f"CloudTrail trail insightSelectors must include {', '.join(missing)}.")
 
 
 TRAIL_LOCK_CONFIG = {
@@ -467,6 +580,30 @@ POLICIES = [
         remediation="Add aws.s3.BucketLogging(bucket=<bucket>.id, target_bucket=<regional log bucket>.id, "
         "target_prefix='<bucket>/'); the log bucket's policy lets logging.s3.amazonaws.com PutObject.",
     ),
+    stack_policy(
+        name="s3-bucket-lifecycle-configured",
+        description="S3 buckets must have an enabled lifecycle rule for noncurrent versions and incomplete "
+        "uploads that expires nothing before their Object Lock retention ends.",
+        validate=_bucket_lifecycle,
+        domain=DOMAIN,
+        severity=Severity.LOW,
+        compliance=Compliance(pci=("10.5.1",), soc2=("C1.2",), gdpr=("art5",)).with_controls(
+            "LOG-S3-LIFECYCLE", security_hub=("S3.13",)
+        ),
+        remediation="Pass lifecycle= to components/private_bucket.declare_private_bucket (evidence_lifecycle("
+        "<retention days>) for evidence), or declare aws.s3.BucketLifecycleConfiguration with "
+        "noncurrentVersionExpiration and abortIncompleteMultipartUpload.",
+    ),
+    stack_policy(
+        name="s3-bucket-eventbridge-notifications",
+        description="S3 buckets must send their events to Amazon EventBridge.",
+        validate=_bucket_eventbridge,
+        domain=DOMAIN,
+        severity=Severity.LOW,
+        compliance=AUDIT.with_controls("LOG-S3-EVENTS", security_hub=("S3.11",)),
+        remediation="Declare aws.s3.BucketNotification(bucket=<bucket>.id, eventbridge=True) "
+        "(components/private_bucket.declare_bucket_guards does).",
+    ),
     resource_policy(
         name="cloudtrail-multi-region",
         description="CloudTrail trails must cover every region and global services and record all management events.",
@@ -511,6 +648,18 @@ POLICIES = [
         compliance=AUDIT_TRAIL.with_controls("LOG-CLOUDTRAIL-CLOUDWATCH", security_hub=("CloudTrail.5",), cis=("3.4",)),
         remediation="Set cloudWatchLogsGroupArn=<log group ARN>:* and cloudWatchLogsRoleArn=<role trusted by "
         "cloudtrail.amazonaws.com with logs:CreateLogStream and logs:PutLogEvents on the group>.",
+    ),
+    resource_policy(
+        name="cloudtrail-insights-enabled",
+        description="CloudTrail trails must log Insights events for unusual API call and error rates.",
+        validate=_trail_insights,
+        domain=DOMAIN,
+        severity=Severity.LOW,
+        compliance=Compliance(pci=("11.5.1", "10.2.1"), soc2=("CC7.2", "CC7.3"), gdpr=("art32", "art33")).with_controls(
+            "LOG-CLOUDTRAIL-INSIGHTS"
+        ),
+        remediation=f"Set insightSelectors=[{{'insightType': t}} for t in {list(INSIGHT_TYPES)}] "
+        "(components/audit_trail.py INSIGHT_TYPES).",
     ),
     stack_policy(
         name="cloudtrail-bucket-object-locked",

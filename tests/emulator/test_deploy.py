@@ -139,6 +139,31 @@ def test_up__master_secret_rotates_through_the_function_which_tested_the_writer(
     assert not any(sql.startswith("ALTER ROLE") for _, _, sql in tests), tests
 
 
+def test_up__platform_buckets_have_lifecycles_and_eventbridge_and_evidence_is_locked(
+    prod: tuple[StackFiles, UpReport], active: EmulatorSession
+) -> None:
+    # What posture scanners read back (Prowler s3_bucket_lifecycle_enabled, ..._event_notifications_enabled,
+    # s3_bucket_object_lock, cloudtrail_insights_exist): the same calls against the emulated account.
+    s3 = active.gateway.client("s3", "us-east-1")
+    names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert len(names) >= 8, names
+    locked = []
+    for name in names:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+        assert [r["Status"] for r in rules] == ["Enabled"], name
+        assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=name), name
+        try:
+            lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+        except s3.exceptions.ClientError:
+            continue
+        assert lock["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE", name
+        locked.append(name)
+    assert any("arc-reports" in n for n in locked) and len(locked) == 2, locked
+    cloudtrail = active.gateway.client("cloudtrail", "us-east-1")
+    selectors = cloudtrail.get_insight_selectors(TrailName="finstack-prod-audit")["InsightSelectors"]
+    assert [s["InsightType"] for s in selectors] == ["ApiCallRateInsight", "ApiErrorRateInsight"]
+
+
 def test_up__twice_creates_no_duplicates(prod: tuple[StackFiles, UpReport], active: EmulatorSession) -> None:
     files, first = prod
     again = up(files, active)

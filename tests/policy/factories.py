@@ -1431,10 +1431,51 @@ def resilient_stack() -> Stack:
     return stack
 
 
-def add_bucket(stack: Stack, name: str, *, versioning: str | None = "Enabled", log_to: str | None = None) -> None:
-    """A bucket (+ its BucketVersioning when `versioning`, + a BucketLogging to bucket `log_to`)."""
+T_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+T_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
+
+
+def lifecycle_rule(expire_days: int | None = None) -> dict[str, Any]:
+    """One enabled rule as components/private_bucket.Lifecycle declares it (noncurrent 30, multipart 7)."""
+    rule: dict[str, Any] = {
+        "id": "archive-then-expire",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "noncurrentVersionExpiration": {"noncurrentDays": 30},
+        "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+    }
+    if expire_days is not None:
+        rule["expiration"] = {"days": expire_days}
+    return rule
+
+
+def add_bucket(
+    stack: Stack,
+    name: str,
+    *,
+    versioning: str | None = "Enabled",
+    log_to: str | None = None,
+    lifecycle: bool = True,
+    events: bool = True,
+) -> None:
+    """A bucket (+ its BucketVersioning when `versioning`, + a BucketLogging to bucket `log_to`,
+    + a lifecycle rule and EventBridge notifications unless turned off)."""
     bucket_name = f"finstack-prod-{name}"
     bucket = stack.add(T_BUCKET, name, {"region": PRIMARY, "bucket": bucket_name, "id": bucket_name})
+    if lifecycle:
+        stack.add(
+            T_LIFECYCLE,
+            f"{name}-lifecycle",
+            {"region": PRIMARY, "bucket": bucket_name, "rules": [lifecycle_rule()]},
+            bucket=bucket,
+        )
+    if events:
+        stack.add(
+            T_NOTIFICATION,
+            f"{name}-notifications",
+            {"region": PRIMARY, "bucket": bucket_name, "eventbridge": True},
+            bucket=bucket,
+        )
     if versioning is not None:
         stack.add(
             T_BUCKET_VERSIONING,
@@ -1647,6 +1688,7 @@ def trail() -> dict[str, Any]:
         "advancedEventSelectors": [
             {"name": "All management events", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}
         ],
+        "insightSelectors": [{"insightType": "ApiCallRateInsight"}, {"insightType": "ApiErrorRateInsight"}],
         "tags": cell_tags(PRIMARY),
     }
 

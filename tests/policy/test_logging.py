@@ -389,6 +389,130 @@ def test_s3_bucket_access_logging__tagged_bucket_with_another_grant_is_not_exemp
     ]
 
 
+# --- s3-bucket-lifecycle-configured ---------------------------------------------------------------
+
+
+def lifecycle_violations(resources) -> list[tuple[str, str]]:
+    return check_stack("s3-bucket-lifecycle-configured", resources)
+
+
+def test_s3_bucket_lifecycle_configured__every_bucket_with_a_rule_passes():
+    assert lifecycle_violations(f.bucket_stack().resources) == []
+
+
+def test_s3_bucket_lifecycle_configured__bucket_without_one_fails():
+    resources = f.bucket_stack().without("evidence-lifecycle")
+    assert lifecycle_violations(resources) == [
+        (
+            "S3 bucket evidence must have a lifecycle configuration with an Enabled rule (an "
+            "aws.s3.BucketLifecycleConfiguration; components/private_bucket.py Lifecycle).",
+            urn(f.T_BUCKET, "evidence"),
+        )
+    ]
+
+
+def test_s3_bucket_lifecycle_configured__disabled_rule_does_not_count():
+    stack = f.bucket_stack()
+    rule = {**f.lifecycle_rule(), "status": "Disabled"}
+    resources = stack.replace("evidence-lifecycle", edit(stack.props("evidence-lifecycle"), {"rules": [rule]}))
+    assert [u for _, u in lifecycle_violations(resources)] == [urn(f.T_BUCKET, "evidence")]
+
+
+@pytest.mark.parametrize(
+    ("removed", "message"),
+    [
+        (
+            "abortIncompleteMultipartUpload",
+            "S3 bucket evidence lifecycle must abort incomplete multipart uploads (abortIncompleteMultipartUpload).",
+        ),
+        (
+            "noncurrentVersionExpiration",
+            "S3 bucket evidence lifecycle must expire or transition noncurrent versions (noncurrentVersionExpiration).",
+        ),
+    ],
+)
+def test_s3_bucket_lifecycle_configured__rule_missing_an_action_fails(removed, message):
+    stack = f.bucket_stack()
+    rule = {k: v for k, v in f.lifecycle_rule().items() if k != removed}
+    resources = stack.replace("evidence-lifecycle", edit(stack.props("evidence-lifecycle"), {"rules": [rule]}))
+    assert lifecycle_violations(resources) == [(message, urn(f.T_BUCKET, "evidence"))]
+
+
+def test_s3_bucket_lifecycle_configured__noncurrent_transition_counts():
+    stack = f.bucket_stack()
+    rule = {k: v for k, v in f.lifecycle_rule().items() if k != "noncurrentVersionExpiration"}
+    rule["noncurrentVersionTransitions"] = [{"noncurrentDays": 90, "storageClass": "GLACIER"}]
+    resources = stack.replace("evidence-lifecycle", edit(stack.props("evidence-lifecycle"), {"rules": [rule]}))
+    assert lifecycle_violations(resources) == []
+
+
+def test_s3_bucket_lifecycle_configured__resolved_through_dependencies_at_preview():
+    stack = f.bucket_stack()
+    resources = stack.replace("evidence-lifecycle", edit(stack.props("evidence-lifecycle"), {"bucket": UNKNOWN}))
+    assert lifecycle_violations(resources) == []
+
+
+def locked_bucket_stack(expire_days: int) -> f.Stack:
+    """The audit stack's locked bucket (365-day COMPLIANCE retention) with a lifecycle expiring at `expire_days`."""
+    stack = f.audit_stack()
+    bucket = stack.named("audit-bucket")
+    stack.add(
+        f.T_LIFECYCLE,
+        "audit-bucket-lifecycle",
+        {"region": PRIMARY, "bucket": f.TRAIL_BUCKET, "rules": [f.lifecycle_rule(expire_days)]},
+        bucket=bucket,
+    )
+    return stack
+
+
+def test_s3_bucket_lifecycle_configured__expiry_at_the_lock_retention_passes():
+    assert lifecycle_violations(locked_bucket_stack(365).resources) == []
+
+
+def test_s3_bucket_lifecycle_configured__expiry_before_the_lock_retention_fails():
+    assert lifecycle_violations(locked_bucket_stack(90).resources) == [
+        (
+            "S3 bucket audit-bucket lifecycle must not expire objects after 90 days, before its Object Lock retention "
+            "of 365 days ends.",
+            urn(f.T_BUCKET, "audit-bucket"),
+        )
+    ]
+
+
+# --- s3-bucket-eventbridge-notifications ------------------------------------------------------------
+
+
+def test_s3_bucket_eventbridge_notifications__every_bucket_notifying_passes():
+    assert check_stack("s3-bucket-eventbridge-notifications", f.bucket_stack().resources) == []
+
+
+def test_s3_bucket_eventbridge_notifications__bucket_without_one_fails():
+    resources = f.bucket_stack().without("access-logs-notifications")
+    assert check_stack("s3-bucket-eventbridge-notifications", resources) == [
+        (
+            "S3 bucket access-logs must send its events to EventBridge (an aws.s3.BucketNotification with "
+            "eventbridge=True; components/private_bucket.py declare_bucket_guards).",
+            urn(f.T_BUCKET, "access-logs"),
+        )
+    ]
+
+
+def test_s3_bucket_eventbridge_notifications__eventbridge_off_does_not_count():
+    stack = f.bucket_stack()
+    name = "evidence-notifications"
+    resources = stack.replace(name, edit(stack.props(name), {"eventbridge": False}))
+    assert [u for _, u in check_stack("s3-bucket-eventbridge-notifications", resources)] == [
+        urn(f.T_BUCKET, "evidence")
+    ]
+
+
+def test_s3_bucket_eventbridge_notifications__resolved_through_dependencies_at_preview():
+    stack = f.bucket_stack()
+    name = "evidence-notifications"
+    resources = stack.replace(name, edit(stack.props(name), {"bucket": UNKNOWN}))
+    assert check_stack("s3-bucket-eventbridge-notifications", resources) == []
+
+
 # --- CloudTrail (issue 19) ----------------------------------------------------------------------
 
 
@@ -398,6 +522,7 @@ def test_cloudtrail_trail_policies__shipped_shape_passes():
         "cloudtrail-log-file-validation",
         "cloudtrail-cmk-encrypted",
         "cloudtrail-cloudwatch-delivery",
+        "cloudtrail-insights-enabled",
     ):
         assert check(name, f.T_TRAIL, f.trail()) == [], name
 
@@ -462,6 +587,30 @@ def test_cloudtrail_cloudwatch_delivery__no_group_fails():
     assert check("cloudtrail-cloudwatch-delivery", f.T_TRAIL, props) == [
         "CloudTrail trail cloudWatchLogsGroupArn must name a log group ARN ending in :*."
     ]
+
+
+@pytest.mark.parametrize(
+    ("selectors", "expected"),
+    [
+        (DELETE, "CloudTrail trail insightSelectors must include ApiCallRateInsight, ApiErrorRateInsight."),
+        (
+            [{"insightType": "ApiCallRateInsight"}],
+            "CloudTrail trail insightSelectors must include ApiErrorRateInsight.",
+        ),
+        (
+            UNKNOWN_ARRAY,
+            "CloudTrail trail insightSelectors is unknown at preview; it must be ApiCallRateInsight, "
+            "ApiErrorRateInsight as a literal so the policy can prove it.",
+        ),
+    ],
+)
+def test_cloudtrail_insights_enabled__missing_type_fails(selectors, expected):
+    props = edit(f.trail(), {"insightSelectors": selectors})
+    assert check("cloudtrail-insights-enabled", f.T_TRAIL, props) == [expected]
+
+
+def test_cloudtrail_insights_enabled__other_types_ignored():
+    assert check("cloudtrail-insights-enabled", f.T_BUCKET, {"bucket": "x"}) == []
 
 
 def test_cloudtrail_bucket_object_locked__compliant_passes():

@@ -62,7 +62,7 @@ def _selectors(inputs: dict[str, Any]) -> list[dict[str, Any]]:
 
 @REGISTRY.register("aws:cloudtrail/trail:Trail", "cloudtrail", _delete_trail)
 def create_trail(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The trail, its advanced event selectors, and logging started (pulumi-aws enable_logging)."""
+    """The trail, its advanced event selectors, Insights selectors, and logging started (pulumi-aws enable_logging)."""
     cloudtrail = ctx.client("cloudtrail")
     trail_name = physical_name(name, inputs)
     kwargs: dict[str, Any] = {
@@ -84,6 +84,13 @@ def create_trail(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tupl
     trail = cloudtrail.create_trail(**kwargs)
     if inputs.get("advancedEventSelectors"):
         cloudtrail.put_event_selectors(TrailName=trail_name, AdvancedEventSelectors=_selectors(inputs))
+    if inputs.get("insightSelectors"):
+        # After the event selectors: Insights need the trail to log management events (CloudTrail User
+        # Guide, "Working with CloudTrail Insights").
+        cloudtrail.put_insight_selectors(
+            TrailName=trail_name,
+            InsightSelectors=[{"InsightType": s["insightType"]} for s in inputs["insightSelectors"]],
+        )
     if inputs.get("enableLogging", True):
         cloudtrail.start_logging(Name=trail_name)
     return trail_name, {"arn": trail["TrailARN"], "name": trail_name, "homeRegion": ctx.region}

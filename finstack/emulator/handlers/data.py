@@ -320,6 +320,22 @@ def put_lifecycle(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tup
     return inputs["bucket"], {}
 
 
+@REGISTRY.register("aws:s3/bucketNotification:BucketNotification", "s3")
+def put_notifications(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Event notifications of the bucket: the stack turns on EventBridge delivery (an empty EventBridgeConfiguration).
+
+    Topic, queue and Lambda destinations are not declared by the stack and are refused here rather than dropped.
+    """
+    unsupported = [key for key in ("topics", "queues", "lambdaFunctions") if inputs.get(key)]
+    if unsupported:
+        raise ValueError(f"{name}: bucket notification destinations {unsupported} are not emulated")
+    configuration: dict[str, Any] = {"EventBridgeConfiguration": {}} if inputs.get("eventbridge") else {}
+    ctx.client("s3").put_bucket_notification_configuration(
+        Bucket=inputs["bucket"], NotificationConfiguration=configuration
+    )
+    return inputs["bucket"], {}
+
+
 @REGISTRY.register("aws:s3/bucketLogging:BucketLogging", "s3")
 def put_bucket_logging(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Server access logging of the bucket into its target (moto checks the target exists, as S3 does)."""

@@ -37,6 +37,10 @@ cloudtrail CreateTrail             `cloudtrail_policies`: a trail whose bucket p
                                    does not let CloudTrail write is refused
                                    (``InsufficientS3BucketPolicyException`` /
                                    ``InsufficientEncryptionPolicyException``)
+cloudtrail PutInsightSelectors,     `cloudtrail_insights`: selectors replaced (not appended), unknown
+DescribeTrails                     Insights types refused, ``HasInsightSelectors`` reported
+s3 GetBucketNotification-          `s3_eventbridge`: ``EventBridgeConfiguration`` read back when the
+Configuration                      bucket delivers to EventBridge (moto drops it)
 securityhub standards,             `posture_services`: BatchEnable/GetEnabled/BatchDisableStandards,
 finding aggregators; config        Create/Get/List/DeleteFindingAggregator (refused while the hub is
 conformance packs                  off), Put/Describe/DeleteConformancePack

@@ -8,6 +8,7 @@ from finstack.emulator.moto_ext import (
     aurora,
     backup_selections,
     bucket_policy,
+    cloudtrail_insights,
     cloudtrail_policies,
     eks_access,
     eks_zones,
@@ -27,6 +28,7 @@ from finstack.emulator.moto_ext import (
     route53_query_logs,
     route53recoverycluster,
     route53recoverycontrolconfig,
+    s3_eventbridge,
     secret_replicas,
     wafv2_edge,
 )
@@ -53,6 +55,8 @@ def install() -> None:
             bucket_policy.register(installation)
             log_delivery.register(installation)
             cloudtrail_policies.register(installation)
+            cloudtrail_insights.register(installation)
+            s3_eventbridge.register(installation)
             eks_access.register(installation)
             incluster_runner.register(installation)
             acm_issuance.register(installation)
