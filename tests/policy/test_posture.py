@@ -1,4 +1,4 @@
-"""Posture policies: Config recording, Security Hub standards and finding aggregation in every region."""
+"""Posture policies: Config recording, Security Hub standards, finding aggregation and VPC BPA in every region."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.policy import factories as f
-from tests.policy.helpers import DELETE, PRIMARY, SECONDARY, check_stack, edit, messages
+from tests.policy.helpers import DELETE, PRIMARY, SECONDARY, UNKNOWN, check_stack, edit, messages
 
 RECORDER = "config-recorder-every-region"
 STANDARDS = "securityhub-standards-every-region"
@@ -134,3 +134,123 @@ def test_posture__landing_zone_skips_even_with_nothing_declared(name: str, monke
     stack = f.compliant_stack()
     posture = [r.name for r in stack.resources if r.name.startswith("posture-")]
     assert check_stack(name, stack.without(*posture)) == []
+
+
+# --- VPC Block Public Access ---------------------------------------------------------------
+
+BPA_ON = "vpc-block-public-access-every-region"
+BPA_EXCLUSIONS = "vpc-block-public-access-exclusion-public-subnets"
+
+
+@pytest.mark.parametrize("name", [BPA_ON, BPA_EXCLUSIONS])
+def test_vpc_bpa__compliant_stack_passes(name: str) -> None:
+    assert check_stack(name, f.compliant_stack().resources) == []
+
+
+def test_vpc_bpa__missing_region_fails() -> None:
+    resources = f.compliant_stack().without(f"posture-vpc-bpa-{SECONDARY}")
+    assert check_stack(BPA_ON, resources) == [
+        (
+            f"Region {SECONDARY} must turn on VPC Block Public Access (aws.ec2.VpcBlockPublicAccessOptions with "
+            "internetGatewayBlockMode block-ingress or block-bidirectional).",
+            None,
+        )
+    ]
+
+
+def test_vpc_bpa__off_fails_on_the_options() -> None:
+    stack = f.compliant_stack()
+    name = f"posture-vpc-bpa-{PRIMARY}"
+    resources = stack.replace(name, edit(stack.props(name), {"internetGatewayBlockMode": "off"}))
+    assert check_stack(BPA_ON, resources) == [
+        (
+            f"VPC Block Public Access {name} in {PRIMARY} must block internet-gateway ingress "
+            "(internetGatewayBlockMode block-ingress or block-bidirectional), not off.",
+            stack.named(name).urn,
+        )
+    ]
+
+
+def test_vpc_bpa__bidirectional_passes() -> None:
+    stack = f.compliant_stack()
+    name = f"posture-vpc-bpa-{PRIMARY}"
+    resources = stack.replace(name, edit(stack.props(name), {"internetGatewayBlockMode": "block-bidirectional"}))
+    assert check_stack(BPA_ON, resources) == []
+
+
+def test_vpc_bpa__landing_zone_skips_the_mode_not_the_exclusions(monkeypatch: pytest.MonkeyPatch) -> None:
+    landing_zone(monkeypatch)
+    stack = f.compliant_stack()
+    resources = [r for r in stack.resources if r.resource_type != f.T_BPA_OPTIONS]
+    assert check_stack(BPA_ON, resources) == []
+    name = f"cell-{PRIMARY}-public-a-bpa-exclusion"
+    props = edit(stack.props(name), {"vpcId": "vpc-e1", "subnetId": DELETE})
+    assert len(check_stack(BPA_EXCLUSIONS, stack.replace(name, props))) == 1
+
+
+def test_vpc_bpa_exclusion__whole_vpc_fails() -> None:
+    stack = f.compliant_stack()
+    name = f"cell-{SECONDARY}-public-b-bpa-exclusion"
+    resources = stack.replace(name, edit(stack.props(name), {"vpcId": "vpc-w1", "subnetId": DELETE}))
+    assert check_stack(BPA_EXCLUSIONS, resources) == [
+        (
+            f"VPC Block Public Access exclusion {name} must exclude public subnets (subnetId), never a whole VPC "
+            "(vpcId): that reopens the app and data tiers to the internet gateway.",
+            stack.named(name).urn,
+        )
+    ]
+
+
+def test_vpc_bpa_exclusion__data_subnet_fails_by_dependency_at_preview() -> None:
+    # Given an exclusion whose subnetId is unknown (preview) but depends on a data-tier subnet
+    stack = f.compliant_stack()
+    data = stack.named(f"cell-{PRIMARY}-data-a")
+    excluded = stack.add(
+        f.T_BPA_EXCLUSION,
+        "rogue-bpa-exclusion",
+        {"region": PRIMARY, "subnetId": UNKNOWN, "internetGatewayExclusionMode": "allow-egress"},
+        subnetId=data,
+    )
+    # Then the policy resolves the subnet through the property dependency and names its tier
+    assert check_stack(BPA_EXCLUSIONS, stack.resources) == [
+        (
+            "VPC Block Public Access exclusion rogue-bpa-exclusion must exclude only public-tier subnets "
+            f"(load balancers, NAT gateways), not the data-tier subnet {data.name}; remove it.",
+            excluded.urn,
+        )
+    ]
+
+
+def test_vpc_bpa_exclusion__app_subnet_by_id_fails() -> None:
+    stack = f.compliant_stack()
+    name = f"cell-{PRIMARY}-public-c-bpa-exclusion"
+    app = stack.named(f"cell-{PRIMARY}-app-c")
+    excluded = stack.named(name)
+    excluded.property_dependencies = {}
+    resources = stack.replace(name, edit(stack.props(name), {"subnetId": stack.props(app.name)["id"]}))
+    assert messages(check_stack(BPA_EXCLUSIONS, resources)) == [
+        f"VPC Block Public Access exclusion {name} must exclude only public-tier subnets (load balancers, NAT "
+        f"gateways), not the app-tier subnet {app.name}; remove it."
+    ]
+
+
+def test_vpc_bpa_exclusion__subnet_outside_the_stack_fails() -> None:
+    stack = f.compliant_stack()
+    name = f"cell-{PRIMARY}-public-a-bpa-exclusion"
+    stack.named(name).property_dependencies = {}
+    resources = stack.replace(name, edit(stack.props(name), {"subnetId": "subnet-0123456789abcdef0"}))
+    assert messages(check_stack(BPA_EXCLUSIONS, resources)) == [
+        f"VPC Block Public Access exclusion {name} must exclude a public subnet of this stack; "
+        "subnet-0123456789abcdef0 is none of its subnets."
+    ]
+
+
+def test_vpc_bpa_exclusion__unknown_unresolved_subnet_is_reported_as_unknown() -> None:
+    stack = f.compliant_stack()
+    name = f"cell-{PRIMARY}-public-a-bpa-exclusion"
+    stack.named(name).property_dependencies = {}
+    resources = stack.replace(name, edit(stack.props(name), {"subnetId": UNKNOWN}))
+    assert messages(check_stack(BPA_EXCLUSIONS, resources)) == [
+        f"VPC Block Public Access exclusion {name} subnetId is unknown at preview; it must be a public subnet "
+        "as a literal so the policy can prove it."
+    ]
