@@ -54,8 +54,11 @@ PRIMARY_KEY = "aws:region"
 # DORA: Art. 6 (ICT risk-management framework, including assessment against standards) and Art. 10
 # (detection of anomalous activity and configuration drift).
 POSTURE = Compliance(pci=("2.2.1", "10.2.1"), soc2=("CC7.1",), gdpr=("art32",), dora=("art6", "art10"))
-# PCI DSS 1.3.1/1.4.2: inbound traffic to the CDE restricted, no unauthorized inbound from untrusted networks.
-VPC_BPA = Compliance(pci=("1.3.1", "1.4.2"), soc2=("CC6.1", "CC6.6"), gdpr=("art32",), controls=("NET-VPC-BPA",))
+# PCI DSS 1.3.1/1.4.2: inbound traffic to the CDE restricted, no unauthorized inbound from untrusted
+# networks. DORA Art. 9 (protection and prevention), as for the network domain's policies.
+VPC_BPA = Compliance(
+    pci=("1.3.1", "1.4.2"), soc2=("CC6.1", "CC6.6"), gdpr=("art32",), controls=("NET-VPC-BPA",), dora=("art9",)
+)
 
 
 def _stack_config() -> dict[str, Any]:
