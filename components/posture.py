@@ -35,7 +35,9 @@ Per cell:
   the region's VPCs can be reached from the internet through an internet gateway, while NAT
   gateways and egress-only internet gateways keep working ("Only traffic to and from NAT gateways
   and egress-only internet gateways is allowed", EC2 API reference VpcBlockPublicAccessOptions).
-  Not `block-bidirectional`: the app tier leaves through NAT on 443 (components/network.py).
+  Not `block-bidirectional`: the NAT gateways sit in the public subnets, excluded
+  `allow-bidirectional` for the load balancers anyway, so it would block nothing more and only make
+  the app tier's NAT egress (443, components/network.py) hang on those exclusions as well.
   The setting is the account's, per region (the Terraform provider's
   vpc_block_public_access_options.go keys it by region and sets it back to `off` on delete). It
   waits for the cell's exclusions (the public subnets, components/network.py), so the front door
