@@ -75,6 +75,8 @@ CONFIG_PREFIX = "config"
 SNAPSHOT_FREQUENCY = "TwentyFour_Hours"
 # Inbound internet traffic blocked, NAT egress kept (module docstring).
 VPC_BPA_MODE = "block-ingress"
+# Either blocks internet-gateway ingress: what a landing zone may have chosen instead (preflight).
+VPC_BPA_BLOCKING_MODES = ("block-ingress", "block-bidirectional")
 
 # (rule name, managed rule identifier, PCI DSS v4.0.1 requirement it evidences). Every identifier
 # appears in AWS's sample pack "Operational Best Practices for PCI DSS 4.0 (excluding global

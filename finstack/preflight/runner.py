@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from components.posture import FSBP_STANDARD, PCI_STANDARD, standards_arn
+from components.posture import FSBP_STANDARD, PCI_STANDARD, VPC_BPA_BLOCKING_MODES, standards_arn
 from finstack.preflight.gateway import VpcBlockPublicAccess
 
 
@@ -20,9 +20,6 @@ class ServicesReader(Protocol):
     def macie_enabled(self) -> bool: ...  # noqa: D102
     def vpc_block_public_access(self) -> VpcBlockPublicAccess: ...  # noqa: D102
 
-
-# Modes that block internet-gateway ingress (policy vpc-block-public-access-every-region's).
-BPA_BLOCKING_MODES = ("block-ingress", "block-bidirectional")
 
 REQUIRED_STANDARDS = {"AWS Foundational Security Best Practices v1.0.0": FSBP_STANDARD, "PCI DSS v4.0.1": PCI_STANDARD}
 
@@ -78,9 +75,9 @@ def check_region(region: str, reader: ServicesReader) -> list[Missing]:
 def _vpc_bpa(region: str, bpa: VpcBlockPublicAccess) -> list[Missing]:
     """BPA must block ingress, and must let the stack exclude its public subnets (components/network.py)."""
     missing = []
-    if bpa.mode not in BPA_BLOCKING_MODES:
+    if bpa.mode not in VPC_BPA_BLOCKING_MODES:
         missing.append(
-            Missing(region, "VPC Block Public Access", f"mode is {bpa.mode}, not {' or '.join(BPA_BLOCKING_MODES)}")
+            Missing(region, "VPC Block Public Access", f"mode is {bpa.mode}, not {' or '.join(VPC_BPA_BLOCKING_MODES)}")
         )
     if not bpa.exclusions_allowed:
         # The stack's load balancers need their public subnets excluded; AWS would refuse the exclusions.

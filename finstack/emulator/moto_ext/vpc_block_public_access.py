@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import EC2ClientError
@@ -166,7 +166,8 @@ def describe_vpc_block_public_access_exclusions(self: EC2Response) -> ActionResu
     """Exclusions by id and/or filter (the botocore model's filters: resource-arn, mode, state, tags)."""
     account, region = self.current_account, self.region
     ids: list[str] = self._get_param("ExclusionIds", [])
-    filters = self._filters_from_querystring()
+    # moto annotates the answer dict[str, str]; its values are each filter's Values list.
+    filters = cast(dict[str, list[str]], self._filters_from_querystring())
     self.error_on_dryrun()
     with EXTENSION_LOCK:
         found = [_exclusion(account, region, i) for i in ids] if ids else list(_exclusions(account, region).values())
