@@ -35,6 +35,11 @@ AWS_PROVIDER = "pulumi:providers:aws"
 BPA_OPTIONS = "aws:ec2/vpcBlockPublicAccessOptions:VpcBlockPublicAccessOptions"
 BPA_EXCLUSION = "aws:ec2/vpcBlockPublicAccessExclusion:VpcBlockPublicAccessExclusion"
 SUBNET = "aws:ec2/subnet:Subnet"
+VPC = "aws:ec2/vpc:Vpc"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+# Internet-facing ALBs and NLBs need the internet gateway ("VPC BPA basics", Amazon VPC User Guide);
+# Gateway Load Balancers stay blocked even in excluded subnets, so an exclusion cannot help them.
+BPA_EXCLUDABLE_LB_TYPES = ("application", "network")
 
 # VPC Block Public Access modes that block internet-gateway ingress (EC2 API reference,
 # VpcBlockPublicAccessOptions.internetGatewayBlockMode: off | block-bidirectional | block-ingress).
@@ -260,6 +265,42 @@ def _bpa_exclusions_public_subnets(args: StackValidationArgs, report: Report) ->
         _bpa_exclusion_subject(view, exclusion, report)
 
 
+def _excluded(view: StackView) -> tuple[set[str], set[str]]:
+    """URNs of the subnets and VPCs an allow-bidirectional (or not yet known) exclusion covers."""
+    subnets: set[str] = set()
+    vpcs: set[str] = set()
+    for exclusion in view.of_type(BPA_EXCLUSION):
+        if view.props(exclusion).get("internetGatewayExclusionMode") == "allow-egress":
+            continue  # admits no inbound traffic (EC2 API reference, VpcBlockPublicAccessExclusion)
+        subnets |= {r.urn for r in view.references(exclusion, "subnetId", (SUBNET,))}
+        vpcs |= {r.urn for r in view.references(exclusion, "vpcId", (VPC,))}
+    return subnets, vpcs
+
+
+def _lb_subnets_excluded(args: StackValidationArgs, report: Report) -> None:
+    """Every internet-facing ALB/NLB sits only in subnets excluded from BPA: otherwise AWS blocks its clients."""
+    view = StackView(args.resources)
+    subnets, vpcs = _excluded(view)
+    for lb in view.of_type(LOAD_BALANCER):
+        props = view.props(lb)
+        internal, kind = props.get("internal"), props.get("loadBalancerType") or "application"
+        if is_unknown(internal) or is_true(internal) or kind not in BPA_EXCLUDABLE_LB_TYPES:
+            continue  # unknown scheme: edge.py's lb-internal-unless-public-entry reports it
+        placed = view.references(lb, "subnets", (SUBNET,)) + view.references(lb, "subnetMappings", (SUBNET,))
+        if not placed and any(is_unknown(props.get(p)) for p in ("subnets", "subnetMappings")):
+            report(unknown_message(f"Load balancer {lb.name} subnets", "subnets excluded from BPA"), lb.urn)
+        for subnet in placed:
+            in_vpc = {r.urn for r in view.references(subnet, "vpcId", (VPC,))}
+            if subnet.urn not in subnets and not in_vpc & vpcs:
+                report(
+                    f"Internet-facing load balancer {lb.name} must sit only in subnets excluded from VPC Block Public "
+                    f"Access (allow-bidirectional); subnet {subnet.name} has no exclusion, so AWS blocks its clients "
+                    "once the region blocks ingress. Exclude the subnet (components/network.py) or move the "
+                    "load balancer to the public tier.",
+                    lb.urn,
+                )
+
+
 POLICIES = [
     stack_policy(
         name="config-recorder-every-region",
@@ -320,6 +361,18 @@ POLICIES = [
         remediation=(
             "Exclude only the public subnets (subnetId of a finstack:tier=public subnet, components/network.py); "
             "never set vpcId on aws.ec2.VpcBlockPublicAccessExclusion."
+        ),
+    ),
+    stack_policy(
+        name="vpc-block-public-access-lb-subnets-excluded",
+        description="Internet-facing load balancers must sit only in subnets excluded from VPC Block Public Access.",
+        validate=_lb_subnets_excluded,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=VPC_BPA,
+        remediation=(
+            "Place internet-facing ALBs/NLBs in the public subnets, which components/network.py excludes "
+            "(aws.ec2.VpcBlockPublicAccessExclusion allow-bidirectional per public subnet)."
         ),
     ),
 ]

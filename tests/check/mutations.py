@@ -1919,6 +1919,16 @@ MUTATIONS: tuple[Mutation, ...] = (
         redirect_dependency("subnetId", "::cell-us-west-2-public-b", "::cell-us-west-2-data-b"),
     ),
     Mutation(
+        "vpc-bpa-lb-subnet-not-excluded",
+        "segmentation",
+        "a us-east-1 public subnet of the ALB loses its BPA exclusion (the front door goes dark on AWS)",
+        Select(
+            "aws:ec2/vpcBlockPublicAccessExclusion:VpcBlockPublicAccessExclusion",
+            r"cell-us-east-1-public-b-bpa-exclusion",
+        ),
+        reported_on=(Select("aws:lb/loadBalancer:LoadBalancer", r"traffic-alb-us-east-1"),),
+    ),
+    Mutation(
         "provider-outside-jurisdiction",
         "residency",
         "the default aws provider targets eu-west-1",

@@ -254,3 +254,61 @@ def test_vpc_bpa_exclusion__unknown_unresolved_subnet_is_reported_as_unknown() -
         f"VPC Block Public Access exclusion {name} subnetId is unknown at preview; it must be a public subnet "
         "as a literal so the policy can prove it."
     ]
+
+
+LB_EXCLUDED = "vpc-block-public-access-lb-subnets-excluded"
+
+
+def edge_with_bpa() -> f.Stack:
+    """One cell's edge (the ALB in three public subnets) with those subnets excluded."""
+    stack = f.edge_stack(PRIMARY)
+    f.add_vpc_bpa(stack, (PRIMARY,))
+    return stack
+
+
+def test_lb_excluded__public_subnets_excluded_passes() -> None:
+    assert check_stack(LB_EXCLUDED, edge_with_bpa().resources) == []
+    assert check_stack(LB_EXCLUDED, f.compliant_stack().resources) == []
+
+
+def test_lb_excluded__missing_exclusion_fails_on_the_load_balancer() -> None:
+    stack = edge_with_bpa()
+    resources = stack.without(f"cell-{PRIMARY}-public-b-bpa-exclusion")
+    assert check_stack(LB_EXCLUDED, resources) == [
+        (
+            f"Internet-facing load balancer traffic-alb-{PRIMARY} must sit only in subnets excluded from VPC Block "
+            f"Public Access (allow-bidirectional); subnet cell-{PRIMARY}-public-b has no exclusion, so AWS blocks its "
+            "clients once the region blocks ingress. Exclude the subnet (components/network.py) or move the load "
+            "balancer to the public tier.",
+            stack.named(f"traffic-alb-{PRIMARY}").urn,
+        )
+    ]
+
+
+def test_lb_excluded__allow_egress_admits_no_clients() -> None:
+    stack = edge_with_bpa()
+    name = f"cell-{PRIMARY}-public-c-bpa-exclusion"
+    resources = stack.replace(name, edit(stack.props(name), {"internetGatewayExclusionMode": "allow-egress"}))
+    assert len(check_stack(LB_EXCLUDED, resources)) == 1
+
+
+def test_lb_excluded__internal_or_gateway_load_balancers_are_skipped() -> None:
+    stack = edge_with_bpa()
+    lb = f"traffic-alb-{PRIMARY}"
+    bare = [r for r in stack.resources if r.resource_type != f.T_BPA_EXCLUSION]
+    props = stack.props(lb)
+    stack.replace(lb, edit(props, {"internal": True}))
+    assert check_stack(LB_EXCLUDED, bare) == []
+    stack.replace(lb, edit(props, {"loadBalancerType": "gateway"}))
+    assert check_stack(LB_EXCLUDED, bare) == []
+
+
+def test_lb_excluded__unknown_unresolved_subnets_reported() -> None:
+    stack = edge_with_bpa()
+    lb = f"traffic-alb-{PRIMARY}"
+    stack.named(lb).property_dependencies = {}
+    resources = stack.replace(lb, edit(stack.props(lb), {"subnets": UNKNOWN}))
+    assert messages(check_stack(LB_EXCLUDED, resources)) == [
+        f"Load balancer {lb} subnets is unknown at preview; it must be subnets excluded from BPA as a literal so the "
+        "policy can prove it."
+    ]
