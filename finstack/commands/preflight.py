@@ -39,14 +39,14 @@ def landing_zone_report(config: Any, session_factory: SessionFactory = _default_
     return verify((cell.name for cell in config.regions), lambda region: AccountServicesGateway(session, region))
 
 
-def print_report(report: PreflightReport) -> None:
-    """One line per missing service, or that everything is on."""
+def print_report(report: PreflightReport, out: Console = console) -> None:
+    """One line per missing service, or that everything is on (`finstack check` prints it on stderr)."""
     if report.ok:
-        console.print(f"landing zone: every account-level service is on in {', '.join(report.regions)}")
+        out.print(f"landing zone: every account-level service is on in {', '.join(report.regions)}")
         return
-    console.print("[red]landing zone: account-level services missing[/] (accountServices: landing-zone):")
+    out.print("[red]landing zone: account-level services missing[/] (accountServices: landing-zone):")
     for missing in report.missing:
-        console.print(f"  {missing.line()}", markup=False)
+        out.print(f"  {missing.line()}", markup=False)
 
 
 def require_landing_zone(config: Any, session_factory: SessionFactory = _default_session) -> None:

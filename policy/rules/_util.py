@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -438,6 +439,55 @@ class StackView:
         """Every region some regional AWS resource of the stack lives in, sorted."""
         regions = {self.region(r) for r in self.resources if is_regional_aws_type(r.resource_type)}
         return sorted(r for r in regions if r)
+
+
+def stack_config() -> dict[str, Any]:
+    """The stack config the engine passes the pack as JSON in PULUMI_CONFIG, or {}.
+
+    pulumi/pulumi pkg/resource/plugin/analyzer_plugin.go (`constructEnv`) sets it for every
+    analyzer; `finstack check` does the same (finstack/check/pack.py). Structured values (objects,
+    lists) arrive as JSON text: `stack_config_value` parses them.
+    """
+    try:
+        config: Any = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def stack_config_value(key: str) -> Any:
+    """One stack config value, structured values parsed from their JSON text; None when absent or malformed."""
+    value = stack_config().get(key)
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return value
+
+
+def landing_zone_owns_account_services() -> bool:
+    """True when the stack config sets finstack:security.accountServices to landing-zone.
+
+    The trail, GuardDuty, Macie, Security Hub and Config are then the landing zone's, and the
+    stack declares none of them.
+    """
+    security = stack_config_value("finstack:security")
+    return isinstance(security, dict) and security.get("accountServices") == "landing-zone"
+
+
+def stack_accounts(view: StackView) -> set[str]:
+    """The account(s) the stack deploys into: those of its own KMS keys' ARNs (known once a key exists).
+
+    A policy has no other source for the account: the engine passes none, and most resources
+    (bucket policies above all) carry no account of their own.
+    """
+    accounts = set()
+    for key in view.of_type("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"):
+        arn = parse_arn(view.props(key).get("arn"))
+        if arn is not None and arn.account:
+            accounts.add(arn.account)
+    return accounts
 
 
 def _leaf_strings(value: Any) -> list[str]:

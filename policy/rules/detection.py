@@ -22,9 +22,19 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
-from ._util import Compliance, StackView, as_list, get, is_true, is_unknown, stack_policy, statements, strings
+from ._util import (
+    Compliance,
+    StackView,
+    as_list,
+    get,
+    is_true,
+    is_unknown,
+    landing_zone_owns_account_services,
+    stack_policy,
+    statements,
+    strings,
+)
 from .encryption import KeyUse, _key_policy_document, _missing_actions, _resolve_keys
-from .logging import landing_zone_owns_account_services
 
 Report = Callable[..., None]
 

@@ -33,6 +33,7 @@ from ._util import (
     region_of,
     resource_policy,
     settings,
+    stack_accounts,
     stack_policy,
     statements,
     strings,
@@ -759,16 +760,6 @@ def _check_key_use(
 CMK_TYPES = (*KEY_USES, EC2_INSTANCE, EBS_DEFAULT_KEY)
 
 
-def _stack_accounts(view: StackView) -> set[str]:
-    """The account(s) of the stack: those of its own KMS keys' ARNs."""
-    accounts = set()
-    for key in view.of_type(KMS_KEY, KMS_REPLICA_KEY):
-        arn = parse_arn(view.props(key).get("arn"))
-        if arn is not None and arn.account:
-            accounts.add(arn.account)
-    return accounts
-
-
 def _foreign_key_reason(
     view: StackView, accounts: set[str], resource: PolicyResource, top: str, value: Any, region: str
 ) -> str | None:
@@ -790,7 +781,7 @@ def _foreign_key_reason(
 def _kms_key_reference_customer_managed(args: StackValidationArgs, report: Report) -> None:
     """Every key reference of an encrypted resource resolves to a customer managed key of this stack."""
     view = StackView(args.resources)
-    accounts = _stack_accounts(view)
+    accounts = stack_accounts(view)
     for resource in view.of_type(*CMK_TYPES):
         props = view.props(resource)
         region = region_of(props, resource.provider) or ""

@@ -12,13 +12,11 @@ these settings, or no config at all, fails: the pack cannot tell what it was wri
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
 
 from pulumi_policy import ReportViolation, Severity, StackValidationArgs
 
-from ._util import Compliance, Setting, settings, stack_policy
+from ._util import Compliance, Setting, settings, stack_config, stack_policy
 
 DOMAIN = "governance"
 
@@ -39,11 +37,7 @@ CONFIG_FOR = {
 
 def stack_environment() -> str | None:
     """`finstack:environment` from the stack config the engine passed in PULUMI_CONFIG, if any."""
-    try:
-        config: Any = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-    except json.JSONDecodeError:
-        return None
-    value = config.get(ENVIRONMENT_KEY) if isinstance(config, dict) else None
+    value = stack_config().get(ENVIRONMENT_KEY)
     return value if isinstance(value, str) and value else None
 
 

@@ -30,6 +30,7 @@ from ._util import (
     policy_document,
     resource_policy,
     settings,
+    stack_accounts,
     stack_policy,
     statements,
     strings,
@@ -818,6 +819,11 @@ def _resource_policy_principals(args: ResourceValidationArgs, report: Report) ->
         # no account to compare their aws:SourceAccount with; the grant lets AWS deliver log objects only.
         if subject == "S3 bucket policy" and is_log_delivery_grant(statement):
             continue
+        # A service's delivery into a bucket (CloudTrail, AWS Config) pinned to an account: the bucket
+        # policy cannot say whether that account is the stack's, so `bucket-policy-delivery-own-account`
+        # (a stack policy, which knows the account from the stack's KMS keys) decides it.
+        if subject == "S3 bucket policy" and is_service_delivery_grant(statement):
+            continue
         where = f"{subject} statement {_sid(statement, index)}"
         for finding in _statement_principal_findings(where, statement, known, unscoped):
             report(finding)
@@ -859,6 +865,68 @@ def _statement_principal_findings(
     if isinstance(principal, Mapping) and principal.get("CanonicalUser"):
         findings.append(f"{where} must not allow a canonical user; name an account principal.")
     return findings
+
+
+# --- service delivery into buckets pins the stack's own account -------------------------------
+#
+# CloudTrail and AWS Config write into a bucket as their service principals, and the documented
+# bucket policies pin them to the writing account or resource ("Amazon S3 bucket policy for
+# CloudTrail", CloudTrail User Guide; "Permissions for the Amazon S3 Bucket for the AWS Config
+# Delivery Channel", AWS Config Developer Guide). Pinned to another account, the same grant lets
+# that account's trail or recorder write into our evidence bucket. A bucket policy names no
+# account of its own, so the check needs the stack's account: that of its KMS keys.
+
+DELIVERY_SERVICES = frozenset({"cloudtrail.amazonaws.com", "config.amazonaws.com"})
+# The bucket-level checks and the object write the delivery guides list; nothing that reads or deletes.
+DELIVERY_ACTIONS = frozenset({"s3:GetBucketAcl", "s3:ListBucket", "s3:PutObject"})
+
+
+def is_service_delivery_grant(statement: Mapping[str, Any]) -> bool:
+    """An Allow of delivery actions only, to delivery service principals only, pinned to concrete accounts."""
+    if statement.get("Effect") != "Allow" or "NotPrincipal" in statement or "NotAction" in statement:
+        return False
+    principal = statement.get("Principal")
+    if not isinstance(principal, Mapping) or set(principal) != {"Service"}:
+        return False
+    services = strings(principal.get("Service"))
+    actions = strings(statement.get("Action"))
+    if not services or not set(services) <= DELIVERY_SERVICES or not actions or not set(actions) <= DELIVERY_ACTIONS:
+        return False
+    accounts, _ = _pinned_accounts(statement)
+    return bool(accounts)
+
+
+def _delivery_pinned_accounts(statement: Mapping[str, Any]) -> list[str]:
+    """The accounts a delivery grant (service or log delivery) pins its writer to."""
+    if is_service_delivery_grant(statement) or is_log_delivery_grant(statement):
+        return _pinned_accounts(statement)[0]
+    return []
+
+
+def _delivery_own_account(args: StackValidationArgs, report: Report) -> None:
+    """Delivery grants in bucket policies pin this stack's account (of its KMS keys) or a trusted one.
+
+    Unknown documents and a stack whose key ARNs are all unknown (a first preview) are skipped:
+    the check runs again, with every value known, after `up`.
+    """
+    view = StackView(args.resources)
+    accounts = stack_accounts(view)
+    if not accounts:
+        return
+    accounts |= set(settings(args, RESOURCE_POLICY_CONFIG)["trustedAccounts"])
+    for resource in view.of_type(BUCKET_POLICY, *BUCKETS):
+        value = view.props(resource).get("policy")
+        if value is None or is_unknown(value):
+            continue
+        for index, statement in enumerate(statements(policy_document(value, ["policy"]))):
+            foreign = sorted({a for a in _delivery_pinned_accounts(statement) if a not in accounts})
+            if foreign:
+                report(
+                    f"{resource.name} statement {_sid(statement, index)} lets the delivery of account "
+                    f"{', '.join(foreign)} write into the bucket; pin it to this stack's account "
+                    f"({', '.join(sorted(accounts))}).",
+                    resource.urn,
+                )
 
 
 # --- S3 public access -----------------------------------------------------------------------
@@ -1304,6 +1372,22 @@ POLICIES = [
         remediation=(
             "Grant roles of this account (or trustedAccounts) by ARN; pin service principals with "
             'aws:SourceAccount / aws:SourceArn; keep "*" for Deny statements.'
+        ),
+        config=RESOURCE_POLICY_CONFIG,
+    ),
+    stack_policy(
+        name="bucket-policy-delivery-own-account",
+        description=(
+            "Bucket policy grants to CloudTrail, AWS Config and log delivery must pin this stack's account "
+            "(of its KMS keys) or a trusted one."
+        ),
+        validate=_delivery_own_account,
+        domain=DOMAIN,
+        severity=Severity.HIGH,
+        compliance=NO_PUBLIC_ACCESS.with_controls("IAM-S3-BUCKET-POLICY"),
+        remediation=(
+            "Pin aws:SourceAccount to the deploying account (aws.get_caller_identity()) or aws:SourceArn to "
+            "this stack's trail; list another account only in trustedAccounts."
         ),
         config=RESOURCE_POLICY_CONFIG,
     ),

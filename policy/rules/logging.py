@@ -8,8 +8,6 @@ prod, via the policy config).
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +23,7 @@ from ._util import (
     is_false,
     is_true,
     is_unknown,
+    landing_zone_owns_account_services,
     plain,
     resource_policy,
     settings,
@@ -312,23 +311,6 @@ def _trail_cloudwatch(args: ResourceValidationArgs, report: Report) -> None:
         value = props.get(prop)  # `present`: outputs of the stack's log group and role
         if not is_unknown(value) and not (isinstance(value, str) and value.strip()):
             report(f"CloudTrail trail {prop} must name {what}.")
-
-
-def _account_services() -> str:
-    """`finstack:security.accountServices` from the stack config the engine passed (default stack)."""
-    try:
-        config: Any = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-        security = config.get("finstack:security") if isinstance(config, dict) else None
-        security = json.loads(security) if isinstance(security, str) else security
-    except (json.JSONDecodeError, TypeError):
-        return "stack"
-    value = security.get("accountServices") if isinstance(security, dict) else None
-    return value if value in ("stack", "landing-zone") else "stack"
-
-
-def landing_zone_owns_account_services() -> bool:
-    """True when the stack config says a landing zone owns the trail, GuardDuty and Macie."""
-    return _account_services() == "landing-zone"
 
 
 TRAIL_LOCK_CONFIG = {

@@ -12,14 +12,22 @@ own (components/network.py declares them in both modes), so it checks them whoev
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
-from typing import Any
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
-from ._util import TIER_TAG, Compliance, StackView, is_true, is_unknown, stack_policy, tag, unknown_message
+from ._util import (
+    TIER_TAG,
+    Compliance,
+    StackView,
+    is_true,
+    is_unknown,
+    landing_zone_owns_account_services,
+    stack_config,
+    stack_policy,
+    tag,
+    unknown_message,
+)
 
 Report = Callable[..., None]
 
@@ -66,28 +74,9 @@ VPC_BPA = Compliance(
 )
 
 
-def _stack_config() -> dict[str, Any]:
-    try:
-        config: Any = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-    except json.JSONDecodeError:
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
-def landing_zone_owns_account_services() -> bool:
-    """True when the stack config sets finstack:security.accountServices to landing-zone."""
-    security: Any = _stack_config().get(SECURITY_KEY)
-    if isinstance(security, str):
-        try:
-            security = json.loads(security)
-        except json.JSONDecodeError:
-            return False
-    return isinstance(security, dict) and security.get("accountServices") == "landing-zone"
-
-
 def _primary_region(view: StackView) -> str | None:
     """aws:region from the stack config (the primary, infra/config.py), else the explicit provider's."""
-    region = _stack_config().get(PRIMARY_KEY)
+    region = stack_config().get(PRIMARY_KEY)
     if isinstance(region, str) and region:
         return region
     for provider in view.of_type(AWS_PROVIDER):

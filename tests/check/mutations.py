@@ -275,6 +275,20 @@ def _without_sid(sid: str) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def _pin_delivery_to(account: str) -> Callable[[dict[str, Any]], None]:
+    """Pin every aws:SourceAccount condition of the document to `account`."""
+
+    def change(document: dict[str, Any]) -> None:
+        pinned = [
+            s for s in document["Statement"] if "aws:SourceAccount" in s.get("Condition", {}).get("StringEquals", {})
+        ]
+        assert pinned, "no statement pins aws:SourceAccount"
+        for statement in pinned:
+            statement["Condition"]["StringEquals"]["aws:SourceAccount"] = account
+
+    return change
+
+
 def _trust_anyone(document: dict[str, Any]) -> None:
     """A trust policy whose first statement trusts every principal of every account."""
     _statement(document)["Principal"] = {"AWS": "*"}
@@ -1562,6 +1576,13 @@ MUTATIONS: tuple[Mutation, ...] = (
                 }
             ),
         ),
+    ),
+    Mutation(
+        "config-bucket-foreign-delivery",
+        "identity",
+        "AWS Config bucket lets another account's recorder deliver into it (aws:SourceAccount of another account)",
+        Select("aws:s3/bucketPolicy:BucketPolicy", r"posture-config-us-east-1-policy"),
+        edit_json("policy", _pin_delivery_to("444455556666")),
     ),
     Mutation(
         "topic-policy-foreign-account",

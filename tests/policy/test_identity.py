@@ -1464,3 +1464,135 @@ def test_resource_policy_principals_restricted__unpinned_s3_log_delivery_fails()
         "S3 bucket policy statement Grant must scope service principal logging.s3.amazonaws.com with "
         "aws:SourceAccount or aws:SourceArn."
     ]
+
+
+# --- bucket-policy-delivery-own-account -----------------------------------------------------------------------------
+
+CONFIG_BUCKET = "finstack-prod-config-111122223333-us-east-1"
+
+
+def _config_grants(account: str = ACCOUNT) -> list[dict]:
+    """components/posture.py config_bucket_grants: config.amazonaws.com pinned by aws:SourceAccount."""
+    pin = {"StringEquals": {"aws:SourceAccount": account}}
+    principal = {"Service": "config.amazonaws.com"}
+    bucket = f"arn:aws:s3:::{CONFIG_BUCKET}"
+    return [
+        {
+            "Sid": "ConfigAcl",
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket,
+            "Condition": pin,
+        },
+        {
+            "Sid": "ConfigList",
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": "s3:ListBucket",
+            "Resource": bucket,
+            "Condition": pin,
+        },
+        {
+            "Sid": "ConfigDelivery",
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket}/config/AWSLogs/{account}/Config/*",
+            "Condition": pin,
+        },
+    ]
+
+
+def _trail_grant(account: str = ACCOUNT) -> dict:
+    """components/audit_trail.py: CloudTrail pinned to this stack's trail by aws:SourceArn."""
+    return {
+        "Sid": "CloudTrailWrite",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::finstack-prod-audit/AWSLogs/{account}/*",
+        "Condition": {
+            "StringEquals": {"aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{account}:trail/finstack-prod-audit"}
+        },
+    }
+
+
+def _delivery_stack(*grants: dict, key_arn_value: str | None = None) -> f.Stack:
+    stack = f.Stack()
+    key = f.kms_key()
+    if key_arn_value is not None:
+        key["arn"] = key_arn_value
+    stack.add(f.T_KEY, "keys-data", key)
+    stack.add(f.T_BUCKET_POLICY, "posture-config-us-east-1-policy", _bucket_policy(*grants))
+    return stack
+
+
+@pytest.mark.parametrize("grants", [_config_grants(), [_trail_grant()]], ids=["config", "cloudtrail"])
+def test_resource_policy_principals_restricted__delivery_grants_defer_their_account(grants):
+    # Pinned to an account a bucket policy cannot place: the resource rule leaves it to the stack policy.
+    assert check("resource-policy-principals-restricted", f.T_BUCKET_POLICY, _bucket_policy(*grants)) == []
+    foreign = [{**g, "Condition": json.loads(json.dumps(g["Condition"]).replace(ACCOUNT, OTHER))} for g in grants]
+    assert check("resource-policy-principals-restricted", f.T_BUCKET_POLICY, _bucket_policy(*foreign)) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "finding"),
+    [
+        ({"Action": ["s3:PutObject", "s3:GetObject"]}, "must scope service principal config.amazonaws.com"),
+        ({"Condition": {}}, "must scope service principal config.amazonaws.com"),
+        ({"Principal": {"Service": "ec2.amazonaws.com"}}, "must scope service principal ec2.amazonaws.com"),
+    ],
+    ids=["reads-too", "unpinned", "not-a-delivery-service"],
+)
+def test_resource_policy_principals_restricted__not_a_delivery_grant_is_judged_in_full(change, finding):
+    grant = {**_config_grants(OTHER)[2], **change}
+    found = check("resource-policy-principals-restricted", f.T_BUCKET_POLICY, _bucket_policy(grant))
+    assert len(found) == 1 and finding in found[0], found
+
+
+def test_bucket_policy_delivery_own_account__stack_account_passes():
+    assert (
+        check_stack("bucket-policy-delivery-own-account", _delivery_stack(*_config_grants(), _trail_grant()).resources)
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "grants",
+    [
+        _config_grants(OTHER),
+        [_trail_grant(OTHER)],
+        [{**f.log_delivery_statements()[1], "Condition": {"StringEquals": {"aws:SourceAccount": OTHER}}}],
+    ],
+    ids=["config-source-account", "cloudtrail-source-arn", "s3-log-delivery"],
+)
+def test_bucket_policy_delivery_own_account__foreign_account_fails(grants):
+    stack = _delivery_stack(*grants)
+    found = check_stack("bucket-policy-delivery-own-account", stack.resources)
+    assert found, grants
+    message, failed = found[0]
+    assert failed == stack.named("posture-config-us-east-1-policy").urn
+    assert f"lets the delivery of account {OTHER} write into the bucket" in message
+    assert f"pin it to this stack's account ({ACCOUNT})" in message
+
+
+def test_bucket_policy_delivery_own_account__trusted_account_passes():
+    stack = _delivery_stack(*_config_grants(OTHER))
+    assert check_stack("bucket-policy-delivery-own-account", stack.resources, config={"trustedAccounts": [OTHER]}) == []
+
+
+def test_bucket_policy_delivery_own_account__skips_until_the_account_is_known():
+    # A first preview: no key ARN is known yet, and an unknown document is not read.
+    assert (
+        check_stack(
+            "bucket-policy-delivery-own-account",
+            _delivery_stack(*_config_grants(OTHER), key_arn_value=UNKNOWN).resources,
+        )
+        == []
+    )
+    stack = _delivery_stack()
+    stack.replace(
+        "posture-config-us-east-1-policy", edit(stack.props("posture-config-us-east-1-policy"), {"policy": UNKNOWN})
+    )
+    assert check_stack("bucket-policy-delivery-own-account", stack.resources) == []

@@ -136,6 +136,24 @@ def test_posture__landing_zone_skips_even_with_nothing_declared(name: str, monke
     assert check_stack(name, stack.without(*posture)) == []
 
 
+@pytest.mark.parametrize(
+    "pulumi_config",
+    [
+        "not json",
+        json.dumps({"finstack:security": '{"accountServices": "landing-zone"'}),  # truncated JSON text
+        json.dumps({"finstack:security": {"accountServices": "Landing-Zone"}}),
+        json.dumps(["finstack:security"]),
+    ],
+    ids=["config-not-json", "security-not-json", "unknown-mode", "config-not-object"],
+)
+def test_posture__unreadable_account_services_keeps_the_stack_mode(pulumi_config: str, monkeypatch) -> None:
+    # Only a well-formed landing-zone setting relaxes anything; everything else checks as `stack`.
+    monkeypatch.setenv("PULUMI_CONFIG", pulumi_config)
+    stack = f.compliant_stack()
+    posture = [r.name for r in stack.resources if r.name.startswith("posture-recorder")]
+    assert check_stack(RECORDER, stack.without(*posture)), pulumi_config
+
+
 # --- VPC Block Public Access ---------------------------------------------------------------
 
 BPA_ON = "vpc-block-public-access-every-region"

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from pathlib import Path
 
 import boto3
 import pytest
+import yaml
+from click.testing import CliRunner, Result
 
 from components.audit_trail import trail_bucket_statements
 from finstack.emulator.moto_ext.vpc_block_public_access import set_exclusions_not_allowed
@@ -152,3 +157,62 @@ def test_require_landing_zone__stack_mode_calls_nothing() -> None:
         raise AssertionError("stack mode must not call AWS")
 
     require_landing_zone(shipped_config("prod"), no_session)
+
+
+# --- finstack check --preflight ------------------------------------------------------------------
+
+
+def _check(project: Path, tmp_path: Path, *flags: str) -> Result:
+    """`finstack check --stack prod` of a clean export, from `project`, with the test pack."""
+    from finstack.cli import FinstackGroup
+    from finstack.commands.check import check
+    from tests.check.conftest import TESTPACK, clean_export, write_json
+
+    export = write_json(tmp_path / "plan.json", clean_export())
+    config = write_json(tmp_path / "config.prod.json", {})
+    args = ["check", "--stack", "prod", "--policy-pack", str(TESTPACK), "--policy-pack-config", str(config)]
+    cwd = Path.cwd()
+    try:
+        os.chdir(project)
+        cli = FinstackGroup(commands={"check": check})
+        return CliRunner().invoke(cli, [*args, "--export", str(export), *flags], catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+
+
+def _project(tmp_path: Path, account_services: str) -> Path:
+    """The shipped project with prod's finstack:security.accountServices set to `account_services`."""
+    from tests.plan import PROJECT_DIR
+
+    project = tmp_path / "project"
+    project.mkdir(parents=True)
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", project / "Pulumi.yaml")
+    stack = yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text())
+    stack["config"]["finstack:security"]["accountServices"] = account_services
+    (project / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))
+    return project
+
+
+def test_check_preflight__landing_zone_without_services_exits_1_naming_them(tmp_path: Path) -> None:
+    result = _check(_project(tmp_path, "landing-zone"), tmp_path, "--preflight")
+    # The plan itself passes; the account it would deploy into does not.
+    assert result.exit_code == 1, result.stderr
+    assert f"{WEST}: Macie: not enabled" in result.stderr
+    assert f"{EAST}: CloudTrail: no multi-region (or organization) trail is logging" in result.stderr
+
+
+def test_check_preflight__landing_zone_with_services_on_exits_0(tmp_path: Path) -> None:
+    org_trail()
+    for region in REGIONS:
+        turn_on(region)
+    result = _check(_project(tmp_path, "landing-zone"), tmp_path, "--preflight")
+    assert result.exit_code == 0, result.stderr
+    assert f"every account-level service is on in {EAST}, {WEST}" in result.stderr
+
+
+def test_check_preflight__opt_in_only_and_nothing_to_verify_in_stack_mode(tmp_path: Path) -> None:
+    # Without the flag a landing-zone stack's check makes no AWS call and judges the plan alone.
+    assert _check(_project(tmp_path, "landing-zone"), tmp_path).exit_code == 0
+    result = _check(_project(tmp_path / "stack", "stack"), tmp_path, "--preflight")
+    assert result.exit_code == 0
+    assert "accountServices is stack; the stack declares them, nothing to verify" in result.stderr
