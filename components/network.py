@@ -12,6 +12,11 @@ bounds each tier by address, and security groups that reference each other (neve
 the VPC) bound each role. The default security group and default network ACL are adopted and
 emptied, so anything launched without an explicit choice gets no traffic at all.
 
+VPC Block Public Access (BPA): the public subnets (load balancers and NAT gateways) carry an
+`allow-bidirectional` exclusion, declared here in both `accountServices` modes because the stack
+owns its subnets; the region's blocking mode itself is account posture (components/posture.py,
+or the landing zone). No other tier is ever excluded.
+
 The rule tables (`SG_RULES`, `nacl_rules`) are plain data: they read as the cell's firewall
 matrix and are tested without Pulumi.
 """
@@ -79,6 +84,15 @@ FLOW_LOG_FORMAT = " ".join(
 )  # fmt: skip
 # One-minute aggregation (instead of ten): flows show up in the logs while an incident is live.
 FLOW_LOG_AGGREGATION_SECONDS = 60
+
+# The public tier's exclusion from VPC Block Public Access. An internet-facing ALB needs inbound
+# traffic from the internet gateway, which BPA blocks in either blocking mode unless its subnets
+# are excluded ("VPC BPA basics", Amazon VPC User Guide: internet-facing ALBs and NLBs "require an
+# internet gateway"); `allow-egress` admits no inbound traffic and only means anything under
+# block-bidirectional (EC2 API reference, VpcBlockPublicAccessExclusion). Subnet-scoped, never
+# the VPC: the app, data and endpoint tiers stay blocked.
+BPA_EXCLUSION_MODE = "allow-bidirectional"
+BPA_EXCLUDED_TIER: Tier = "public"
 
 
 # -- the firewall matrix (pure data) --------------------------------------------------------------
@@ -242,6 +256,9 @@ class RegionalNetwork(pulumi.ComponentResource):
     kafka_sg_id: pulumi.Output[str]
     endpoints_sg_id: pulumi.Output[str]
     flow_log_group_name: pulumi.Output[str]
+    bpa_exclusions: list[aws.ec2.VpcBlockPublicAccessExclusion]
+    """The public subnets' BPA exclusions: what must exist before a blocking mode is turned on."""
+    bpa_exclusion_ids: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: RegionalNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("finstack:network:RegionalNetwork", name, None, opts)
@@ -256,6 +273,7 @@ class RegionalNetwork(pulumi.ComponentResource):
         self.availability_zone_ids = zones.apply(lambda chosen: [z.zone_id for z in chosen])
         subnets = self._create_subnets()
         igw, nats = self._create_gateways(subnets["public"])
+        self.bpa_exclusions = self._create_bpa_exclusions(subnets[BPA_EXCLUDED_TIER])
         route_tables = self._create_routing(subnets, igw, nats)
         self._create_default_lockdown()
         self._create_nacls(subnets)
@@ -276,6 +294,7 @@ class RegionalNetwork(pulumi.ComponentResource):
         self.kafka_sg_id = groups["kafka"].id
         self.endpoints_sg_id = groups["endpoints"].id
         self.flow_log_group_name = log_group.name
+        self.bpa_exclusion_ids = [e.id for e in self.bpa_exclusions]
         self.register_outputs(
             {
                 "region": self.region,
@@ -295,6 +314,7 @@ class RegionalNetwork(pulumi.ComponentResource):
                 "kafka_sg_id": self.kafka_sg_id,
                 "endpoints_sg_id": self.endpoints_sg_id,
                 "flow_log_group_name": self.flow_log_group_name,
+                "bpa_exclusion_ids": self.bpa_exclusion_ids,
             }
         )
 
@@ -413,6 +433,29 @@ class RegionalNetwork(pulumi.ComponentResource):
                 )
             )
         return igw, nats
+
+    def _create_bpa_exclusions(self, subnets: list[aws.ec2.Subnet]) -> list[aws.ec2.VpcBlockPublicAccessExclusion]:
+        """One exclusion per public subnet, so the load balancers and NAT gateways keep the internet.
+
+        Exclusions may be created while BPA is off ("You can create BPA exclusions ... even when BPA
+        is not enabled on the account to ensure that there is no traffic disruption to the
+        exclusions when VPC BPA is turned on", EC2 API reference CreateVpcBlockPublicAccessExclusion),
+        so they come first and the blocking mode waits for them (components/posture.py).
+        """
+        exclusions = []
+        for index, subnet in enumerate(subnets):
+            name = f"{self._name}-{BPA_EXCLUDED_TIER}-{az_suffix(index)}-bpa-exclusion"
+            exclusions.append(
+                aws.ec2.VpcBlockPublicAccessExclusion(
+                    name,
+                    subnet_id=subnet.id,
+                    internet_gateway_exclusion_mode=BPA_EXCLUSION_MODE,
+                    region=self._args.region,
+                    tags=self._tags(name, tier=BPA_EXCLUDED_TIER),
+                    opts=self._opts(parent=subnet),
+                )
+            )
+        return exclusions
 
     def _route_table(self, name: str, tier: Tier) -> aws.ec2.RouteTable:
         # Routes are standalone `aws.ec2.Route`s, never inline: CellPeering adds routes to the app

@@ -31,6 +31,18 @@ Per cell:
   subset of AWS's sample "Operational Best Practices for PCI DSS 4.0" chosen for the resource
   kinds this platform declares; README "Posture" lists them and why the rest are left out.
 
+* VPC Block Public Access (`aws.ec2.VpcBlockPublicAccessOptions`) in `block-ingress`: nothing in
+  the region's VPCs can be reached from the internet through an internet gateway, while NAT
+  gateways and egress-only internet gateways keep working ("Only traffic to and from NAT gateways
+  and egress-only internet gateways is allowed", EC2 API reference VpcBlockPublicAccessOptions).
+  Not `block-bidirectional`: the NAT gateways sit in the public subnets, excluded
+  `allow-bidirectional` for the load balancers anyway, so it would block nothing more and only make
+  the app tier's NAT egress (443, components/network.py) hang on those exclusions as well.
+  The setting is the account's, per region (the Terraform provider's
+  vpc_block_public_access_options.go keys it by region and sets it back to `off` on delete). It
+  waits for the cell's exclusions (the public subnets, components/network.py), so the front door
+  never goes dark during a deploy; on destroy it is turned off before they go.
+
 Primary region only: a Security Hub finding aggregator (`SPECIFIED_REGIONS`, the other cells), so
 findings of every cell are read in one place.
 """
@@ -61,6 +73,10 @@ CONFIG_SERVICE_ROLE = f"role/aws-service-role/{CONFIG_SERVICE}/AWSServiceRoleFor
 CONFIG_PREFIX = "config"
 # Daily snapshots in addition to the change stream: an assessor can sample a day's state.
 SNAPSHOT_FREQUENCY = "TwentyFour_Hours"
+# Inbound internet traffic blocked, NAT egress kept (module docstring).
+VPC_BPA_MODE = "block-ingress"
+# Either blocks internet-gateway ingress: what a landing zone may have chosen instead (preflight).
+VPC_BPA_BLOCKING_MODES = ("block-ingress", "block-bidirectional")
 
 # (rule name, managed rule identifier, PCI DSS v4.0.1 requirement it evidences). Every identifier
 # appears in AWS's sample pack "Operational Best Practices for PCI DSS 4.0 (excluding global
@@ -140,10 +156,14 @@ def config_bucket_name(environment: str, account_id: str, region: str) -> str:
 
 @dataclass(frozen=True)
 class PostureCellArgs:
-    """One cell: its region and its `logs` key (the Config bucket's encryption)."""
+    """One cell: its region, its `logs` key (the Config bucket's encryption) and its BPA exclusions.
+
+    `bpa_exclusions` are the network's public-subnet exclusions: the blocking mode waits for them.
+    """
 
     region: str
     logs_key_arn: pulumi.Input[str]
+    bpa_exclusions: tuple[pulumi.Resource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +189,8 @@ class AccountPosture(pulumi.ComponentResource):
     """region -> Config recorder name."""
     config_bucket_names: dict[str, pulumi.Output[str]]
     """region -> the bucket Config delivers to."""
+    bpa_modes: dict[str, pulumi.Output[str]]
+    """region -> the VPC Block Public Access mode declared."""
 
     def __init__(self, name: str, args: AccountPostureArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("finstack:security:AccountPosture", name, None, opts)
@@ -176,6 +198,7 @@ class AccountPosture(pulumi.ComponentResource):
         self.hub_arns = {}
         self.recorder_names = {}
         self.config_bucket_names = {}
+        self.bpa_modes = {}
         hubs: list[pulumi.Resource] = []
         self._service_role = self._create_service_role(name)
         for cell in args.cells:
@@ -185,13 +208,26 @@ class AccountPosture(pulumi.ComponentResource):
             recorder, bucket = self._create_config(name, cell)
             self.recorder_names[cell.region] = recorder.name
             self.config_bucket_names[cell.region] = bucket
+            self.bpa_modes[cell.region] = self._create_vpc_bpa(name, cell).internet_gateway_block_mode
         self._create_aggregator(name, hubs)
         self.register_outputs(
             {
                 "hub_arns": self.hub_arns,
                 "recorder_names": self.recorder_names,
                 "config_bucket_names": self.config_bucket_names,
+                "bpa_modes": self.bpa_modes,
             }
+        )
+
+    def _create_vpc_bpa(self, name: str, cell: PostureCellArgs) -> aws.ec2.VpcBlockPublicAccessOptions:
+        """The region's VPC Block Public Access mode, turned on only once the cell's exclusions exist."""
+        return aws.ec2.VpcBlockPublicAccessOptions(
+            f"{name}-vpc-bpa-{cell.region}",
+            internet_gateway_block_mode=VPC_BPA_MODE,
+            region=cell.region,
+            # Blocking before the public subnets are excluded would cut the load balancers off the
+            # internet; and on destroy Pulumi deletes this (mode back to off) before the exclusions.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(cell.bpa_exclusions)),
         )
 
     def _create_security_hub(self, name: str, region: str) -> aws.securityhub.Account:

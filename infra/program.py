@@ -521,7 +521,12 @@ def _posture(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceO
     """Security Hub, AWS Config and the PCI conformance pack, unless a landing zone owns them."""
     if config.security.account_services == "landing-zone":
         return None  # verified by the real-mode preflight instead (finstack/preflight)
-    cells = tuple(PostureCellArgs(cell.name, foundation.keys.arn("logs", cell.name)) for cell in config.regions)
+    cells = tuple(
+        PostureCellArgs(
+            cell.name, foundation.keys.arn("logs", cell.name), tuple(foundation.networks[cell.name].bpa_exclusions)
+        )
+        for cell in config.regions
+    )
     args = AccountPostureArgs(
         config.environment,
         config.primary.name,

@@ -3,7 +3,8 @@
 Permissions (one table, next to the calls; an operator's read-only role needs them):
 guardduty:ListDetectors, guardduty:GetDetector, securityhub:DescribeHub,
 securityhub:GetEnabledStandards, config:DescribeConfigurationRecorderStatus,
-cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, macie2:GetMacieSession.
+cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, macie2:GetMacieSession,
+ec2:DescribeVpcBlockPublicAccessOptions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "config": ("config:DescribeConfigurationRecorderStatus",),
     "cloudtrail": ("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus"),
     "macie": ("macie2:GetMacieSession",),
+    "vpc-bpa": ("ec2:DescribeVpcBlockPublicAccessOptions",),
 }
 
 # What each service answers when it is simply not turned on in the region (botocore error codes).
@@ -26,6 +28,16 @@ _NOT_ENABLED = {
     "securityhub": ("InvalidAccessException",),
     "macie": ("AccessDeniedException", "ResourceNotFoundException"),
 }
+
+
+@dataclass(frozen=True)
+class VpcBlockPublicAccess:
+    """A region's VPC Block Public Access setting (EC2 API reference, VpcBlockPublicAccessOptions)."""
+
+    mode: str
+    """internetGatewayBlockMode: off | block-bidirectional | block-ingress."""
+    exclusions_allowed: bool
+    """False when an organization's declarative policy forbids exclusions (exclusionsAllowed not-allowed)."""
 
 
 class PreflightAccessError(RuntimeError):
@@ -87,3 +99,12 @@ class AccountServicesGateway:
             if err.response["Error"]["Code"] in _NOT_ENABLED["macie"]:
                 return False
             raise PreflightAccessError(f"macie2 in {self.region}: {err}") from err
+
+    def vpc_block_public_access(self) -> VpcBlockPublicAccess:
+        """The region's BPA mode and whether exclusions are allowed (a never-set region answers off)."""
+        options = self._client("ec2").describe_vpc_block_public_access_options()["VpcBlockPublicAccessOptions"]
+        return VpcBlockPublicAccess(
+            mode=options.get("InternetGatewayBlockMode", "off"),
+            # Absent in the answer: no declarative policy restricts them ("Otherwise, they are allowed").
+            exclusions_allowed=options.get("ExclusionsAllowed", "allowed") == "allowed",
+        )

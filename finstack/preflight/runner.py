@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from components.posture import FSBP_STANDARD, PCI_STANDARD, standards_arn
+from components.posture import FSBP_STANDARD, PCI_STANDARD, VPC_BPA_BLOCKING_MODES, standards_arn
+from finstack.preflight.gateway import VpcBlockPublicAccess
 
 
 class ServicesReader(Protocol):
@@ -17,6 +18,7 @@ class ServicesReader(Protocol):
     def config_recording(self) -> bool: ...  # noqa: D102
     def multi_region_trail_logging(self) -> bool: ...  # noqa: D102
     def macie_enabled(self) -> bool: ...  # noqa: D102
+    def vpc_block_public_access(self) -> VpcBlockPublicAccess: ...  # noqa: D102
 
 
 REQUIRED_STANDARDS = {"AWS Foundational Security Best Practices v1.0.0": FSBP_STANDARD, "PCI DSS v4.0.1": PCI_STANDARD}
@@ -66,6 +68,27 @@ def check_region(region: str, reader: ServicesReader) -> list[Missing]:
         missing.append(Missing(region, "CloudTrail", "no multi-region (or organization) trail is logging"))
     if not reader.macie_enabled():
         missing.append(Missing(region, "Macie", "not enabled"))
+    missing.extend(_vpc_bpa(region, reader.vpc_block_public_access()))
+    return missing
+
+
+def _vpc_bpa(region: str, bpa: VpcBlockPublicAccess) -> list[Missing]:
+    """BPA must block ingress, and must let the stack exclude its public subnets (components/network.py)."""
+    missing = []
+    if bpa.mode not in VPC_BPA_BLOCKING_MODES:
+        missing.append(
+            Missing(region, "VPC Block Public Access", f"mode is {bpa.mode}, not {' or '.join(VPC_BPA_BLOCKING_MODES)}")
+        )
+    if not bpa.exclusions_allowed:
+        # The stack's load balancers need their public subnets excluded; AWS would refuse the exclusions.
+        missing.append(
+            Missing(
+                region,
+                "VPC Block Public Access",
+                "exclusions are not allowed (declarative policy); the public subnets of the load balancers "
+                "could not be excluded",
+            )
+        )
     return missing
 
 

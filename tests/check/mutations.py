@@ -1937,6 +1937,49 @@ MUTATIONS: tuple[Mutation, ...] = (
         set_input("specifiedRegions", []),
     ),
     Mutation(
+        "vpc-bpa-off",
+        "segmentation",
+        "us-west-2 VPC Block Public Access set to off",
+        Select("aws:ec2/vpcBlockPublicAccessOptions:VpcBlockPublicAccessOptions", r"posture-vpc-bpa-us-west-2"),
+        set_input("internetGatewayBlockMode", "off"),
+    ),
+    Mutation(
+        "vpc-bpa-missing",
+        "segmentation",
+        "us-east-1 declares no VPC Block Public Access mode",
+        Select("aws:ec2/vpcBlockPublicAccessOptions:VpcBlockPublicAccessOptions", r"posture-vpc-bpa-us-east-1"),
+    ),
+    Mutation(
+        "vpc-bpa-exclusion-whole-vpc",
+        "segmentation",
+        "a BPA exclusion names the whole us-east-1 VPC instead of a public subnet",
+        Select(
+            "aws:ec2/vpcBlockPublicAccessExclusion:VpcBlockPublicAccessExclusion",
+            r"cell-us-east-1-public-a-bpa-exclusion",
+        ),
+        _all(drop_input("subnetId"), set_input("vpcId", "vpc-0a1b2c3d4e5f60718")),
+    ),
+    Mutation(
+        "vpc-bpa-exclusion-data-subnet",
+        "segmentation",
+        "a BPA exclusion opens a us-west-2 data-tier subnet to the internet gateway",
+        Select(
+            "aws:ec2/vpcBlockPublicAccessExclusion:VpcBlockPublicAccessExclusion",
+            r"cell-us-west-2-public-b-bpa-exclusion",
+        ),
+        redirect_dependency("subnetId", "::cell-us-west-2-public-b", "::cell-us-west-2-data-b"),
+    ),
+    Mutation(
+        "vpc-bpa-lb-subnet-not-excluded",
+        "segmentation",
+        "a us-east-1 public subnet of the ALB loses its BPA exclusion (the front door goes dark on AWS)",
+        Select(
+            "aws:ec2/vpcBlockPublicAccessExclusion:VpcBlockPublicAccessExclusion",
+            r"cell-us-east-1-public-b-bpa-exclusion",
+        ),
+        reported_on=(Select("aws:lb/loadBalancer:LoadBalancer", r"traffic-alb-us-east-1"),),
+    ),
+    Mutation(
         "provider-outside-jurisdiction",
         "residency",
         "the default aws provider targets eu-west-1",

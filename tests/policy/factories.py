@@ -889,6 +889,7 @@ def add_posture(stack: Stack, regions: tuple[str, ...] = (PRIMARY, SECONDARY)) -
             f"posture-recording-{region}",
             {"region": region, "name": f"posture-recorder-{region}", "isEnabled": True},
         )
+    add_vpc_bpa(stack, regions)
     stack.add(
         T_AGGREGATOR,
         "posture-aggregator",
@@ -898,6 +899,35 @@ def add_posture(stack: Stack, regions: tuple[str, ...] = (PRIMARY, SECONDARY)) -
             "specifiedRegions": [r for r in regions if r != regions[0]],
         },
     )
+
+
+T_BPA_OPTIONS = "aws:ec2/vpcBlockPublicAccessOptions:VpcBlockPublicAccessOptions"
+T_BPA_EXCLUSION = "aws:ec2/vpcBlockPublicAccessExclusion:VpcBlockPublicAccessExclusion"
+
+
+def add_vpc_bpa(stack: Stack, regions: tuple[str, ...] = (PRIMARY, SECONDARY)) -> None:
+    """VPC Block Public Access: the public subnets excluded (components/network.py), block-ingress per region."""
+    for region in regions:
+        exclusions = []
+        for zone in "abc":
+            subnet = stack.named(f"cell-{region}-public-{zone}")
+            name = f"cell-{region}-public-{zone}-bpa-exclusion"
+            exclusions.append(
+                stack.add(
+                    T_BPA_EXCLUSION,
+                    name,
+                    {
+                        "region": region,
+                        "subnetId": plain(subnet.props)["id"],
+                        "internetGatewayExclusionMode": "allow-bidirectional",
+                        "tags": {**cell_tags(region, tier="public"), "Name": name},
+                    },
+                    subnetId=subnet,
+                )
+            )
+        stack.add(
+            T_BPA_OPTIONS, f"posture-vpc-bpa-{region}", {"region": region, "internetGatewayBlockMode": "block-ingress"}
+        )
 
 
 # --- kubernetes workloads, services and RBAC (issue 18, k8s rules) -------------------------

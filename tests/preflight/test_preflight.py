@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from components.audit_trail import trail_bucket_statements
+from finstack.emulator.moto_ext.vpc_block_public_access import set_exclusions_not_allowed
 from finstack.preflight.gateway import AccountServicesGateway
 from finstack.preflight.runner import verify
 from tests.emulator.moto_ext_fixtures import EAST, WEST, aws_fixture, clock_fixture  # noqa: F401 - fixtures by name
@@ -53,6 +54,10 @@ def turn_on(region: str, *, skip: str = "") -> None:
         config.start_configuration_recorder(ConfigurationRecorderName="default")
     if skip != "macie":
         boto3.client("macie2", region_name=region).enable_macie()
+    if skip != "vpc-bpa":
+        boto3.client("ec2", region_name=region).modify_vpc_block_public_access_options(
+            InternetGatewayBlockMode="block-ingress"
+        )
 
 
 def org_trail() -> None:
@@ -79,7 +84,8 @@ def test_preflight__nothing_on_names_every_service_in_every_region() -> None:
         assert f"{region}: AWS Config: no configuration recorder is recording" in lines
         assert f"{region}: CloudTrail: no multi-region (or organization) trail is logging" in lines
         assert f"{region}: Macie: not enabled" in lines
-    assert len(lines) == 5 * len(REGIONS)
+        assert f"{region}: VPC Block Public Access: mode is off, not block-ingress or block-bidirectional" in lines
+    assert len(lines) == 6 * len(REGIONS)
 
 
 def test_preflight__landing_zone_services_on_passes() -> None:
@@ -97,6 +103,7 @@ def test_preflight__landing_zone_services_on_passes() -> None:
         ("pci", "Security Hub: standard PCI DSS v4.0.1 not enabled"),
         ("config", "AWS Config: no configuration recorder is recording"),
         ("macie", "Macie: not enabled"),
+        ("vpc-bpa", "VPC Block Public Access: mode is off, not block-ingress or block-bidirectional"),
     ],
 )
 def test_preflight__one_service_off_in_one_region_is_named(skip: str, expected: str) -> None:
@@ -104,6 +111,28 @@ def test_preflight__one_service_off_in_one_region_is_named(skip: str, expected: 
     turn_on(EAST)
     turn_on(WEST, skip=skip)
     assert [m.line() for m in verify(REGIONS, reader).missing] == [f"{WEST}: {expected}"]
+
+
+def test_preflight__bpa_exclusions_forbidden_by_a_declarative_policy_are_named() -> None:
+    org_trail()
+    for region in REGIONS:
+        turn_on(region)
+    account = boto3.client("sts", region_name=EAST).get_caller_identity()["Account"]
+    set_exclusions_not_allowed(account, WEST)
+    assert [m.line() for m in verify(REGIONS, reader).missing] == [
+        f"{WEST}: VPC Block Public Access: exclusions are not allowed (declarative policy); the public subnets of "
+        "the load balancers could not be excluded"
+    ]
+
+
+def test_preflight__bpa_bidirectional_passes() -> None:
+    org_trail()
+    for region in REGIONS:
+        turn_on(region)
+    boto3.client("ec2", region_name=WEST).modify_vpc_block_public_access_options(
+        InternetGatewayBlockMode="block-bidirectional"
+    )
+    assert verify(REGIONS, reader).missing == ()
 
 
 def test_require_landing_zone__exits_1_naming_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:

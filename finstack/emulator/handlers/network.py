@@ -452,3 +452,20 @@ def create_launch_template(ctx: HandlerContext, name: str, inputs: dict[str, Any
     )
     template_id = template["LaunchTemplate"]["LaunchTemplateId"]
     return template_id, {"arn": _arn(ctx, "launch-template", template_id), "latestVersion": 1, "defaultVersion": 1}
+
+
+@REGISTRY.register(
+    "aws:ec2/vpcBlockPublicAccessExclusion:VpcBlockPublicAccessExclusion",
+    EC2,
+    _delete("delete_vpc_block_public_access_exclusion", "ExclusionId"),
+)
+def create_bpa_exclusion(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A VPC Block Public Access exclusion of one subnet or VPC (moto_ext.vpc_block_public_access)."""
+    kwargs: dict[str, Any] = {"InternetGatewayExclusionMode": inputs["internetGatewayExclusionMode"]}
+    for key, wire in (("subnetId", "SubnetId"), ("vpcId", "VpcId")):
+        if inputs.get(key):
+            kwargs[wire] = inputs[key]
+    exclusion = ctx.client(EC2).create_vpc_block_public_access_exclusion(
+        **kwargs, TagSpecifications=tag_specs("vpc-block-public-access-exclusion", inputs)
+    )["VpcBlockPublicAccessExclusion"]
+    return exclusion["ExclusionId"], {"resourceArn": exclusion["ResourceArn"]}

@@ -1,7 +1,8 @@
-"""Security Hub and AWS Config in the emulator (components/posture.py).
+"""Security Hub, AWS Config and VPC Block Public Access in the emulator (components/posture.py).
 
 Standards, finding aggregators and conformance packs are served by
-`finstack.emulator.moto_ext.posture_services`; the hub, recorder, channel and recorder status by moto.
+`finstack.emulator.moto_ext.posture_services`, the BPA mode by `moto_ext.vpc_block_public_access`;
+the hub, recorder, channel and recorder status by moto.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from finstack.emulator.handlers import REGISTRY, HandlerContext, physical_name
 
 SECURITYHUB = "securityhub"
 CONFIG = "config"
+EC2 = "ec2"
 
 
 def _disable_hub(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
@@ -129,3 +131,17 @@ def put_pack(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[st
         kwargs["TemplateS3Uri"] = inputs["templateS3Uri"]
     answer = ctx.client(CONFIG).put_conformance_pack(**kwargs)
     return pack_name, {"arn": answer["ConformancePackArn"]}
+
+
+def _bpa_off(ctx: HandlerContext, resource_id: str, outputs: dict[str, Any]) -> None:
+    # What the provider does on delete (terraform-provider-aws vpc_block_public_access_options.go).
+    ctx.client(EC2).modify_vpc_block_public_access_options(InternetGatewayBlockMode="off")
+
+
+@REGISTRY.register("aws:ec2/vpcBlockPublicAccessOptions:VpcBlockPublicAccessOptions", EC2, _bpa_off)
+def set_bpa_mode(ctx: HandlerContext, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The region's VPC Block Public Access mode (moto_ext.vpc_block_public_access); its id is the region."""
+    options = ctx.client(EC2).modify_vpc_block_public_access_options(
+        InternetGatewayBlockMode=inputs["internetGatewayBlockMode"]
+    )["VpcBlockPublicAccessOptions"]
+    return options["AwsRegion"], {"awsAccountId": options["AwsAccountId"], "awsRegion": options["AwsRegion"]}

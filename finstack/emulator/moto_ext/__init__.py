@@ -44,6 +44,10 @@ Configuration                      bucket delivers to EventBridge (moto drops it
 securityhub standards,             `posture_services`: BatchEnable/GetEnabled/BatchDisableStandards,
 finding aggregators; config        Create/Get/List/DeleteFindingAggregator (refused while the hub is
 conformance packs                  off), Put/Describe/DeleteConformancePack
+ec2 Modify/DescribeVpcBlock-       `vpc_block_public_access`: the region's BPA mode (invalid mode
+PublicAccessOptions, Create/       ``InvalidParameterValue``), exclusions of one existing VPC or subnet
+Describe/Modify/DeleteVpcBlock-    (``InvalidSubnetID.NotFound``), allowed while BPA is off, refused
+PublicAccessExclusion(s)           under a declarative policy (``OperationNotPermitted``)
 cloudwatch metric reads            `metrics`: ``AWS/RDS`` AuroraGlobalDBReplicationLag, ``AWS/Kafka``
                                    ReplicationLatency/MessageLag, ``AWS/Route53`` HealthCheckStatus
 =================================  ==================================================================

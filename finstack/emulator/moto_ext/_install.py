@@ -30,6 +30,7 @@ from finstack.emulator.moto_ext import (
     route53recoverycontrolconfig,
     s3_eventbridge,
     secret_replicas,
+    vpc_block_public_access,
     wafv2_edge,
 )
 from finstack.emulator.moto_ext._registry import EXTENSION_LOCK, Installation
@@ -77,6 +78,7 @@ def install() -> None:
             wafv2_edge.register(installation)
             posture_services.register(installation)
             macie_off_by_default.register(installation)
+            vpc_block_public_access.register(installation)
         except Exception:
             installation.uninstall()
             raise
