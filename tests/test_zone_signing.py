@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.zone_signing import ALARM_METRICS, DNSSEC_SERVICE, NOT_FOR_SIGNING_KEYS, signing_key_policy
 from components.traffic import GlobalTrafficArgs
+from components.zone_signing import ALARM_METRICS, DNSSEC_SERVICE, NOT_FOR_SIGNING_KEYS, signing_key_policy
 from tests.plan import Plan, plan_of, shipped_config, shipped_plan
 from tests.test_traffic import ALERTS_TOPIC, _cells, _traffic
 
