@@ -11,7 +11,8 @@ refusing what AWS refuses, with the error codes of the botocore route53 model:
   managed keys for DNSSEC"; botocore ``CreateKeySigningKeyRequest.KeyManagementServiceArn``:
   "Status Enabled, Key spec ECC_NIST_P256, Key usage Sign and verify, Key policy ... DescribeKey,
   GetPublicKey, Sign"), else ``InvalidKMSArn``. The policy is evaluated with AWS's semantics
-  (`bucket_policy.evaluate`) for the statements naming that service principal (or everyone),
+  (`bucket_policy.evaluate`, through `route53_query_logs.zone_service_permitted`) for the
+  statements naming that service principal (or everyone),
   in the context Route 53 signs with: aws:SourceAccount = the zone's account, aws:SourceArn =
   the hosted zone's ARN;
 - a KSK name is 3-128 letters, digits and underscores (``InvalidKeySigningKeyName``), unique in
@@ -43,15 +44,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
-from moto.iam.access_control import PermissionResult
 from moto.kms.models import kms_backends
 from moto.route53 import urls as route53_urls
 from moto.route53.exceptions import Route53ClientError
 from moto.route53.models import route53_backends
 
 from finstack.emulator.moto_ext._registry import EXTENSION_LOCK, Installation
-from finstack.emulator.moto_ext.bucket_policy import applies_to_service, evaluate
 from finstack.emulator.moto_ext.route53_health import HealthCheckResponse
+from finstack.emulator.moto_ext.route53_query_logs import zone_service_permitted
 
 _PARTITION = "aws"
 SIGNING_REGION = "us-east-1"
@@ -155,21 +155,7 @@ def _zone_state(account_id: str, zone_id: str) -> tuple[Any, ZoneSigningState]:
 
 def route53_may_sign(policy: dict[str, Any], key_arn: str, account_id: str, zone_id: str) -> bool:
     """Whether the key policy lets Route 53 DNSSEC (for `zone_id` of `account_id`) use the key to sign."""
-    statements = policy.get("Statement") or []
-    applicable = [
-        s
-        for s in (statements if isinstance(statements, list) else [statements])
-        if applies_to_service(s, DNSSEC_SERVICE)
-    ]
-    context = {
-        "aws:securetransport": "true",
-        "aws:sourceaccount": account_id,
-        "aws:sourcearn": f"arn:aws:route53:::hostedzone/{zone_id}",
-    }
-    return all(
-        evaluate({"Statement": applicable}, action, key_arn, context) == PermissionResult.PERMITTED
-        for action in REQUIRED_ACTIONS
-    )
+    return zone_service_permitted([policy], DNSSEC_SERVICE, REQUIRED_ACTIONS, key_arn, account_id, zone_id)
 
 
 def signing_public_key(account_id: str, kms_arn: str, zone_id: str) -> bytes:
@@ -214,10 +200,13 @@ def _change_info() -> dict[str, Any]:
 class DnssecResponse(HealthCheckResponse):
     """moto's Route 53 API (with the health-check extensions) plus DNSSEC signing."""
 
-    def _ksk(self, state: ZoneSigningState, name: str) -> FakeKeySigningKey:
+    def _requested_ksk(self) -> tuple[Any, ZoneSigningState, FakeKeySigningKey]:
+        """The zone, its DNSSEC state and the KSK the request's path names (call under EXTENSION_LOCK)."""
+        zone, state = _zone_state(self.current_account, self._get_param("HostedZoneId"))
+        name = self._get_param("Name")
         if name not in state.ksks:
             raise _Error("NoSuchKeySigningKey", f"No key-signing key named {name} in this hosted zone.")
-        return state.ksks[name]
+        return zone, state, state.ksks[name]
 
     def create_key_signing_key(self) -> ActionResult:
         """``CreateKeySigningKey`` (201), checking the name, the zone's KSK limit and the KMS key."""
@@ -251,8 +240,7 @@ class DnssecResponse(HealthCheckResponse):
     def activate_key_signing_key(self) -> ActionResult:
         """``ActivateKeySigningKey``: the KMS key must still be usable by Route 53."""
         with EXTENSION_LOCK:
-            zone, state = _zone_state(self.current_account, self._get_param("HostedZoneId"))
-            ksk = self._ksk(state, self._get_param("Name"))
+            zone, _, ksk = self._requested_ksk()
             signing_public_key(self.current_account, ksk.kms_arn, zone.id)
             ksk.status, ksk.modified = "ACTIVE", utcnow()
         return ActionResult({"ChangeInfo": _change_info()})
@@ -260,8 +248,7 @@ class DnssecResponse(HealthCheckResponse):
     def deactivate_key_signing_key(self) -> ActionResult:
         """``DeactivateKeySigningKey``: never the last ACTIVE KSK of a signing zone."""
         with EXTENSION_LOCK:
-            _, state = _zone_state(self.current_account, self._get_param("HostedZoneId"))
-            ksk = self._ksk(state, self._get_param("Name"))
+            _, state, ksk = self._requested_ksk()
             others = [k for k in state.ksks.values() if k is not ksk and k.status == "ACTIVE"]
             if state.signing and ksk.status == "ACTIVE" and not others:
                 raise _Error(
@@ -275,8 +262,7 @@ class DnssecResponse(HealthCheckResponse):
     def delete_key_signing_key(self) -> ActionResult:
         """``DeleteKeySigningKey``: only an INACTIVE KSK."""
         with EXTENSION_LOCK:
-            _, state = _zone_state(self.current_account, self._get_param("HostedZoneId"))
-            ksk = self._ksk(state, self._get_param("Name"))
+            _, state, ksk = self._requested_ksk()
             if ksk.status != "INACTIVE":
                 raise _Error("InvalidKeySigningKeyStatus", f"Deactivate key-signing key {ksk.name} before deleting it.")
             del state.ksks[ksk.name]
