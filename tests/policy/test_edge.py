@@ -537,12 +537,18 @@ def test_zone_dnssec__key_spec_input_wins_over_the_deprecated_alias():
     ]
 
 
-def test_zone_dnssec__key_policy_without_route53_sign_fails():
+def _signing_statement_changed(**changes: object) -> list:
+    """The edge stack whose signing key's Route53DnssecSigning statement has `changes`."""
     policy = json.loads(f.dnssec_signing_key()["policy"])
     for statement in policy["Statement"]:
         if statement["Sid"] == "Route53DnssecSigning":
-            statement["Action"] = ["kms:DescribeKey", "kms:GetPublicKey"]
-    assert check_stack("route53-public-zone-dnssec", _with_signing_key(policy=json.dumps(policy))) == [
+            statement.update(changes)
+    return _with_signing_key(policy=json.dumps(policy))
+
+
+def test_zone_dnssec__key_policy_without_route53_sign_fails():
+    resources = _signing_statement_changed(Action=["kms:DescribeKey", "kms:GetPublicKey"])
+    assert check_stack("route53-public-zone-dnssec", resources) == [
         _ksk_problem(
             "KMS key traffic-dnssec-key policy must allow kms:Sign to the service principal "
             "dnssec-route53.amazonaws.com."
@@ -551,11 +557,8 @@ def test_zone_dnssec__key_policy_without_route53_sign_fails():
 
 
 def test_zone_dnssec__key_policy_granting_another_service_fails():
-    policy = json.loads(f.dnssec_signing_key()["policy"])
-    for statement in policy["Statement"]:
-        if statement["Sid"] == "Route53DnssecSigning":
-            statement["Principal"] = {"Service": "route53.amazonaws.com"}
-    assert messages(check_stack("route53-public-zone-dnssec", _with_signing_key(policy=json.dumps(policy)))) == [
+    resources = _signing_statement_changed(Principal={"Service": "route53.amazonaws.com"})
+    assert messages(check_stack("route53-public-zone-dnssec", resources)) == [
         "Key-signing key traffic-ksk of public hosted zone traffic-zone: KMS key traffic-dnssec-key policy must "
         "allow kms:DescribeKey, kms:GetPublicKey, kms:Sign to the service principal dnssec-route53.amazonaws.com."
     ]
