@@ -60,6 +60,7 @@ import pulumi_aws as aws
 
 from components import iam_docs
 from components.naming import cell_tags, short_region
+from components.zone_signing import ZoneSigning, ZoneSigningArgs
 
 # Modern TLS only: TLS 1.3 and TLS 1.2 with forward-secret AEAD ciphers (PCI DSS 4.2.1).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -205,6 +206,10 @@ class GlobalTrafficArgs:
     hosted_zone_id: str | None = None
     alarm_topic_arn: pulumi.Input[str] | None = None
     query_log: QueryLogArgs | None = None
+    dnssec_account_id: pulumi.Input[str] | None = None
+    """The account of the zone, to DNSSEC-sign a zone this stack creates (components/zone_signing.py);
+    None leaves it unsigned. Route 53 signs only with a us-east-1 key and the signing alarms notify
+    `alarm_topic_arn`, so it needs that too."""
 
     def __post_init__(self) -> None:
         regions = [cell.region for cell in self.cells]
@@ -214,6 +219,8 @@ class GlobalTrafficArgs:
             raise ValueError(f"GlobalTraffic: each region is one cell, got {regions}")
         if self.primary_region not in regions:
             raise ValueError(f"GlobalTraffic: primary region {self.primary_region} is not one of the cells {regions}")
+        if self.dnssec_account_id is not None and self.alarm_topic_arn is None:
+            raise ValueError("GlobalTraffic: DNSSEC signing needs alarm_topic_arn (its us-east-1 alarms)")
 
     @property
     def ordered_cells(self) -> tuple[TrafficCellArgs, ...]:
@@ -236,6 +243,8 @@ class GlobalTraffic(pulumi.ComponentResource):
     """Whether this stack created the zone (False: `hosted_zone_id` named an existing one)."""
     name_servers: pulumi.Output[Sequence[str]] | None
     """The created zone's name servers, what the parent zone must delegate to; None for an existing zone."""
+    ds_record: pulumi.Output[str] | None
+    """The signed zone's DS record, what the parent zone publishes for the chain of trust; None when unsigned."""
     listeners_deferred: bool
     """True with `certificate_validation="defer"`: no validation wait and no HTTPS listener yet."""
     api_hostname: str
@@ -271,6 +280,7 @@ class GlobalTraffic(pulumi.ComponentResource):
         self.api_hostnames = {c.region: regional_api_hostname(c.region, args.domain) for c in args.cells}
         self.zone_created = args.hosted_zone_id is None
         self.name_servers = None
+        self.ds_record = None
         self.listeners_deferred = args.certificate_validation == "defer"
         self.zone_id = self._create_zone()
         certificates = self._create_certificates()
@@ -296,6 +306,7 @@ class GlobalTraffic(pulumi.ComponentResource):
                 "zone_id": self.zone_id,
                 "zone_created": self.zone_created,
                 "name_servers": self.name_servers,
+                "ds_record": self.ds_record,
                 "listeners_deferred": self.listeners_deferred,
                 "api_hostname": self.api_hostname,
                 "api_hostnames": self.api_hostnames,
@@ -332,6 +343,19 @@ class GlobalTraffic(pulumi.ComponentResource):
         self.name_servers = zone.name_servers
         if self._args.query_log is not None:
             self._create_query_log(zone, self._args.query_log)
+        if self._args.dnssec_account_id is not None and self._args.alarm_topic_arn is not None:
+            signing = ZoneSigning(
+                f"{self._name}-dnssec",
+                ZoneSigningArgs(
+                    environment=self._args.environment,
+                    hosted_zone_id=zone.zone_id,
+                    account_id=self._args.dnssec_account_id,
+                    alarm_topic_arn=self._args.alarm_topic_arn,
+                    protect=self._args.environment == "prod",
+                ),
+                opts=self._child(),
+            )
+            self.ds_record = signing.ds_record
         # Logged as soon as the zone exists, before any certificate waits on it: when the
         # validation times out because nobody delegated the zone, the servers are already on screen.
         zone.name_servers.apply(lambda servers: _log_delegation(zone, self._args.domain, servers))

@@ -152,6 +152,7 @@ def dns_document(config: StackConfig, traffic: GlobalTraffic) -> pulumi.Output[d
             "zoneId": traffic.zone_id,
             "zoneCreated": traffic.zone_created,
             "nameServers": traffic.name_servers,
+            "dsRecord": traffic.ds_record,
             "certificateValidation": config.traffic.certificate_validation,
             "delegationVerified": not traffic.listeners_deferred,
         }
@@ -355,6 +356,8 @@ def _traffic(config: StackConfig, foundation: Foundation, opts: pulumi.ResourceO
         )
         if "us-east-1" in foundation.alerts
         else None,
+        # DNSSEC signs only with a us-east-1 key (components/zone_signing.py); no such cell, no signing.
+        dnssec_account_id=foundation.account_id if "us-east-1" in foundation.alerts else None,
     )
     return GlobalTraffic("traffic", args, opts)
 

@@ -238,6 +238,18 @@ def test_cli__delegation_lines__created_zone_lists_ns_records_and_the_next_step(
     ]
 
 
+def test_cli__delegation_lines__signed_zone_names_the_ds_record_after_the_delegation() -> None:
+    from finstack.commands.emulate import delegation_lines
+
+    dns = {**DNS_CREATED, "delegationVerified": True, "dsRecord": "12345 13 2 ABCDEF0123"}
+    lines = delegation_lines(dns)
+    assert lines[-1] == (
+        "dns: the zone is DNSSEC-signed; once the delegation resolves and the zone's largest TTL has passed, "
+        "publish in the parent zone: dev.pay.example.com. DS 12345 13 2 ABCDEF0123 (docs/delegation.md)"
+    )
+    assert lines.index("dns: delegation verified (ACM issued the certificates through public DNS)") < len(lines) - 1
+
+
 def test_cli__delegation_lines__existing_zone_after_a_waiting_up_is_verified() -> None:
     from finstack.commands.emulate import delegation_lines
 

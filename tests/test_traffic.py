@@ -362,6 +362,7 @@ def test_program__dns_output_names_the_created_zone_and_its_name_servers() -> No
         "zoneId": zone.outputs["zoneId"],
         "zoneCreated": True,
         "nameServers": zone.outputs["nameServers"],
+        "dsRecord": plan.of_type("aws:route53/keySigningKey:KeySigningKey")[0].outputs["dsRecord"],
         "certificateValidation": "wait",
         "delegationVerified": True,
     }, zone.urn
@@ -382,6 +383,8 @@ def test_program__existing_zone_exports_its_id_and_no_name_servers() -> None:
     plan = plan_with("dev", lambda raw: raw["finstack:traffic"].update(hostedZoneId="Z0123456789ABCDEFGHIJ"))
     dns = plan.outputs["dns"]
     assert (dns["zoneId"], dns["zoneCreated"], dns["nameServers"]) == ("Z0123456789ABCDEFGHIJ", False, None)
+    # Whoever owns an existing zone signs it (or not): no KSK, no DS record from this stack.
+    assert dns["dsRecord"] is None and plan.of_type("aws:route53/keySigningKey:KeySigningKey") == []
 
 
 # -- DNS query logging -----------------------------------------------------------------------------

@@ -220,6 +220,13 @@ def delegation_lines(dns: Mapping[str, Any] | None) -> list[str]:
             "dns: certificateValidation is defer: no HTTPS listener yet; once the NS records are in the parent "
             "zone, set finstack:traffic.certificateValidation: wait and run up again (docs/delegation.md)"
         )
+    if dns.get("dsRecord"):
+        # The chain of trust comes last: only after the delegation resolves and the signed zone's
+        # TTLs have passed (Route 53 Developer Guide, "Enabling DNSSEC signing and establishing a chain of trust").
+        lines.append(
+            "dns: the zone is DNSSEC-signed; once the delegation resolves and the zone's largest TTL has passed, "
+            f"publish in the parent zone: {domain}. DS {dns['dsRecord']} (docs/delegation.md)"
+        )
     return lines
 
 

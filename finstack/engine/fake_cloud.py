@@ -538,6 +538,20 @@ def _extra_outputs(
                 for i, tld in ((0, "com"), (3, "net"), (6, "org"), (9, "co.uk"))
             ],
         }
+    if typ == "aws:route53/keySigningKey:KeySigningKey":
+        # The shape Route 53 answers for an ECC_NIST_P256 KSK (API reference, KeySigningKey): key tag,
+        # algorithm 13 (ECDSAP256SHA256), digest type 2 (SHA-256) and a 64-hex-digit digest.
+        key_tag = int(h[:4], 16) % 65536
+        ds_digest = digest(seed, "ds", length=64).upper()
+        return {
+            "keyTag": key_tag,
+            "signingAlgorithmType": 13,
+            "signingAlgorithmMnemonic": "ECDSAP256SHA256",
+            "digestAlgorithmType": 2,
+            "digestAlgorithmMnemonic": "SHA-256",
+            "digestValue": ds_digest,
+            "dsRecord": f"{key_tag} 13 2 {ds_digest}",
+        }
     if typ == "aws:iam/role:Role":
         return {"uniqueId": f"AROA{digest(seed, length=17).upper()}"}
     if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":

@@ -26,6 +26,7 @@ group's own actions, `count` only counts), any other rule an `action`. Nothing i
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 from typing import Any
 
@@ -42,9 +43,12 @@ from ._util import (
     is_unknown,
     parse_arn,
     plain,
+    policy_document,
     resource_policy,
     settings,
     stack_policy,
+    statements,
+    strings,
     tag,
     unknown_message,
 )
@@ -59,6 +63,7 @@ ZONE_DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
 KEY_SIGNING_KEY = "aws:route53/keySigningKey:KeySigningKey"
 QUERY_LOG = "aws:route53/queryLog:QueryLog"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+KMS_KEY = "aws:kms/key:Key"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
@@ -72,6 +77,14 @@ MINIMUM_AZS = 2
 # Route 53 publishes query logs only to a log group in us-east-1 (Route 53 API reference,
 # CreateQueryLoggingConfig: "You must create the log group in the us-east-1 region.").
 QUERY_LOG_REGION = "us-east-1"
+# Route 53 signs a zone only with an asymmetric ECC_NIST_P256 key in us-east-1 that its DNSSEC
+# service principal may describe, read the public key of and sign with (Route 53 Developer Guide,
+# "Working with customer managed keys for DNSSEC").
+DNSSEC_KEY_REGION = "us-east-1"
+DNSSEC_KEY_SPEC = "ECC_NIST_P256"
+DNSSEC_KEY_USAGE = "SIGN_VERIFY"
+DNSSEC_SERVICE = "dnssec-route53.amazonaws.com"
+DNSSEC_KEY_ACTIONS = ("kms:DescribeKey", "kms:GetPublicKey", "kms:Sign")
 
 HARDENING = Compliance(
     pci=("6.4.1", "2.2.6"),
@@ -344,6 +357,59 @@ def _zone_dnssec(args: StackValidationArgs, report: Report) -> None:
             report(unknown_message(f"Hosted zone {zone.name} key-signing key status", "ACTIVE"), zone.urn)
         elif not any(s in (None, "ACTIVE") for s in key_statuses):
             report(f"Public hosted zone {zone.name} must have an ACTIVE key-signing key.", zone.urn)
+        for ksk in keys:
+            for problem in _signing_key_problems(view, ksk):
+                report(f"Key-signing key {ksk.name} of public hosted zone {zone.name}: {problem}", zone.urn)
+
+
+def _signing_key_problems(view: StackView, ksk: PolicyResource) -> list[str]:
+    """What keeps Route 53 from signing with the KSK's KMS key of this stack (none for a key outside the stack).
+
+    Route 53 Developer Guide, "Working with customer managed keys for DNSSEC"
+    (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-configuring-dnssec-cmk-requirements.html):
+    the key is in us-east-1, asymmetric ECC_NIST_P256, and its key policy lets
+    dnssec-route53.amazonaws.com DescribeKey, GetPublicKey and Sign. Only bites at `up` for
+    values unknown at preview (the components set them as literals).
+    """
+    problems: list[str] = []
+    for key in view.references(ksk, "keyManagementServiceArn", (KMS_KEY,), keys=("arn",)):
+        props = view.props(key)
+        region = view.region(key)
+        if region is not None and region != DNSSEC_KEY_REGION:
+            problems.append(f"KMS key {key.name} must be in {DNSSEC_KEY_REGION}, not {region}.")
+        spec = props.get("keySpec") if props.get("keySpec") is not None else props.get("customerMasterKeySpec")
+        if not is_unknown(spec) and spec != DNSSEC_KEY_SPEC:
+            problems.append(f"KMS key {key.name} must have key spec {DNSSEC_KEY_SPEC}, not {spec}.")
+        usage = props.get("keyUsage")
+        if not is_unknown(usage) and usage != DNSSEC_KEY_USAGE:
+            problems.append(f"KMS key {key.name} must have key usage {DNSSEC_KEY_USAGE}, not {usage}.")
+        policy = props.get("policy")
+        if is_unknown(policy):
+            problems.append(unknown_message(f"KMS key {key.name} policy", f"a grant to {DNSSEC_SERVICE}"))
+            continue
+        missing = _dnssec_actions_missing(policy)
+        if missing:
+            problems.append(
+                f"KMS key {key.name} policy must allow {', '.join(missing)} to the service principal {DNSSEC_SERVICE}."
+            )
+    return problems
+
+
+def _dnssec_actions_missing(policy: Any) -> list[str]:
+    """The DNSSEC actions no Allow statement naming the Route 53 DNSSEC service principal grants."""
+    document = policy_document(policy, ("policy",)) or {}
+    granting = [
+        s
+        for s in statements(document)
+        if s.get("Effect") == "Allow"
+        and isinstance(s.get("Principal"), dict)
+        and DNSSEC_SERVICE in strings(s["Principal"].get("Service"))
+    ]
+    return [
+        action
+        for action in DNSSEC_KEY_ACTIONS
+        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for s in granting for a in strings(s.get("Action")))
+    ]
 
 
 def _log_group_region(view: StackView, query_log: PolicyResource) -> str | None:
@@ -599,7 +665,10 @@ POLICIES = [
     ),
     stack_policy(
         name="route53-public-zone-dnssec",
-        description="Public hosted zones must be DNSSEC-signed with an active key-signing key.",
+        description=(
+            "Public hosted zones must be DNSSEC-signed with an active key-signing key whose us-east-1 "
+            "ECC_NIST_P256 key Route 53 may sign with."
+        ),
         validate=_zone_dnssec,
         domain="transit",
         severity=Severity.MEDIUM,

@@ -67,6 +67,8 @@ TRAIL = "aws:cloudtrail/trail:Trail"
 KMS_KEY = "aws:kms/key:Key"
 KMS_REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 KMS_ALIAS = "aws:kms/alias:Alias"
+# keyUsage of an asymmetric signing key (KMS API reference, CreateKey KeyUsage).
+SIGNING_KEY_USAGE = "SIGN_VERIFY"
 BACKUP_VAULT = "aws:backup/vault:Vault"
 
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
@@ -470,10 +472,17 @@ def _kms_key_deletion_window(args: ResourceValidationArgs, report: Report) -> No
 
 
 def _kms_key_multi_region(args: ResourceValidationArgs, report: Report) -> None:
-    """Customer keys are multi-region primaries so every cell holds a replica of the same key."""
+    """Customer encryption keys are multi-region primaries so every cell holds a replica of the same key."""
     if args.resource_type != KMS_KEY:
         return
-    _require_true(plain(args.props), "multiRegion", "KMS key", report)
+    props = plain(args.props)
+    if props.get("keyUsage") == SIGNING_KEY_USAGE:
+        # A signing key encrypts no data, so no cell ever needs it to decrypt after a failover; the
+        # one the stack has signs the public zone, and Route 53 signs only with a key in us-east-1
+        # (Route 53 Developer Guide, "Working with customer managed keys for DNSSEC"). Its use is
+        # route53-public-zone-dnssec's check. An unknown or unset usage (ENCRYPT_DECRYPT) stays checked.
+        return
+    _require_true(props, "multiRegion", "KMS key", report)
 
 
 def _kms_key_replicated(args: StackValidationArgs, report: Report) -> None:

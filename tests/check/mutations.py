@@ -495,6 +495,8 @@ DATA_KEY = Select("aws:kms/key:Key", r"keys-data")
 LOG_GROUP = Select("aws:cloudwatch/logGroup:LogGroup", r"eks-us-east-1-control-plane-logs")
 LISTENER = Select("aws:lb/listener:Listener", r"traffic-https-us-east-1")
 LOAD_BALANCER = Select("aws:lb/loadBalancer:LoadBalancer", r"traffic-alb-us-east-1")
+TRAFFIC_ZONE = Select("aws:route53/zone:Zone", r"traffic-zone")
+DNSSEC_KEY = Select("aws:kms/key:Key", r"traffic-dnssec-key")
 VPC = Select("aws:ec2/vpc:Vpc", r"cell-us-east-1-vpc")
 BUCKET = Select("aws:s3/bucket:Bucket", r"dr-reports")
 WEB_ACL = Select("aws:wafv2/webAcl:WebAcl", r"edge-us-east-1-web-acl")
@@ -772,6 +774,39 @@ MUTATIONS: tuple[Mutation, ...] = (
         "API load balancer only monitors HTTP desync (request smuggling) instead of blocking it",
         LOAD_BALANCER,
         set_input("desyncMitigationMode", "monitor"),
+    ),
+    # DNSSEC of the public zone (components/zone_signing.py): route53-public-zone-dnssec reports on the zone.
+    Mutation(
+        "zone-dnssec-not-signing",
+        "encryption-in-transit",
+        "public zone's DNSSEC signing turned off",
+        Select("aws:route53/hostedZoneDnsSec:HostedZoneDnsSec", r"traffic-dnssec-signing"),
+        set_input("signingStatus", "NOT_SIGNING"),
+        reported_on=(TRAFFIC_ZONE,),
+    ),
+    Mutation(
+        "zone-dnssec-ksk-inactive",
+        "encryption-in-transit",
+        "public zone's key-signing key INACTIVE",
+        Select("aws:route53/keySigningKey:KeySigningKey", r"traffic-dnssec-ksk"),
+        set_input("status", "INACTIVE"),
+        reported_on=(TRAFFIC_ZONE,),
+    ),
+    Mutation(
+        "zone-dnssec-key-symmetric",
+        "encryption-in-transit",
+        "the KSK's KMS key becomes a symmetric encryption key (Route 53 cannot sign with it)",
+        DNSSEC_KEY,
+        _all(set_input("customerMasterKeySpec", "SYMMETRIC_DEFAULT"), set_input("keyUsage", "ENCRYPT_DECRYPT")),
+        reported_on=(TRAFFIC_ZONE,),
+    ),
+    Mutation(
+        "zone-dnssec-key-policy-without-route53",
+        "encryption-in-transit",
+        "the KSK's key policy loses the dnssec-route53 signing grant",
+        DNSSEC_KEY,
+        edit_json("policy", _without_sid("Route53DnssecSigning")),
+        reported_on=(TRAFFIC_ZONE,),
     ),
     # -- segmentation ----------------------------------------------------------------------------
     Mutation(

@@ -1116,6 +1116,25 @@ T_ZONE_DNSSEC = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
 T_KSK = "aws:route53/keySigningKey:KeySigningKey"
 T_QUERY_LOG = "aws:route53/queryLog:QueryLog"
 ZONE_ID = "Z0123456789ABCDEFGHIJ"
+DNSSEC_KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+def dnssec_signing_key() -> dict[str, Any]:
+    """components/zone_signing.py's key: us-east-1, ECC_NIST_P256 SIGN_VERIFY, the shipped key policy."""
+    from components.zone_signing import signing_key_policy
+
+    return {
+        "region": "us-east-1",
+        "description": "finstack prod DNSSEC signing key",
+        "multiRegion": False,
+        "enableKeyRotation": False,
+        "deletionWindowInDays": 30,
+        "keyUsage": "SIGN_VERIFY",
+        "customerMasterKeySpec": "ECC_NIST_P256",
+        "policy": json.dumps(signing_key_policy(ACCOUNT)),
+        "arn": DNSSEC_KEY_ARN,
+        "tags": cell_tags("us-east-1", purpose="dnssec"),
+    }
 
 
 def load_balancer(region: str = PRIMARY) -> dict[str, Any]:
@@ -1262,8 +1281,18 @@ def edge_stack(region: str = PRIMARY) -> Stack:
     lb = stack.add(T_LB, f"traffic-alb-{region}", load_balancer(region), subnets=subnets, securityGroups=groups["lb"])
     add_edge_defence(stack, region, lb)
     zone = stack.add(T_ZONE, "traffic-zone", hosted_zone())
+    signing_key = stack.add(T_KEY, "traffic-dnssec-key", dnssec_signing_key())
     stack.add(
-        T_KSK, "traffic-ksk", {"hostedZoneId": ZONE_ID, "name": "finstack", "status": "ACTIVE"}, hostedZoneId=zone
+        T_KSK,
+        "traffic-ksk",
+        {
+            "hostedZoneId": ZONE_ID,
+            "name": "finstack",
+            "status": "ACTIVE",
+            "keyManagementServiceArn": DNSSEC_KEY_ARN,
+        },
+        hostedZoneId=zone,
+        keyManagementServiceArn=signing_key,
     )
     stack.add(T_ZONE_DNSSEC, "traffic-dnssec", {"hostedZoneId": ZONE_ID, "signingStatus": "SIGNING"}, hostedZoneId=zone)
     group = stack.add(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.policy import factories as f
@@ -502,6 +504,79 @@ def test_zone_dnssec__unknown_status_fails():
         "Hosted zone traffic-zone DNSSEC signingStatus is unknown at preview; it must be SIGNING as a literal so "
         "the policy can prove it."
     ]
+
+
+def _with_signing_key(**changes: object) -> list:
+    stack = f.edge_stack()
+    return stack.replace("traffic-dnssec-key", {**f.dnssec_signing_key(), **changes})
+
+
+def _ksk_problem(text: str) -> tuple[str, str]:
+    return (f"Key-signing key traffic-ksk of public hosted zone traffic-zone: {text}", ZONE_URN)
+
+
+def test_zone_dnssec__signing_key_outside_us_east_1_fails():
+    assert check_stack("route53-public-zone-dnssec", _with_signing_key(region="us-west-2")) == [
+        _ksk_problem("KMS key traffic-dnssec-key must be in us-east-1, not us-west-2.")
+    ]
+
+
+def test_zone_dnssec__symmetric_signing_key_fails():
+    resources = _with_signing_key(customerMasterKeySpec="SYMMETRIC_DEFAULT", keyUsage="ENCRYPT_DECRYPT")
+    assert check_stack("route53-public-zone-dnssec", resources) == [
+        _ksk_problem("KMS key traffic-dnssec-key must have key spec ECC_NIST_P256, not SYMMETRIC_DEFAULT."),
+        _ksk_problem("KMS key traffic-dnssec-key must have key usage SIGN_VERIFY, not ENCRYPT_DECRYPT."),
+    ]
+
+
+def test_zone_dnssec__key_spec_input_wins_over_the_deprecated_alias():
+    resources = _with_signing_key(keySpec="ECC_NIST_P384")
+    assert messages(check_stack("route53-public-zone-dnssec", resources)) == [
+        "Key-signing key traffic-ksk of public hosted zone traffic-zone: KMS key traffic-dnssec-key must have "
+        "key spec ECC_NIST_P256, not ECC_NIST_P384."
+    ]
+
+
+def _signing_statement_changed(**changes: object) -> list:
+    """The edge stack whose signing key's Route53DnssecSigning statement has `changes`."""
+    policy = json.loads(f.dnssec_signing_key()["policy"])
+    for statement in policy["Statement"]:
+        if statement["Sid"] == "Route53DnssecSigning":
+            statement.update(changes)
+    return _with_signing_key(policy=json.dumps(policy))
+
+
+def test_zone_dnssec__key_policy_without_route53_sign_fails():
+    resources = _signing_statement_changed(Action=["kms:DescribeKey", "kms:GetPublicKey"])
+    assert check_stack("route53-public-zone-dnssec", resources) == [
+        _ksk_problem(
+            "KMS key traffic-dnssec-key policy must allow kms:Sign to the service principal "
+            "dnssec-route53.amazonaws.com."
+        )
+    ]
+
+
+def test_zone_dnssec__key_policy_granting_another_service_fails():
+    resources = _signing_statement_changed(Principal={"Service": "route53.amazonaws.com"})
+    assert messages(check_stack("route53-public-zone-dnssec", resources)) == [
+        "Key-signing key traffic-ksk of public hosted zone traffic-zone: KMS key traffic-dnssec-key policy must "
+        "allow kms:DescribeKey, kms:GetPublicKey, kms:Sign to the service principal dnssec-route53.amazonaws.com."
+    ]
+
+
+def test_zone_dnssec__unknown_key_policy_fails():
+    assert messages(check_stack("route53-public-zone-dnssec", _with_signing_key(policy=UNKNOWN))) == [
+        "Key-signing key traffic-ksk of public hosted zone traffic-zone: KMS key traffic-dnssec-key policy is "
+        "unknown at preview; it must be a grant to dnssec-route53.amazonaws.com as a literal so the policy can "
+        "prove it."
+    ]
+
+
+def test_zone_dnssec__key_outside_the_stack_is_not_judged():
+    stack = f.edge_stack()
+    stack.named("traffic-ksk").property_dependencies.pop("keyManagementServiceArn")
+    resources = stack.without("traffic-dnssec-key")
+    assert check_stack("route53-public-zone-dnssec", resources) == []
 
 
 # --- route53-public-zone-query-logging -----------------------------------------------------------------

@@ -392,6 +392,23 @@ def test_kms_key_multi_region__single_region_key_fails():
     ]
 
 
+def test_kms_key_multi_region__dnssec_signing_key_not_checked():
+    # A SIGN_VERIFY key encrypts nothing a failed-over cell must decrypt; Route 53 signs only in us-east-1.
+    assert check("kms-key-multi-region", f.T_KEY, f.dnssec_signing_key()) == []
+    assert check_stack("kms-key-replicated-to-every-region", f.edge_stack().resources) == []
+
+
+@pytest.mark.parametrize("usage", [None, "ENCRYPT_DECRYPT", UNKNOWN])
+def test_kms_key_multi_region__encryption_or_unproven_usage_single_region_fails(usage):
+    props = edit(f.kms_key(), {"multiRegion": False, "keyUsage": usage})
+    assert check("kms-key-multi-region", f.T_KEY, props) == ["KMS key multiRegion must be true."]
+
+
+def test_kms_key_rotation_enabled__dnssec_signing_key_not_checked():
+    # "Automatic key rotation is supported only on symmetric encryption KMS keys" (KMS API, EnableKeyRotation).
+    assert check("kms-key-rotation-enabled", f.T_KEY, f.dnssec_signing_key()) == []
+
+
 # --- kms-key-replicated-to-every-region ------------------------------------------------------
 
 

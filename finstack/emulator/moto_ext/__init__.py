@@ -22,6 +22,10 @@ route53-recovery-cluster           `route53recoverycluster`: routing control sta
                                    enforced (``ConflictException``)
 route53 health checks              `route53_health`: RECOVERY_CONTROL, CALCULATED, inversion,
                                    injected endpoint health
+route53 Create/Activate/Deactivate/ `route53_dnssec`: KSKs only on an enabled us-east-1 ECC_NIST_P256
+DeleteKeySigningKey, Enable/       SIGN_VERIFY key whose policy lets dnssec-route53 sign
+DisableHostedZoneDNSSEC, GetDNSSEC (``InvalidKMSArn``); signing only with an ACTIVE KSK
+                                   (``KeySigningKeyWithActiveStatusNotFound``); real DS records
 kms CreateKey, PutKeyPolicy,       `kms_policy_principals`: a key policy naming an IAM role that does
 ReplicateKey                       not exist is refused (``MalformedPolicyDocumentException``)
 acm certificate status,            `acm_issuance`: DNS-validated certificates issue once their

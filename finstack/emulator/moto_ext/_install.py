@@ -24,6 +24,7 @@ from finstack.emulator.moto_ext import (
     metrics,
     posture_services,
     rotation_lambda,
+    route53_dnssec,
     route53_health,
     route53_query_logs,
     route53recoverycluster,
@@ -72,6 +73,7 @@ def install() -> None:
             route53recoverycontrolconfig.register(installation)
             route53recoverycluster.register(installation)
             route53_health.register(installation)
+            route53_dnssec.register(installation)
             route53_query_logs.register(installation)
             metrics.register(installation)
             iam_enforcement.register(installation)

@@ -48,24 +48,35 @@ class InsufficientCloudWatchLogsResourcePolicy(Route53ClientError):
         )
 
 
-def route53_may_write(policies: list[dict[str, Any]], group_arn: str, account_id: str, zone_id: str) -> bool:
-    """Whether the resource policies let Route 53 (for `zone_id` of `account_id`) create streams and put events."""
+def zone_service_permitted(
+    policies: list[dict[str, Any]], service: str, actions: tuple[str, ...], resource: str, account_id: str, zone_id: str
+) -> bool:
+    """Whether the resource policies let `service` do every action on `resource` for hosted zone `zone_id`.
+
+    The request context a Route 53 service principal carries: aws:SourceAccount = the zone's
+    account, aws:SourceArn = the hosted zone's ARN (also used by `route53_dnssec` for key policies).
+    """
     statements: list[dict[str, Any]] = []
     for policy in policies:
         listed = policy.get("Statement") or []
         for statement in listed if isinstance(listed, list) else [listed]:
-            if applies_to_service(statement, ROUTE53_SERVICE):
+            if applies_to_service(statement, service):
                 statements.append(statement)
     context = {
         "aws:securetransport": "true",
         "aws:sourceaccount": account_id,
         "aws:sourcearn": f"arn:aws:route53:::hostedzone/{zone_id}",
     }
-    stream = f"{group_arn}:log-stream:route53-query-log"
     return all(
-        evaluate({"Statement": statements}, action, stream, context) == PermissionResult.PERMITTED
-        for action in REQUIRED_ACTIONS
+        evaluate({"Statement": statements}, action, resource, context) == PermissionResult.PERMITTED
+        for action in actions
     )
+
+
+def route53_may_write(policies: list[dict[str, Any]], group_arn: str, account_id: str, zone_id: str) -> bool:
+    """Whether the resource policies let Route 53 (for `zone_id` of `account_id`) create streams and put events."""
+    stream = f"{group_arn}:log-stream:route53-query-log"
+    return zone_service_permitted(policies, ROUTE53_SERVICE, REQUIRED_ACTIONS, stream, account_id, zone_id)
 
 
 def register(installation: Installation) -> None:
