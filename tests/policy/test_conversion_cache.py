@@ -16,6 +16,7 @@ import contextvars
 import importlib.metadata
 import json
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -408,6 +409,22 @@ def test_conversion_cache__every_copy_matches_the_pinned_sdk(stock_sdk: None) ->
     assert mismatched == [], f"the installed SDK's {mismatched} are not the sources the copies were written from"
     pinned = [line for line in (PROJECT_DIR / "policy" / "requirements.txt").read_text().splitlines() if "==" in line]
     assert pinned == [f"pulumi-policy=={importlib.metadata.version('pulumi-policy')}"], pinned
+
+
+def test_conversion_cache__pyproject_and_the_pack_requirements_pin_one_sdk() -> None:
+    # The project (pyproject.toml) and the pack's own environment (policy/requirements.txt, what
+    # `pulumi preview --policy-pack` installs) must run the SDK the copies were written from.
+    project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]["dependencies"]
+    in_project = [d.replace(" ", "") for d in project if d.replace(" ", "").startswith("pulumi-policy")]
+    in_pack = [
+        line.strip()
+        for line in (PROJECT_DIR / "policy" / "requirements.txt").read_text().splitlines()
+        if line.strip().startswith("pulumi-policy")
+    ]
+    assert in_project == in_pack == [f"pulumi-policy=={importlib.metadata.version('pulumi-policy')}"], (
+        in_project,
+        in_pack,
+    )
 
 
 # --- skipping policies by resource type ----------------------------------------------------------
