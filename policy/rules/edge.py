@@ -26,7 +26,6 @@ group's own actions, `count` only counts), any other rule an `action`. Nothing i
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +51,7 @@ from ._util import (
     tag,
     unknown_message,
 )
+from .encryption import allows_action, key_spec
 
 Report = Callable[..., None]
 
@@ -377,7 +377,7 @@ def _signing_key_problems(view: StackView, ksk: PolicyResource) -> list[str]:
         region = view.region(key)
         if region is not None and region != DNSSEC_KEY_REGION:
             problems.append(f"KMS key {key.name} must be in {DNSSEC_KEY_REGION}, not {region}.")
-        spec = props.get("keySpec") if props.get("keySpec") is not None else props.get("customerMasterKeySpec")
+        spec = key_spec(props)
         if not is_unknown(spec) and spec != DNSSEC_KEY_SPEC:
             problems.append(f"KMS key {key.name} must have key spec {DNSSEC_KEY_SPEC}, not {spec}.")
         usage = props.get("keyUsage")
@@ -405,11 +405,7 @@ def _dnssec_actions_missing(policy: Any) -> list[str]:
         and isinstance(s.get("Principal"), dict)
         and DNSSEC_SERVICE in strings(s["Principal"].get("Service"))
     ]
-    return [
-        action
-        for action in DNSSEC_KEY_ACTIONS
-        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for s in granting for a in strings(s.get("Action")))
-    ]
+    return [action for action in DNSSEC_KEY_ACTIONS if not any(allows_action(s, action) for s in granting)]
 
 
 def _log_group_region(view: StackView, query_log: PolicyResource) -> str | None:

@@ -405,16 +405,19 @@ def _sns_topic_cmk(args: ResourceValidationArgs, report: Report) -> None:
     _require_cmk(plain(args.props).get("kmsMasterKeyId"), "SNS topic kmsMasterKeyId", report)
 
 
+def key_spec(props: Mapping[str, Any]) -> Any:
+    """A KMS key's spec: `keySpec`, else its deprecated alias `customerMasterKeySpec` (None when neither is set)."""
+    spec = props.get("keySpec")
+    return spec if spec is not None else props.get("customerMasterKeySpec")
+
+
 def _kms_key_rotation(args: ResourceValidationArgs, report: Report) -> None:
     """Symmetric customer keys rotate automatically at least yearly."""
     if args.resource_type != KMS_KEY:
         return
     props = plain(args.props)
-    # keySpec is the input; customerMasterKeySpec its deprecated alias, read when keySpec is unset.
     # An unknown spec is checked as symmetric (the components set it as a literal, if at all).
-    spec = props.get("keySpec")
-    if spec is None:
-        spec = props.get("customerMasterKeySpec")
+    spec = key_spec(props)
     if spec not in (None, "SYMMETRIC_DEFAULT") and not is_unknown(spec):
         return  # AWS rotates only symmetric encryption keys: asymmetric and HMAC keys cannot rotate.
     _require_true(props, "enableKeyRotation", "KMS key", report)
@@ -623,7 +626,7 @@ def _endpoint(service: str, region: str | None) -> str:
     return f"{service}.{region}.amazonaws.com"
 
 
-def _allows(statement: Mapping[str, Any], action: str) -> bool:
+def allows_action(statement: Mapping[str, Any], action: str) -> bool:
     """An Allow statement whose Action (wildcards included) covers `action`."""
     if statement.get("Effect") != "Allow":
         return False
@@ -673,7 +676,7 @@ def _is_path(statement: Mapping[str, Any], use: KeyUse, region: str | None, acco
 def _missing_actions(document: Mapping[str, Any], use: KeyUse, region: str | None, account: str | None) -> list[str]:
     """The usage actions no path statement of the key policy allows `use.service`."""
     paths = [s for s in statements(document) if _is_path(s, use, region, account)]
-    return [a for a in use.actions if not any(_allows(s, a) for s in paths)]
+    return [a for a in use.actions if not any(allows_action(s, a) for s in paths)]
 
 
 def _key_policy_document(value: Any) -> dict[str, Any] | None:

@@ -317,14 +317,9 @@ def _bucket_lifecycle(args: StackValidationArgs, report: Report) -> None:
 def _bucket_eventbridge(args: StackValidationArgs, report: Report) -> None:
     """Every S3 bucket sends its events to EventBridge (aws.s3.BucketNotification eventbridge=True)."""
     view = StackView(args.resources)
-    notified = {
-        bucket.urn
-        for notification in view.of_type(NOTIFICATION)
-        if is_true(view.props(notification).get("eventbridge"))
-        for bucket in view.references(notification, "bucket", BUCKET_TYPES, keys=("id", "bucket"))
-    }
+    notifications = _settings_by_bucket(view, (NOTIFICATION,))
     for bucket in view.of_type(*BUCKET_TYPES):
-        if bucket.urn not in notified:
+        if not any(is_true(view.props(n).get("eventbridge")) for n in notifications.get(bucket.urn, [])):
             report(
                 f"S3 bucket {bucket.name} must send its events to EventBridge (an aws.s3.BucketNotification "
                 "with eventbridge=True; components/private_bucket.py declare_bucket_guards).",
@@ -454,16 +449,13 @@ def _trail_bucket_locked(args: StackValidationArgs, report: Report) -> None:
             "to landing-zone where the organization's trail covers the account).",
             None,
         )
-    locks = view.of_type(*OBJECT_LOCK_TYPES)
+    locks = _settings_by_bucket(view, OBJECT_LOCK_TYPES)
     for trail in trails:
         for bucket in view.references(trail, "s3BucketName", BUCKET_TYPES, keys=("id", "bucket")):
             where = f"CloudTrail trail {trail.name} bucket {bucket.name}"
             if not is_true(view.props(bucket).get("objectLockEnabled")):
                 report(f"{where} must be created with objectLockEnabled true.", bucket.urn)
-            mine = [
-                lock for lock in locks if bucket in view.references(lock, "bucket", BUCKET_TYPES, keys=("id", "bucket"))
-            ]
-            retention = [get(view.props(lock), "rule.defaultRetention") for lock in mine]
+            retention = [get(view.props(lock), "rule.defaultRetention") for lock in locks.get(bucket.urn, [])]
             if not any(
                 get(r, "mode") == "COMPLIANCE"
                 and isinstance(get(r, "days"), (int, float))

@@ -61,7 +61,6 @@ REQUIRED_STANDARDS = {
     "PCI DSS v4.0.1": "standards/pci-dss/v/4.0.1",
 }
 
-SECURITY_KEY = "finstack:security"
 PRIMARY_KEY = "aws:region"
 
 # DORA: Art. 6 (ICT risk-management framework, including assessment against standards) and Art. 10
